@@ -1,0 +1,1 @@
+//! Book-level tests live in `tests/*.rs`; this library is empty.
