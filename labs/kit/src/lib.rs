@@ -1,1 +1,28 @@
-pub fn placeholder() {}
+//! The shared lab library.
+//!
+//! Every lab uses the same few pieces, so that each lab's own code can stay short enough to
+//! show in the book:
+//!
+//! - [`cli`]: parse flags with clap, turn bad input into a one-line error and exit code 2;
+//! - [`children`]: fork children that are always reaped ([`children::Children`] kills and waits
+//!   on drop, children die with their parent);
+//! - [`shm`]: anonymous `MAP_SHARED` memory that parent and children both see;
+//! - [`stats`]: medians and spread of repeated measurements;
+//! - [`machine`] and [`record`]: what a result was measured on, and the one result schema;
+//! - [`table`]: aligned text tables and human-readable durations for the labs' reports;
+//! - [`testing`]: the process-wide fork lock and `/proc` scans the labs' tests use.
+
+pub mod children;
+pub mod cli;
+pub mod machine;
+pub mod record;
+pub mod shm;
+pub mod stats;
+pub mod table;
+pub mod testing;
+
+pub use children::{Children, fork_child};
+pub use machine::Machine;
+pub use record::{Record, Report};
+pub use shm::SharedRegion;
+pub use stats::Summary;
