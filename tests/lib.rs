@@ -1,1 +1,0 @@
-//! Book-level tests live in `tests/*.rs`; this library is empty.

@@ -1,0 +1,320 @@
+//! The book's invariants, checked over its sources. `cargo book check` runs them all, and the
+//! tests in `tests/` run each one, so a broken chapter, include or diagram fails loudly with
+//! the file and line that broke it.
+
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// One broken invariant, located as `file:line` (relative to the repository root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// Formats problems one per line, for an assertion message or the CLI.
+pub fn report(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("{p}\n")).collect()
+}
+
+/// Every check over the sources (the build itself is checked separately).
+pub fn all(root: &Path) -> Vec<Problem> {
+    let mut problems = summary(root);
+    problems.extend(includes(root));
+    problems.extend(mermaid(root));
+    problems.extend(directives(root));
+    problems
+}
+
+/// A chapter of the book, as read from disk.
+pub struct Page {
+    /// Path relative to the repository root, e.g. `src/concepts/thread.md`.
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Every Markdown file under `src/`, sorted by path.
+pub fn pages(root: &Path) -> Vec<Page> {
+    let mut paths = Vec::new();
+    collect_markdown(&root.join("src"), &mut paths);
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|full| Page {
+            text: std::fs::read_to_string(&full).unwrap_or_default(),
+            path: full.strip_prefix(root).unwrap_or(&full).to_path_buf(),
+        })
+        .collect()
+}
+
+fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_markdown(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+}
+
+static SUMMARY_LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\]\(([^)\s]*)\)").expect("valid regex"));
+
+/// Every SUMMARY.md entry exists, and every chapter file is listed in SUMMARY.md.
+pub fn summary(root: &Path) -> Vec<Problem> {
+    let summary_path = PathBuf::from("src/SUMMARY.md");
+    let Ok(text) = std::fs::read_to_string(root.join(&summary_path)) else {
+        return vec![problem(&summary_path, 1, "src/SUMMARY.md is missing")];
+    };
+    let mut problems = Vec::new();
+    let mut listed = BTreeSet::new();
+    for (index, line) in text.lines().enumerate() {
+        for link in SUMMARY_LINK.captures_iter(line) {
+            let target = &link[1];
+            if target.is_empty() {
+                problems.push(problem(
+                    &summary_path,
+                    index + 1,
+                    "draft chapter (empty link)",
+                ));
+                continue;
+            }
+            let chapter = PathBuf::from("src").join(target);
+            if !root.join(&chapter).is_file() {
+                let message = format!("lists {target}, which does not exist");
+                problems.push(problem(&summary_path, index + 1, message));
+            }
+            listed.insert(chapter);
+        }
+    }
+    for page in pages(root) {
+        if page.path != summary_path && !listed.contains(&page.path) {
+            problems.push(problem(
+                &page.path,
+                1,
+                "chapter is not listed in src/SUMMARY.md",
+            ));
+        }
+    }
+    problems
+}
+
+static INCLUDE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\\?)\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}").expect("valid regex")
+});
+
+/// Every `{{#include file:anchor}}` names a file that exists and an anchor it defines.
+pub fn includes(root: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for page in pages(root) {
+        let page_dir = root.join(page.path.parent().unwrap_or(Path::new("")));
+        for (index, line) in page.text.lines().enumerate() {
+            for include in INCLUDE.captures_iter(line) {
+                if !include[1].is_empty() {
+                    continue; // `\{{#include …}}` is mdBook's escape: shown, not expanded.
+                }
+                if let Err(message) = check_include(&page_dir, &include[3]) {
+                    problems.push(problem(&page.path, index + 1, message));
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn check_include(page_dir: &Path, spec: &str) -> Result<(), String> {
+    let (file, selector) = match spec.split_once(':') {
+        Some((file, selector)) => (file, Some(selector)),
+        None => (spec, None),
+    };
+    let path = page_dir.join(file);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|_| format!("includes {file}, which does not exist"))?;
+    let Some(anchor) = selector.filter(|s| !is_line_range(s)) else {
+        return Ok(());
+    };
+    let has_marker = |marker: &str| {
+        text.lines().any(|line| {
+            line.split_once(marker)
+                .is_some_and(|(_, name)| name.trim() == anchor)
+        })
+    };
+    if !has_marker("ANCHOR:") || !has_marker("ANCHOR_END:") {
+        return Err(format!(
+            "includes {file}:{anchor}, but {file} has no ANCHOR/ANCHOR_END pair named `{anchor}`"
+        ));
+    }
+    Ok(())
+}
+
+fn is_line_range(selector: &str) -> bool {
+    selector.chars().all(|c| c.is_ascii_digit() || c == ':')
+}
+
+/// Diagram types mermaid understands (https://mermaid.js.org/intro/syntax-reference.html).
+pub const MERMAID_TYPES: &[&str] = &[
+    "flowchart",
+    "graph",
+    "sequenceDiagram",
+    "classDiagram",
+    "stateDiagram",
+    "stateDiagram-v2",
+    "erDiagram",
+    "journey",
+    "gantt",
+    "pie",
+    "quadrantChart",
+    "requirementDiagram",
+    "gitGraph",
+    "mindmap",
+    "timeline",
+    "sankey-beta",
+    "xychart-beta",
+    "block-beta",
+];
+
+/// A fenced code block of a page: its info string, first line and body.
+pub struct Fence {
+    pub info: String,
+    pub line: usize,
+    pub body: String,
+}
+
+/// The fenced code blocks of a Markdown text (``` or ~~~ fences).
+pub fn fences(text: &str) -> Vec<Fence> {
+    let mut found = Vec::new();
+    let mut open: Option<(String, String, usize)> = None; // (fence, info, line)
+    let mut body = String::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match &open {
+            None => {
+                let fence_len = trimmed
+                    .chars()
+                    .take_while(|&c| c == '`' || c == '~')
+                    .count();
+                if fence_len >= 3 {
+                    let fence = trimmed[..fence_len].to_owned();
+                    let info = trimmed[fence_len..].trim().to_owned();
+                    open = Some((fence, info, index + 1));
+                    body.clear();
+                }
+            }
+            Some((fence, info, start)) => {
+                if trimmed.starts_with(fence.as_str())
+                    && trimmed
+                        .trim_end()
+                        .chars()
+                        .all(|c| c == fence.chars().next().unwrap_or('`'))
+                {
+                    found.push(Fence {
+                        info: info.clone(),
+                        line: *start,
+                        body: std::mem::take(&mut body),
+                    });
+                    open = None;
+                } else {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every mermaid block is non-empty and starts with a known diagram type.
+pub fn mermaid(root: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for page in pages(root) {
+        for fence in fences(&page.text)
+            .into_iter()
+            .filter(|f| f.info == "mermaid")
+        {
+            let first = fence
+                .body
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with("%%"));
+            let message = match first {
+                None => "empty mermaid diagram".to_owned(),
+                Some(line) => {
+                    let kind = line.split_whitespace().next().unwrap_or("");
+                    if MERMAID_TYPES.contains(&kind) {
+                        continue;
+                    }
+                    format!("mermaid diagram starts with `{kind}`, not a known diagram type")
+                }
+            };
+            problems.push(problem(&page.path, fence.line, message));
+        }
+    }
+    problems
+}
+
+/// Directives the book may use: mdBook's own, and the ones our preprocessors expand.
+pub const KNOWN_DIRECTIVES: &[&str] = &["include", "rustdoc_include", "playground", "title"];
+
+static DIRECTIVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\\?)\{\{#([A-Za-z_-]+)").expect("valid regex"));
+
+/// No `{{#name …}}` that nothing expands (it would show up as raw text).
+pub fn directives(root: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for page in pages(root) {
+        for (index, line) in page.text.lines().enumerate() {
+            for directive in DIRECTIVE.captures_iter(line) {
+                let name = &directive[2];
+                if directive[1].is_empty() && !KNOWN_DIRECTIVES.contains(&name) {
+                    let message = format!("unknown directive {{{{#{name}}}}}");
+                    problems.push(problem(&page.path, index + 1, message));
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn problem(file: &Path, line: usize, message: impl Into<String>) -> Problem {
+    Problem {
+        file: file.to_path_buf(),
+        line,
+        message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_fences_with_their_start_line() {
+        let text = "intro\n```mermaid\ngraph TD\n  A-->B\n```\n\n~~~rust\nfn x() {}\n~~~\n";
+        let found = fences(text);
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].info.as_str(), found[0].line), ("mermaid", 2));
+        assert_eq!(found[0].body, "graph TD\n  A-->B\n");
+        assert_eq!(found[1].info, "rust");
+    }
+
+    #[test]
+    fn tells_anchors_from_line_ranges() {
+        assert!(is_line_range("2:10"));
+        assert!(is_line_range("5"));
+        assert!(!is_line_range("spawn_thread"));
+    }
+}

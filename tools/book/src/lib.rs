@@ -1,0 +1,26 @@
+//! The book tool: builds, serves and checks *Threads vs Processes* with mdBook used as a
+//! library, every preprocessor registered in-process, so a fresh machine needs only cargo.
+//!
+//! - [`build`]: load `book.toml`, register preprocessors, stage assets, render to HTML;
+//! - [`serve`]: build, serve on 127.0.0.1, rebuild on change;
+//! - [`check`]: the book's invariants (SUMMARY, includes and anchors, diagrams), used by
+//!   `cargo book check` and by the tests.
+
+pub mod assets;
+pub mod build;
+pub mod check;
+pub mod serve;
+
+pub use build::{BuildOptions, BuildOutcome, build};
+pub use check::Problem;
+
+use std::path::PathBuf;
+
+/// The repository root: the book, the labs and the results all live below it. The tool is
+/// always built from this repository, so its own manifest directory locates it.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the book tool lives at tools/book in the repository")
+}
