@@ -1,0 +1,324 @@
+//! I/O-bound work: fetch K slow resources one after another, with K threads, and with K
+//! processes.
+//!
+//! The "web" is a small server the lab starts itself on 127.0.0.1 (port 0, so the kernel picks
+//! a free port). It waits a fixed delay before answering each request, the way a remote server,
+//! a database or a disk keeps a client waiting. Nothing leaves the machine, and the server stops
+//! (its port freed) before the lab ends.
+//!
+//! A waiting client uses no CPU, so K clients can wait at the same time: the concurrent modes
+//! should take about one delay in total, the sequential mode K delays.
+
+use kit::Children;
+use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, SockaddrIn};
+use nix::sys::wait::WaitStatus;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// What every client sends (one line).
+pub const REQUEST: &[u8] = b"GET /resource\n";
+/// What the server answers to every request, after its delay.
+pub const RESPONSE: &[u8] = b"200 OK: here is the resource you asked for\n";
+
+/// Exit status of a child that could not connect, send or receive.
+pub const CHILD_IO_FAILED: i32 = 3;
+/// Exit status of a child that received something other than [`RESPONSE`].
+pub const CHILD_WRONG_RESPONSE: i32 = 4;
+
+/// The three ways of fetching K resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One request after another, from the main thread.
+    Sequential,
+    /// One thread per request, all at once.
+    Threads,
+    /// One forked child process per request, all at once.
+    Processes,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Sequential, Mode::Threads, Mode::Processes];
+
+    /// The id used in `--json` records: `io-bound/<id>`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Mode::Sequential => "sequential",
+            Mode::Threads => "threads",
+            Mode::Processes => "processes",
+        }
+    }
+
+    /// The least time K requests can take this way: K delays one after another, or one delay
+    /// when all K wait at the same time.
+    pub fn ideal(self, requests: usize, delay: Duration) -> Duration {
+        match self {
+            Mode::Sequential => delay * requests as u32,
+            Mode::Threads | Mode::Processes => delay,
+        }
+    }
+}
+
+// ANCHOR: server
+/// A stand-in for a slow web server: it answers every request with [`RESPONSE`] after a fixed
+/// delay, serving each connection on its own thread so that the server itself never makes a
+/// client wait longer than the delay.
+pub struct Server {
+    addr: SocketAddrV4,
+    stop: Arc<AtomicBool>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts listening on 127.0.0.1, on a port the kernel picks.
+    pub fn start(delay: Duration) -> io::Result<Self> {
+        let listener = listen_on_loopback()?;
+        let SocketAddr::V4(addr) = listener.local_addr()? else {
+            unreachable!("we bound an IPv4 address");
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept_thread = thread::Builder::new().name("server".into()).spawn({
+            let stop = Arc::clone(&stop);
+            move || accept_until_stopped(listener, delay, &stop)
+        })?;
+        Ok(Self {
+            addr,
+            stop,
+            accept_thread: Some(accept_thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddrV4 {
+        self.addr
+    }
+
+    /// Stops the server: no thread of it is left and its port is free when this returns.
+    pub fn stop(mut self) -> io::Result<()> {
+        self.shut_down()
+    }
+
+    fn shut_down(&mut self) -> io::Result<()> {
+        let Some(accept_thread) = self.accept_thread.take() else {
+            return Ok(());
+        };
+        self.stop.store(true, Ordering::SeqCst);
+        // The accept thread is blocked in accept(2) until a client connects: be that client,
+        // so it wakes up, sees the flag and returns.
+        let _ = TcpStream::connect(self.addr);
+        accept_thread
+            .join()
+            .map_err(|_| io::Error::other("the server's thread panicked"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.shut_down();
+    }
+}
+// ANCHOR_END: server
+
+// ANCHOR: serve
+fn accept_until_stopped(listener: TcpListener, delay: Duration, stop: &AtomicBool) {
+    // The scope waits for every connection's thread before the listener is closed.
+    thread::scope(|scope| {
+        for connection in listener.incoming() {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Ok(stream) = connection {
+                scope.spawn(move || answer_slowly(stream, delay));
+            }
+        }
+    });
+}
+
+fn answer_slowly(mut stream: TcpStream, delay: Duration) -> io::Result<()> {
+    let mut request = Vec::new();
+    BufReader::new(&stream).read_until(b'\n', &mut request)?;
+    thread::sleep(delay); // the slow part: a database, a disk, the other side of the world
+    stream.write_all(RESPONSE)?;
+    // Shut down rather than only close: children forked meanwhile hold copies of this socket,
+    // and close(2) ends the connection only when the last copy is closed.
+    stream.shutdown(Shutdown::Write)
+}
+// ANCHOR_END: serve
+
+// ANCHOR: listen
+/// std's `TcpListener::bind` asks for a queue of 128 connections not yet accepted; up to 256
+/// clients connect at once here, so the socket is made with nix and asks for more (listen(2)).
+fn listen_on_loopback() -> io::Result<TcpListener> {
+    let socket = socket::socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    // As std does: the server closes connections first, so they linger in TIME_WAIT on its
+    // port; SO_REUSEADDR lets the port be bound again at once after the server stops (socket(7)).
+    socket::setsockopt(&socket, socket::sockopt::ReuseAddr, &true)?;
+    // Port 0: the kernel picks a free ephemeral port.
+    socket::bind(socket.as_raw_fd(), &SockaddrIn::new(127, 0, 0, 1, 0))?;
+    socket::listen(&socket, Backlog::new(1024)?)?;
+    Ok(TcpListener::from(socket))
+}
+// ANCHOR_END: listen
+
+// ANCHOR: fetch
+/// One request, the ordinary way: connect, send the request, read until the server closes.
+pub fn fetch(addr: SocketAddrV4) -> io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.write_all(REQUEST)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    Ok(response)
+}
+
+fn is_right(response: io::Result<Vec<u8>>) -> bool {
+    matches!(response, Ok(body) if body == RESPONSE)
+}
+// ANCHOR_END: fetch
+
+// ANCHOR: sequential
+/// K requests one after another: each waits for the previous one's answer.
+pub fn fetch_sequentially(addr: SocketAddrV4, requests: usize) -> usize {
+    (0..requests).filter(|_| is_right(fetch(addr))).count()
+}
+// ANCHOR_END: sequential
+
+// ANCHOR: threads
+/// K requests from K threads: all K wait for their answers at the same time.
+pub fn fetch_with_threads(addr: SocketAddrV4, requests: usize) -> usize {
+    thread::scope(|scope| {
+        let workers: Vec<_> = (0..requests)
+            .map(|_| scope.spawn(move || fetch(addr)))
+            .collect();
+        // Join every thread; count those that got the right answer.
+        workers
+            .into_iter()
+            .map(|worker| worker.join().is_ok_and(is_right))
+            .filter(|&right| right)
+            .count()
+    })
+}
+// ANCHOR_END: threads
+
+// ANCHOR: processes
+/// K requests from K forked children. Each child reports through its exit status: 0 when it
+/// received exactly [`RESPONSE`].
+pub fn fetch_with_processes(addr: SocketAddrV4, requests: usize) -> anyhow::Result<usize> {
+    // Prepared before forking: the address a child connects to, as the kernel wants it.
+    let target = SockaddrIn::from(addr);
+    let mut children = Children::new();
+    for _ in 0..requests {
+        // SAFETY: this process has other threads (the server's), so the child may only make
+        // async-signal-safe calls (signal-safety(7)). `fetch_in_child` makes socket system
+        // calls and compares bytes in a stack buffer: no allocation, no locks.
+        unsafe { children.spawn(|| fetch_in_child(&target)) }?;
+    }
+    let statuses = children.wait_all()?;
+    let right = statuses
+        .iter()
+        .filter(|&&(pid, status)| status == WaitStatus::Exited(pid, 0))
+        .count();
+    Ok(right)
+}
+
+/// One request from a child forked by a multithreaded process: system calls only, no std
+/// networking (which may allocate) and no heap.
+fn fetch_in_child(target: &SockaddrIn) -> i32 {
+    let mut response = [0u8; 256];
+    match request_raw(target, &mut response) {
+        Ok(len) if &response[..len] == RESPONSE => 0,
+        Ok(_) => CHILD_WRONG_RESPONSE,
+        Err(_) => CHILD_IO_FAILED,
+    }
+}
+
+fn request_raw(target: &SockaddrIn, response: &mut [u8]) -> nix::Result<usize> {
+    let sock = socket::socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )?;
+    let fd = sock.as_raw_fd();
+    socket::connect(fd, target)?;
+    let mut sent = 0;
+    while sent < REQUEST.len() {
+        sent += socket::send(fd, &REQUEST[sent..], MsgFlags::empty())?;
+    }
+    // Read until the server closes. A full buffer also ends the loop (recv into an empty
+    // slice returns 0), and the length check then rejects the oversized answer.
+    let mut len = 0;
+    loop {
+        match socket::recv(fd, &mut response[len..], MsgFlags::empty())? {
+            0 => return Ok(len),
+            n => len += n,
+        }
+    }
+}
+// ANCHOR_END: processes
+
+/// How fetching K resources one way went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    pub mode: Mode,
+    pub requests: usize,
+    /// Responses that arrived with exactly the right content.
+    pub right: usize,
+    /// Wall time from the first request to the last answer (and, for processes, the last
+    /// child reaped).
+    pub wall: Duration,
+}
+
+impl Fetched {
+    /// Wall time as a multiple of K × delay (1.0 for perfectly sequential waiting).
+    pub fn ratio_to_all_delays(&self, delay: Duration) -> f64 {
+        self.wall.as_secs_f64() / (delay.as_secs_f64() * self.requests as f64)
+    }
+
+    /// Time spent beyond the least this mode could take: creating threads or processes,
+    /// connecting, scheduling.
+    pub fn beyond_ideal(&self, delay: Duration) -> Duration {
+        self.wall
+            .saturating_sub(self.mode.ideal(self.requests, delay))
+    }
+}
+
+/// Fetches `requests` resources from the server at `addr` one way, and times it.
+pub fn fetch_all(mode: Mode, addr: SocketAddrV4, requests: usize) -> anyhow::Result<Fetched> {
+    let start = Instant::now();
+    let right = match mode {
+        Mode::Sequential => fetch_sequentially(addr, requests),
+        Mode::Threads => fetch_with_threads(addr, requests),
+        Mode::Processes => fetch_with_processes(addr, requests)?,
+    };
+    Ok(Fetched {
+        mode,
+        requests,
+        right,
+        wall: start.elapsed(),
+    })
+}
+
+/// The whole lab: start a server, fetch `requests` resources each way, stop the server.
+/// `before` is called before each mode starts (the binary prints progress with it).
+pub fn run(
+    requests: usize,
+    delay: Duration,
+    mut before: impl FnMut(Mode),
+) -> anyhow::Result<Vec<Fetched>> {
+    let server = Server::start(delay)?;
+    let mut results = Vec::with_capacity(Mode::ALL.len());
+    for mode in Mode::ALL {
+        before(mode);
+        results.push(fetch_all(mode, server.addr(), requests)?);
+    }
+    server.stop()?;
+    Ok(results)
+}

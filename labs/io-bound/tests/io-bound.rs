@@ -1,0 +1,165 @@
+//! What the io-bound page claims: every mode fetches all K responses with the right content,
+//! waiting at the same time beats waiting in turn (in units of the delay), children are reaped,
+//! and the server leaves nothing behind.
+//!
+//! Every test holds the fork lock: the process mode forks, and a child forked by one test would
+//! inherit another test's listening socket (keeping its port busy) or show up in
+//! `live_children`.
+
+use io_bound::{Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_with_processes};
+use kit::testing::{fork_lock, live_children};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_io-bound");
+
+#[test]
+fn every_mode_fetches_all_k_responses_with_the_right_content() {
+    let _lock = fork_lock();
+    let server = Server::start(Duration::from_millis(10)).unwrap();
+    for requests in [1, 8, 32] {
+        for mode in Mode::ALL {
+            let fetched = fetch_all(mode, server.addr(), requests).unwrap();
+            assert_eq!(fetched.right, requests, "{mode:?} with K = {requests}");
+            assert!(live_children().is_empty(), "{mode:?} left children");
+        }
+    }
+    server.stop().unwrap();
+}
+
+#[test]
+fn one_fetch_sends_the_request_and_gets_the_fixed_response() {
+    let _lock = fork_lock();
+    let server = Server::start(Duration::from_millis(1)).unwrap();
+    assert_eq!(fetch(server.addr()).unwrap(), RESPONSE);
+    assert!(REQUEST.ends_with(b"\n"));
+}
+
+#[test]
+fn waiting_at_the_same_time_beats_waiting_in_turn() {
+    // Margins in units of the delay D, wide enough for a loaded machine: sequential cannot take
+    // less than K × D (the server sleeps D per request); the concurrent modes must take less
+    // than half that, K/2 × D, which leaves them 3 × D to create 8 workers and connect.
+    let _lock = fork_lock();
+    let delay = Duration::from_millis(200);
+    let requests = 8;
+    let server = Server::start(delay).unwrap();
+    let sequential = fetch_all(Mode::Sequential, server.addr(), requests).unwrap();
+    assert!(sequential.wall >= delay * requests as u32, "{sequential:?}");
+    for mode in [Mode::Threads, Mode::Processes] {
+        let concurrent = fetch_all(mode, server.addr(), requests).unwrap();
+        assert_eq!(concurrent.right, requests);
+        assert!(concurrent.wall >= delay, "{concurrent:?}");
+        assert!(
+            concurrent.wall < delay * (requests as u32 / 2),
+            "{concurrent:?} is not well below {sequential:?}"
+        );
+    }
+    server.stop().unwrap();
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn the_server_frees_its_port_when_stopped() {
+    let _lock = fork_lock();
+    let server = Server::start(Duration::from_millis(1)).unwrap();
+    let addr = server.addr();
+    assert_eq!(addr.ip().octets(), [127, 0, 0, 1]);
+    assert_ne!(addr.port(), 0, "the kernel picked a port");
+    assert_eq!(fetch_with_processes(addr, 4).unwrap(), 4);
+    server.stop().unwrap();
+    // Nobody listens any more: connecting is refused, and the port can be bound again.
+    let refused = TcpStream::connect(addr).unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    drop(TcpListener::bind(addr).expect("the port is free again"));
+}
+
+#[test]
+fn dropping_the_server_stops_it_too() {
+    let _lock = fork_lock();
+    let addr = {
+        let server = Server::start(Duration::from_millis(1)).unwrap();
+        assert_eq!(fetch(server.addr()).unwrap(), RESPONSE);
+        server.addr()
+    };
+    assert!(TcpStream::connect(addr).is_err());
+}
+
+#[test]
+fn a_child_that_gets_no_answer_is_counted_wrong_and_still_reaped() {
+    let _lock = fork_lock();
+    // A port that was just free: every child's connect is refused.
+    let addr = {
+        let server = Server::start(Duration::from_millis(1)).unwrap();
+        server.addr()
+    };
+    assert_eq!(fetch_with_processes(addr, 3).unwrap(), 0);
+    assert!(live_children().is_empty());
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for bad in [
+        &["--requests", "0"][..],
+        &["--requests", "257"],
+        &["--delay-ms", "0"],
+        &["--delay-ms", "2001"],
+        &["--requests", "many"],
+        &["--frobnicate"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{bad:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_explains_the_lab_and_exits_0() {
+    let _lock = fork_lock();
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for flag in ["--requests", "--delay-ms", "--json"] {
+        assert!(text.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
+fn json_is_a_report_with_every_mode() {
+    let _lock = fork_lock();
+    let out = run(&["--json", "--requests", "4", "--delay-ms", "5"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.lab, "io-bound");
+    assert_eq!(report.get("io-bound/requests").unwrap().median, 4.0);
+    assert_eq!(report.get("io-bound/delay").unwrap().median, 5e6);
+    for mode in Mode::ALL {
+        let id = mode.id();
+        let wall = report.get(&format!("io-bound/{id}")).unwrap();
+        assert_eq!(wall.unit, "ns");
+        assert!(wall.median >= 5e6, "{id} took at least one delay");
+        let right = report.get(&format!("io-bound/{id}-right")).unwrap();
+        assert_eq!(right.median, 4.0);
+    }
+}
+
+#[test]
+fn the_readable_report_names_the_machine_and_every_mode() {
+    let _lock = fork_lock();
+    let out = run(&["--requests", "2", "--delay-ms", "5"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Machine: "));
+    for row in ["one after another", "one thread each", "one process each"] {
+        assert!(text.contains(row), "{row} missing:\n{text}");
+    }
+    assert!(text.contains("What to observe"));
+}

@@ -1,0 +1,152 @@
+//! What the shared-state page claims: every mode that really shares the counter counts exactly
+//! workers × increments; with an ordinary `Vec` the parent's stays empty while each child pushed
+//! into its own copy; no child outlives its mode.
+//!
+//! Every test holds the fork lock: the process modes fork, and the CLI tests start children
+//! that another test's `live_children` would otherwise see.
+
+use kit::testing::{fork_lock, live_children};
+use shared_state::{
+    Mode, ProcessSharedCounter, count, processes_with_plain_vec, processes_with_shared_atomic,
+    processes_with_shared_mutex, threads_with_atomic, threads_with_mutex,
+};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_shared-state");
+
+/// (workers, increments): one worker, odd sizes, more workers than cores.
+const COMBOS: [(u32, u64); 5] = [(1, 1), (1, 10_000), (2, 1_000), (7, 12_345), (16, 5_000)];
+
+#[test]
+fn threads_count_exactly() {
+    for (workers, increments) in COMBOS {
+        let expected = u64::from(workers) * increments;
+        assert_eq!(threads_with_mutex(workers, increments), expected);
+        assert_eq!(threads_with_atomic(workers, increments), expected);
+    }
+}
+
+#[test]
+fn processes_sharing_a_mapping_count_exactly_and_are_reaped() {
+    let _lock = fork_lock();
+    for (workers, increments) in COMBOS {
+        let expected = u64::from(workers) * increments;
+        assert_eq!(
+            processes_with_shared_atomic(workers, increments).unwrap(),
+            expected
+        );
+        assert!(live_children().is_empty());
+        assert_eq!(
+            processes_with_shared_mutex(workers, increments).unwrap(),
+            expected
+        );
+        assert!(live_children().is_empty());
+    }
+}
+
+#[test]
+fn the_default_size_counts_exactly_in_every_sharing_mode() {
+    let _lock = fork_lock();
+    for mode in Mode::ALL.into_iter().filter(|m| m.shares()) {
+        let counted = count(mode, 4, 100_000).unwrap();
+        assert_eq!(
+            (counted.count, counted.expected),
+            (400_000, 400_000),
+            "{mode:?}"
+        );
+    }
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn the_parents_vec_stays_empty_while_each_child_pushed_into_its_own() {
+    let _lock = fork_lock();
+    for (workers, increments) in COMBOS {
+        let outcome = processes_with_plain_vec(workers, increments).unwrap();
+        assert_eq!(outcome.parent_len, 0);
+        assert_eq!(outcome.child_lens, vec![increments; workers as usize]);
+        assert!(live_children().is_empty());
+    }
+    let counted = count(Mode::ProcessVec, 3, 500).unwrap();
+    assert_eq!(counted.count, 0);
+    assert_eq!(counted.expected, 1_500);
+    assert_eq!(counted.child_lens, vec![500; 3]);
+}
+
+#[test]
+fn the_process_shared_counter_works_in_one_process_too() {
+    let counter = ProcessSharedCounter::new().unwrap();
+    for _ in 0..10 {
+        counter.increment().unwrap();
+    }
+    assert_eq!(counter.get().unwrap(), 10);
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for bad in [
+        &["--workers", "0"][..],
+        &["--workers", "65"],
+        &["--increments", "0"],
+        &["--increments", "1000001"],
+        &["--workers", "-3"],
+        &["--frobnicate"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{bad:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_explains_the_lab_and_exits_0() {
+    let _lock = fork_lock();
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for flag in ["--workers", "--increments", "--json"] {
+        assert!(text.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
+fn json_has_an_id_per_mode_and_exact_counts() {
+    let _lock = fork_lock();
+    let out = run(&["--json", "--workers", "3", "--increments", "2000"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.lab, "shared-state");
+    assert_eq!(report.get("shared-state/expected").unwrap().median, 6_000.0);
+    for mode in Mode::ALL {
+        let id = mode.id();
+        let wall = report.get(&format!("shared-state/{id}")).unwrap();
+        assert_eq!(wall.unit, "ns");
+        assert!(wall.median > 0.0);
+        let counted = report.get(&format!("shared-state/{id}-count")).unwrap();
+        let expected = if mode.shares() { 6_000.0 } else { 0.0 };
+        assert_eq!(counted.median, expected, "{id}");
+    }
+    let child_lens = report.get("shared-state/process-vec-child-len").unwrap();
+    assert_eq!(
+        (child_lens.low, child_lens.high, child_lens.samples),
+        (2_000.0, 2_000.0, 3)
+    );
+}
+
+#[test]
+fn the_readable_report_names_the_machine_and_every_mode() {
+    let _lock = fork_lock();
+    let out = run(&["--workers", "2", "--increments", "100"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Machine: "));
+    assert!(text.contains("counted exactly 200"), "{text}");
+    assert!(text.contains("The parent's Vec has 0 items"), "{text}");
+}
