@@ -1,0 +1,391 @@
+//! CPU-bound work split over workers: the sum of i² for i in 0..n, computed by one thread,
+//! by W threads and by W forked processes.
+//!
+//! The work needs no memory beyond a few registers and no communication until the end, so
+//! it is the best case for both threads and processes: each worker can run on its own core
+//! from start to finish. What the lab shows is how close each comes to the ideal speed-up,
+//! and that in Rust threads get there as well as processes do.
+
+use anyhow::{Context, ensure};
+use clap::ValueEnum;
+use kit::table::{Table, nanos};
+use kit::{Children, Machine, Record, Report, Summary};
+use nix::fcntl::OFlag;
+use nix::unistd::{pipe2, write};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::hint::black_box;
+use std::io::Read;
+use std::ops::Range;
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+/// How the work is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Sequential,
+    Threads,
+    Processes,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Sequential, Mode::Threads, Mode::Processes];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Sequential => "sequential",
+            Mode::Threads => "threads",
+            Mode::Processes => "processes",
+        }
+    }
+
+    /// The record id, e.g. `cpu-bound/threads`.
+    pub fn id(self) -> String {
+        format!("cpu-bound/{}", self.name())
+    }
+}
+
+// ANCHOR: work
+/// The sum of i² for i in `range`. Arithmetic wraps around at 2⁶⁴ the same way in every
+/// mode, so all modes agree for any n, and a large n cannot overflow. Never inlined, so
+/// every mode runs the very same machine code.
+#[inline(never)]
+pub fn sum_of_squares(range: Range<u64>) -> u64 {
+    let mut sum = 0u64;
+    for i in range {
+        // black_box hides `i` from the optimiser: without it, LLVM replaces the whole loop
+        // by the closed form n(n-1)(2n-1)/6 and there is no work left to share out.
+        let i = black_box(i);
+        sum = sum.wrapping_add(i.wrapping_mul(i));
+    }
+    sum
+}
+// ANCHOR_END: work
+
+// ANCHOR: split
+/// Splits 0..n into `workers` contiguous ranges whose lengths differ by at most one. With
+/// more workers than numbers, some ranges are empty.
+pub fn split(n: u64, workers: usize) -> Vec<Range<u64>> {
+    // u128, because n * k can exceed u64 for a large n.
+    let bound = |k: usize| (u128::from(n) * k as u128 / workers as u128) as u64;
+    (0..workers).map(|k| bound(k)..bound(k + 1)).collect()
+}
+// ANCHOR_END: split
+
+// ANCHOR: sequential
+pub fn sequential(n: u64) -> u64 {
+    sum_of_squares(0..n)
+}
+// ANCHOR_END: sequential
+
+// ANCHOR: threads
+/// Each of `workers` scoped threads sums its own range; the scope joins them all.
+pub fn threads(n: u64, workers: usize) -> u64 {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = split(n, workers)
+            .into_iter()
+            .map(|range| scope.spawn(move || sum_of_squares(range)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("summing cannot panic"))
+            .fold(0, u64::wrapping_add)
+    })
+}
+// ANCHOR_END: threads
+
+// ANCHOR: processes
+/// Each of `workers` forked children sums its own range and writes the 8 bytes of its
+/// partial sum into a pipe; the parent reads them all and adds them up.
+pub fn processes(n: u64, workers: usize) -> anyhow::Result<u64> {
+    let ranges = split(n, workers); // allocated before any fork: children may not allocate
+    let (from_children, to_parent) = pipe2(OFlag::O_CLOEXEC)?;
+    let mut children = Children::new();
+    for range in ranges {
+        let pipe = &to_parent;
+        // SAFETY: the child only does arithmetic and one write(2) to a pipe, both
+        // async-signal-safe; it allocates nothing.
+        unsafe { children.spawn(move || send_partial(pipe, sum_of_squares(range))) }?;
+    }
+    // Close our own write end, so reading ends (EOF) once the last child has exited.
+    drop(to_parent);
+    let partials = read_partials(from_children, workers)?;
+    children.wait_all_ok()?;
+    Ok(partials.into_iter().fold(0, u64::wrapping_add))
+}
+
+/// In the child: one write of 8 bytes, which a pipe delivers whole (pipe(7): writes of at
+/// most PIPE_BUF bytes are atomic). Returns the child's exit status.
+fn send_partial(pipe: &OwnedFd, partial: u64) -> i32 {
+    match write(pipe, &partial.to_ne_bytes()) {
+        Ok(8) => 0,
+        _ => 1,
+    }
+}
+
+/// In the parent: reads until every child has closed its end, then splits into u64s.
+fn read_partials(pipe: OwnedFd, workers: usize) -> anyhow::Result<Vec<u64>> {
+    let mut bytes = Vec::with_capacity(8 * workers);
+    File::from(pipe).read_to_end(&mut bytes)?;
+    ensure!(
+        bytes.len() == 8 * workers,
+        "expected {workers} partial sums, got {} bytes",
+        bytes.len()
+    );
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|b| u64::from_ne_bytes(b.try_into().expect("chunks of 8")))
+        .collect())
+}
+// ANCHOR_END: processes
+
+/// Runs one mode once and returns its sum.
+pub fn run(mode: Mode, n: u64, workers: usize) -> anyhow::Result<u64> {
+    Ok(match mode {
+        Mode::Sequential => sequential(n),
+        Mode::Threads => threads(n, workers),
+        Mode::Processes => processes(n, workers)?,
+    })
+}
+
+/// The closed form n(n-1)(2n-1)/6 of the sum of i² for i in 0..n, wrapped to u64 as the
+/// loop wraps; exact for n up to about 5 * 10¹² (where the product still fits in u128).
+pub fn closed_form(n: u64) -> u64 {
+    let n = u128::from(n);
+    let exact = n * n.saturating_sub(1) * (2 * n).saturating_sub(1) / 6;
+    exact as u64
+}
+
+/// What the lab measured.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub n: u64,
+    pub workers: usize,
+    pub cores: usize,
+    pub rounds: usize,
+    /// The sum every mode computed (they are checked to agree).
+    pub sum: u64,
+    pub summaries: Vec<(Mode, Summary)>,
+}
+
+impl Results {
+    /// Runs every mode `rounds` times, interleaved (sequential, threads, processes, then
+    /// again) so a slow moment of the machine does not land on one mode only. `progress` is
+    /// told the round and mode about to run. Fails if two runs disagree on the sum.
+    pub fn collect(
+        n: u64,
+        workers: usize,
+        rounds: usize,
+        mut progress: impl FnMut(usize, Mode),
+    ) -> anyhow::Result<Self> {
+        let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); Mode::ALL.len()];
+        let mut sum = None;
+        for round in 0..rounds {
+            for (m, mode) in Mode::ALL.into_iter().enumerate() {
+                progress(round, mode);
+                let start = Instant::now();
+                let got = run(mode, n, workers)?;
+                times[m].push(start.elapsed());
+                let expected = *sum.get_or_insert(got);
+                ensure!(
+                    got == expected,
+                    "{} computed {got}, but an earlier run computed {expected}",
+                    mode.name()
+                );
+            }
+        }
+        let summaries = Mode::ALL
+            .into_iter()
+            .zip(&times)
+            .map(|(mode, t)| Ok((mode, Summary::of_durations(t).context("no rounds")?)))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            n,
+            workers,
+            cores: std::thread::available_parallelism().map_or(1, |c| c.get()),
+            rounds,
+            sum: sum.context("no rounds")?,
+            summaries,
+        })
+    }
+
+    pub fn median(&self, mode: Mode) -> f64 {
+        self.summaries
+            .iter()
+            .find(|(m, _)| *m == mode)
+            .map_or(f64::NAN, |(_, s)| s.median)
+    }
+
+    /// How many times faster than sequential `mode` was (median against median).
+    pub fn speedup(&self, mode: Mode) -> f64 {
+        self.median(Mode::Sequential) / self.median(mode)
+    }
+
+    /// The best speed-up this run could get: one per worker, but no more than the cores.
+    pub fn ideal(&self) -> usize {
+        self.workers.min(self.cores)
+    }
+
+    /// Speed-up as a fraction of the ideal.
+    pub fn efficiency(&self, mode: Mode) -> f64 {
+        self.speedup(mode) / self.ideal() as f64
+    }
+
+    /// The `--json` report: wall time per mode (ns), the speed-ups, and the worker count.
+    pub fn report(&self) -> Report {
+        let mut report = Report::new("cpu-bound");
+        for &(mode, summary) in &self.summaries {
+            let what = format!("sum of squares of 0..{} ({})", self.n, mode.name());
+            report.push(Record::new(mode.id(), what, "ns", summary));
+        }
+        for mode in [Mode::Threads, Mode::Processes] {
+            report.push(Record::count(
+                format!("{}-speedup", mode.id()),
+                format!("{} speed-up over sequential", mode.name()),
+                "x",
+                self.speedup(mode),
+            ));
+        }
+        report.push(Record::count(
+            "cpu-bound/workers",
+            "workers used by the threads and processes modes",
+            "workers",
+            self.workers as f64,
+        ));
+        report
+    }
+
+    /// The readable report: header, table, and what to observe in this run's numbers.
+    pub fn render(&self, machine: &Machine) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Machine: {}", machine.summary());
+        let _ = writeln!(
+            out,
+            "Sum of i² for i in 0..{}, split over {} on {} cores \
+             (median of {} rounds per mode):\n",
+            self.n,
+            plural(self.workers, "worker"),
+            self.cores,
+            self.rounds
+        );
+        let mut table = Table::new(["mode", "median", "min", "max", "speed-up", "efficiency"]);
+        for &(mode, s) in &self.summaries {
+            table.row([
+                mode.name().to_owned(),
+                nanos(s.median),
+                nanos(s.low),
+                nanos(s.high),
+                times(self.speedup(mode)),
+                format!("{:.0}%", 100.0 * self.efficiency(mode)),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+        let _ = writeln!(
+            out,
+            "Speed-up is sequential ÷ mode; efficiency is speed-up ÷ {}x, the ideal with \
+             {} on {} cores.\n",
+            self.ideal(),
+            plural(self.workers, "worker"),
+            self.cores
+        );
+        let _ = writeln!(out, "What to observe:");
+        for line in self.observations() {
+            let _ = writeln!(out, "- {line}");
+        }
+        out
+    }
+
+    /// Three sentences that interpret this run's medians.
+    pub fn observations(&self) -> Vec<String> {
+        let threads = self.speedup(Mode::Threads);
+        let processes = self.speedup(Mode::Processes);
+        // Below half the sequential speed, the cost of starting the workers dominates.
+        let threads_line = if threads >= 0.5 {
+            let efficiency = self.efficiency(Mode::Threads);
+            let busy = if efficiency < 0.7 && self.ideal() > 1 {
+                " So far below the ideal usually means other programs were using the cores \
+                 meanwhile (see `top`): run it again on a quiet machine."
+            } else {
+                ""
+            };
+            format!(
+                "Threads ran {} as fast as the sequential run, {:.0}% of the ideal {}x.{busy}",
+                times(threads),
+                100.0 * efficiency,
+                self.ideal()
+            )
+        } else {
+            format!(
+                "Threads took {} as long as the sequential run: for this little work, starting \
+                 and joining the threads costs more than the work itself.",
+                times(1.0 / threads)
+            )
+        };
+        let processes_line = match processes / threads {
+            r if r < 0.9 => format!(
+                "Processes ran {} as fast as sequential, {:.0}% slower than threads: each \
+                 worker costs a fork and a wait, dearer than a thread's start and join; the \
+                 larger N, the less that matters.",
+                times(processes),
+                100.0 * (1.0 - r)
+            ),
+            r if r > 1.1 => format!(
+                "Processes ran {} as fast as sequential, {:.0}% faster than threads: noise \
+                 at this size; run more --rounds before reading anything into it.",
+                times(processes),
+                100.0 * (r - 1.0)
+            ),
+            _ => format!(
+                "Processes ran {} as fast as sequential, within 10% of threads: each child \
+                 sees a copy-on-write copy of the lab and sends back 8 bytes, so separate \
+                 memory costs next to nothing here.",
+                times(processes)
+            ),
+        };
+        let workers_line = match self.workers.cmp(&self.cores) {
+            std::cmp::Ordering::Greater => format!(
+                "{} workers share {} cores, so they take turns: the speed-up cannot pass {}x \
+                 however many workers you add.",
+                self.workers, self.cores, self.cores
+            ),
+            std::cmp::Ordering::Less => format!(
+                "{} {} {} of the {} cores idle; `--workers {}` uses them all.",
+                plural(self.workers, "worker"),
+                if self.workers == 1 { "leaves" } else { "leave" },
+                self.cores - self.workers,
+                self.cores,
+                self.cores
+            ),
+            std::cmp::Ordering::Equal => format!(
+                "One worker per core: {}x is the most this machine can give.",
+                self.cores
+            ),
+        };
+        vec![
+            format!("All three modes computed the same sum ({}).", self.sum),
+            threads_line,
+            processes_line,
+            workers_line,
+        ]
+    }
+}
+
+/// A ratio with two significant digits at least: `1.91x`, `0.0024x`.
+fn times(ratio: f64) -> String {
+    let decimals = match ratio {
+        r if r >= 100.0 => 0,
+        r if r >= 10.0 => 1,
+        r if r >= 1.0 || r <= 0.0 => 2,
+        r => (1 - r.log10().floor() as i64).max(2) as usize,
+    };
+    format!("{ratio:.decimals$}x")
+}
+
+/// `1 worker`, `2 workers`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

@@ -1,0 +1,60 @@
+use clap::{Parser, value_parser};
+use cpu_bound::Results;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// CPU-bound work: one thread, W threads, W processes.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cpu-bound",
+    about = "CPU-bound work done by one thread, by W threads, and by W processes",
+    long_about = "CPU-bound work done by one thread, by W threads, and by W processes.\n\n\
+        Computes the sum of i² for i in 0..N three ways: sequentially; split over W scoped \
+        threads; split over W forked processes that each send their partial sum to the parent \
+        through a pipe. Prints the median wall time of each mode, its speed-up over \
+        sequential, and its efficiency (speed-up divided by the ideal, min(W, cores)). All \
+        modes must compute the same sum, or the lab fails."
+)]
+struct Args {
+    /// How many numbers to square and add (0..N)
+    #[arg(long, default_value_t = 1_000_000_000,
+          value_parser = value_parser!(u64).range(1..=100_000_000_000))]
+    n: u64,
+
+    /// Workers for the threads and processes modes [default: the cores available]
+    #[arg(long, value_parser = value_parser!(u32).range(1..=256))]
+    workers: Option<u32>,
+
+    /// Rounds per mode; the report shows the median
+    #[arg(long, default_value_t = 3, value_parser = value_parser!(u32).range(1..=100))]
+    rounds: u32,
+
+    /// Print the results as a JSON report (kit::Report) instead of the readable report
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Args = kit::cli::parse();
+    kit::cli::run(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let workers = args.workers.map_or(cores, |w| w as usize);
+        let rounds = args.rounds as usize;
+        let show_progress = std::io::stderr().is_terminal();
+        let results = Results::collect(args.n, workers, rounds, |round, mode| {
+            if show_progress {
+                eprint!("\r\x1b[Kround {}/{rounds}: {}…", round + 1, mode.name());
+            }
+        });
+        if show_progress {
+            eprint!("\r\x1b[K");
+        }
+        let results = results?;
+        if args.json {
+            println!("{}", results.report().to_json());
+        } else {
+            print!("{}", results.render(&kit::Machine::detect()));
+        }
+        Ok(())
+    })
+}

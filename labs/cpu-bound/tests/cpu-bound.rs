@@ -1,0 +1,171 @@
+//! What the cpu-bound page claims: the three modes compute the same sum, the closed form's,
+//! for any worker count (more workers than numbers, uneven splits); every child is reaped;
+//! the CLI behaves.
+
+use cpu_bound::{
+    Mode, Results, closed_form, processes, sequential, split, sum_of_squares, threads,
+};
+use kit::Report;
+use kit::testing::{fork_lock, live_children};
+use std::process::{Command, Output};
+
+const EXE: &str = env!("CARGO_BIN_EXE_cpu-bound");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(EXE).args(args).output().unwrap()
+}
+
+#[test]
+fn the_closed_form_matches_small_sums_counted_by_hand() {
+    // 0² + 1² + 2² + 3² = 14
+    assert_eq!(sum_of_squares(0..4), 14);
+    assert_eq!(closed_form(4), 14);
+    assert_eq!(closed_form(0), 0);
+    assert_eq!(closed_form(1), 0);
+}
+
+#[test]
+fn the_split_covers_0_to_n_exactly_once_with_lengths_within_one() {
+    for (n, workers) in [
+        (10, 3),
+        (7, 7),
+        (5, 16),
+        (1, 1),
+        (1_000_003, 256),
+        (u64::MAX, 3),
+    ] {
+        let ranges = split(n, workers);
+        assert_eq!(ranges.len(), workers);
+        assert_eq!(ranges[0].start, 0);
+        assert_eq!(ranges[workers - 1].end, n);
+        for pair in ranges.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start, "ranges are contiguous");
+        }
+        let lengths: Vec<u64> = ranges.iter().map(|r| r.end - r.start).collect();
+        let (min, max) = (lengths.iter().min().unwrap(), lengths.iter().max().unwrap());
+        assert!(max - min <= 1, "n={n} workers={workers}: {lengths:?}");
+    }
+}
+
+#[test]
+fn threads_compute_the_closed_form_for_every_worker_count() {
+    // n = 1_000_003 keeps n(n-1)(2n-1)/6 below 2^64, and is prime: every split is uneven.
+    let n = 1_000_003;
+    for workers in [1, 2, 3, 7, 64, 256] {
+        assert_eq!(threads(n, workers), closed_form(n), "workers={workers}");
+    }
+    // More workers than numbers: most threads get an empty range.
+    assert_eq!(threads(5, 16), 30);
+}
+
+#[test]
+fn processes_compute_the_closed_form_for_every_worker_count_and_are_reaped() {
+    let _lock = fork_lock();
+    let n = 1_000_003;
+    for workers in [1, 2, 3, 7, 64, 256] {
+        assert_eq!(
+            processes(n, workers).unwrap(),
+            closed_form(n),
+            "workers={workers}"
+        );
+        assert!(live_children().is_empty(), "workers={workers}");
+    }
+    assert_eq!(processes(5, 16).unwrap(), 30);
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn all_modes_agree_when_the_sum_wraps_around_2_to_the_64() {
+    let _lock = fork_lock();
+    // Past about 3.8 million the true sum no longer fits in u64; every mode wraps the same
+    // way, and so does the closed form reduced mod 2^64.
+    let n = 10_000_019;
+    let expected = closed_form(n);
+    assert_eq!(sequential(n), expected);
+    assert_eq!(threads(n, 3), expected);
+    assert_eq!(processes(n, 3).unwrap(), expected);
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn collect_runs_every_mode_every_round_and_keeps_one_sum() {
+    let _lock = fork_lock();
+    let mut calls = Vec::new();
+    let results = Results::collect(100_000, 3, 2, |round, mode| calls.push((round, mode))).unwrap();
+    assert_eq!(calls.len(), 2 * Mode::ALL.len());
+    assert_eq!(results.sum, closed_form(100_000));
+    for (_, summary) in &results.summaries {
+        assert_eq!(summary.samples, 2);
+    }
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn json_is_a_report_with_the_expected_ids() {
+    let _lock = fork_lock();
+    let out = run(&["--n", "200000", "--workers", "3", "--rounds", "2", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.lab, "cpu-bound");
+    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "cpu-bound/sequential",
+            "cpu-bound/threads",
+            "cpu-bound/processes",
+            "cpu-bound/threads-speedup",
+            "cpu-bound/processes-speedup",
+            "cpu-bound/workers",
+        ]
+    );
+    assert_eq!(report.get("cpu-bound/workers").unwrap().median, 3.0);
+    assert_eq!(report.get("cpu-bound/threads").unwrap().samples, 2);
+    assert_eq!(report.get("cpu-bound/threads").unwrap().unit, "ns");
+}
+
+#[test]
+fn the_readable_report_names_the_machine_the_sum_and_what_to_observe() {
+    let _lock = fork_lock();
+    let out = run(&["--n", "1000", "--workers", "2", "--rounds", "1"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Machine: "));
+    assert!(text.contains(&format!("same sum ({})", closed_form(1000))));
+    assert!(text.contains("What to observe:"));
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for args in [
+        &["--workers", "0"][..],
+        &["--workers", "257"],
+        &["--n", "0"],
+        &["--n", "-5"],
+        &["--rounds", "0"],
+        &["--rounds", "101"],
+        &["--frobnicate"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_exits_0_and_explains_the_lab() {
+    let _lock = fork_lock();
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("--workers"));
+    assert!(text.contains("speed-up"));
+}

@@ -1,0 +1,524 @@
+//! What it costs to start something that runs and wait until it has ended.
+//!
+//! Six ways are compared, from the cheapest we expect to the dearest:
+//!
+//! - a thread: `std::thread::spawn` + `join`;
+//! - a scoped thread: `std::thread::scope` with one `spawn`;
+//! - a process that runs nothing: `fork`, the child `_exit`s, the parent `waitpid`s;
+//! - a process that runs a program: `fork`, the child `execv`s `/bin/true`, `waitpid`;
+//! - the same program started by `posix_spawn` (nix's wrapper), then `waitpid`;
+//! - the same program started by `std::process::Command::status`.
+//!
+//! The three process kinds that `fork` or borrow the parent's memory are then measured again
+//! from bigger parents ([`PARENT_KINDS`], [`touched_memory`]).
+//!
+//! Every kind is measured in a fresh copy of the lab (see [`measure_in_fresh_process`]), so
+//! what one kind left behind cannot make another look slower.
+
+use anyhow::{Context, bail, ensure};
+use clap::ValueEnum;
+use kit::table::{Table, nanos};
+use kit::{Children, Machine, Record, Report, Summary};
+use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, posix_spawn};
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
+use nix::sys::wait::WaitStatus;
+use nix::unistd::{Pid, getppid};
+use std::ffi::{CStr, CString, OsStr, c_char};
+use std::fmt::Write;
+use std::hint::black_box;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The program the process kinds run: it does nothing and exits 0, so what we time is the
+/// creating and the waiting.
+pub const TRUE_PROGRAM: &str = "/bin/true";
+
+/// Rounds run before the recorded ones, so the first thread stack or the first page of
+/// `/bin/true` read from disk is not counted as the cost of creation.
+pub const WARM_UP_ROUNDS: usize = 5;
+
+/// The ways of starting something that this lab compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Thread,
+    ScopedThread,
+    Fork,
+    ForkExec,
+    PosixSpawn,
+    StdCommand,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Thread,
+        Kind::ScopedThread,
+        Kind::Fork,
+        Kind::ForkExec,
+        Kind::PosixSpawn,
+        Kind::StdCommand,
+    ];
+
+    /// The kind's name on the command line and in record ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Thread => "thread",
+            Kind::ScopedThread => "scoped-thread",
+            Kind::Fork => "fork",
+            Kind::ForkExec => "fork-exec",
+            Kind::PosixSpawn => "posix-spawn",
+            Kind::StdCommand => "std-command",
+        }
+    }
+
+    /// What one round does, in words.
+    pub fn how(self) -> &'static str {
+        match self {
+            Kind::Thread => "thread::spawn + join",
+            Kind::ScopedThread => "thread::scope, one spawn",
+            Kind::Fork => "fork, child _exit(0), waitpid",
+            Kind::ForkExec => "fork, child execv /bin/true, waitpid",
+            Kind::PosixSpawn => "posix_spawn /bin/true, waitpid",
+            Kind::StdCommand => "Command::new(\"/bin/true\").status()",
+        }
+    }
+
+    /// The record id, e.g. `spawn-cost/fork`.
+    pub fn id(self) -> String {
+        format!("spawn-cost/{}", self.name())
+    }
+}
+
+// ANCHOR: threads
+/// Starts a thread that does nothing and waits for it to end.
+pub fn spawn_thread_once() {
+    let handle = std::thread::spawn(|| {});
+    handle.join().expect("an empty thread cannot panic");
+}
+
+/// The same with a scoped thread: the scope joins it before `scope` returns.
+pub fn spawn_scoped_thread_once() {
+    std::thread::scope(|scope| {
+        scope.spawn(|| {});
+    });
+}
+// ANCHOR_END: threads
+
+// ANCHOR: fork
+/// Forks a child that exits at once with `status`, and waits for exactly that child.
+pub fn fork_once(children: &mut Children, status: i32) -> anyhow::Result<(Pid, WaitStatus)> {
+    // SAFETY: the child only returns a number, which kit passes to `_exit`.
+    let pid = unsafe { children.spawn(|| status) }?;
+    Ok((pid, children.wait(pid)?))
+}
+// ANCHOR_END: fork
+
+/// A program to run, prepared before any fork: a forked child may not allocate, so the C
+/// string and the null-terminated argument array the child hands to `execv` exist already.
+#[derive(Debug)]
+pub struct Program {
+    path: CString,
+    argv: [*const c_char; 2],
+}
+
+impl Program {
+    pub fn new(path: &str) -> anyhow::Result<Self> {
+        let path = CString::new(path).context("a program path cannot contain a NUL byte")?;
+        // The pointer stays valid when `path` moves into the struct: it points into the
+        // CString's heap buffer, which does not move.
+        let argv = [path.as_ptr(), std::ptr::null()];
+        Ok(Self { path, argv })
+    }
+
+    pub fn path(&self) -> &CStr {
+        &self.path
+    }
+
+    fn path_os(&self) -> &OsStr {
+        OsStr::from_bytes(self.path.to_bytes())
+    }
+
+    // ANCHOR: exec
+    /// Replaces the calling process with the program; returns only if that failed, with the
+    /// status shells use for a command that could not be run (127).
+    fn exec(&self) -> i32 {
+        // nix's `execv` collects its arguments into a new Vec (an allocation) inside the
+        // child, so we call libc's `execv` (exec(3)) on the array built before the fork.
+        // SAFETY: `path` and `argv` live as long as `self`, and `argv` ends with a null
+        // pointer; execv is async-signal-safe (signal-safety(7)).
+        unsafe { libc::execv(self.path.as_ptr(), self.argv.as_ptr()) };
+        127
+    }
+    // ANCHOR_END: exec
+}
+
+// ANCHOR: fork_exec
+/// Forks a child that runs `program` in place of the lab, and waits for it.
+pub fn fork_exec_once(
+    children: &mut Children,
+    program: &Program,
+) -> anyhow::Result<(Pid, WaitStatus)> {
+    // SAFETY: the child makes one system call, execv, on memory prepared before the fork;
+    // if that fails it returns a number, which kit passes to `_exit`.
+    let pid = unsafe { children.spawn(|| program.exec()) }?;
+    Ok((pid, children.wait(pid)?))
+}
+// ANCHOR_END: fork_exec
+
+// ANCHOR: posix_spawn
+/// Starts `program` with posix_spawn(3), without forking the lab ourselves, and waits for it.
+pub fn posix_spawn_once(
+    children: &mut Children,
+    program: &Program,
+) -> anyhow::Result<(Pid, WaitStatus)> {
+    let no_file_actions = PosixSpawnFileActions::init()?;
+    let default_attributes = PosixSpawnAttr::init()?;
+    let no_environment: [&CStr; 0] = [];
+    let pid = posix_spawn(
+        program.path(),
+        &no_file_actions,
+        &default_attributes,
+        &[program.path()],
+        &no_environment,
+    )?;
+    children.adopt(pid);
+    Ok((pid, children.wait(pid)?))
+}
+// ANCHOR_END: posix_spawn
+
+// ANCHOR: std_command
+/// Starts `program` the way most Rust code does, and waits for it.
+pub fn std_command_once(program: &Program) -> anyhow::Result<ExitStatus> {
+    Ok(Command::new(program.path_os()).status()?)
+}
+// ANCHOR_END: std_command
+
+fn expect_exit_0((pid, status): (Pid, WaitStatus)) -> anyhow::Result<()> {
+    ensure!(
+        status == WaitStatus::Exited(pid, 0),
+        "child {pid} ended with {status:?}, not exit status 0"
+    );
+    Ok(())
+}
+
+// ANCHOR: measure
+/// Runs `kind` for `rounds` rounds, after a few warm-up rounds that are not recorded, and
+/// returns the wall time of each round: create, run nothing, wait for the end.
+pub fn measure(kind: Kind, rounds: usize, parent_mib: usize) -> anyhow::Result<Vec<Duration>> {
+    let ballast = touched_memory(parent_mib);
+    let program = Program::new(TRUE_PROGRAM)?;
+    let mut children = Children::new();
+    let mut once = || -> anyhow::Result<()> {
+        match kind {
+            Kind::Thread => spawn_thread_once(),
+            Kind::ScopedThread => spawn_scoped_thread_once(),
+            Kind::Fork => expect_exit_0(fork_once(&mut children, 0)?)?,
+            Kind::ForkExec => expect_exit_0(fork_exec_once(&mut children, &program)?)?,
+            Kind::PosixSpawn => expect_exit_0(posix_spawn_once(&mut children, &program)?)?,
+            Kind::StdCommand => {
+                let status = std_command_once(&program)?;
+                ensure!(status.success(), "{TRUE_PROGRAM} ended with {status}");
+            }
+        }
+        Ok(())
+    };
+    for _ in 0..WARM_UP_ROUNDS {
+        once()?;
+    }
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        once()?;
+        samples.push(start.elapsed());
+    }
+    black_box(&ballast); // alive, and resident, until the last round has run
+    Ok(samples)
+}
+// ANCHOR_END: measure
+
+// ANCHOR: ballast
+/// `mib` MiB of heap with every page written, so every page is resident and has its own
+/// page-table entry: the memory a bigger parent would have, for `fork` to copy entries of.
+/// (`vec![0; n]` would not do: zeroed allocations come from untouched pages.)
+pub fn touched_memory(mib: usize) -> Vec<u8> {
+    vec![1u8; mib << 20]
+}
+// ANCHOR_END: ballast
+
+// ANCHOR: fresh_process
+/// Measures `kind` in a fresh copy of the lab (`EXE --measure-only KIND`) and returns the
+/// summary that copy prints as JSON.
+///
+/// Why a fresh process: `fork` copies the parent's page tables, so its cost depends on what
+/// the parent did before. A lab that has already started and joined a thousand threads keeps
+/// the last thread stacks mapped (glibc caches them for reuse, nptl/nptl-stack.c), and a
+/// fork measured after that would pay for them. A fresh copy per kind means every kind
+/// starts from the same state, a just-started lab, whatever order the kinds run in.
+///
+/// The copy leads a process group of its own, so it and everything it starts can be
+/// signalled together (`kill -- -PGID`); it also asks to be killed when the lab ends
+/// ([`die_with_parent`]), and the lab waits for it before reading its answer.
+pub fn measure_in_fresh_process(
+    exe: &Path,
+    kind: Kind,
+    rounds: usize,
+    parent_mib: usize,
+) -> anyhow::Result<Summary> {
+    let output = Command::new(exe)
+        .args(["--measure-only", kind.name()])
+        .args(["--rounds", &rounds.to_string()])
+        .args(["--ballast-mib", &parent_mib.to_string()])
+        .args(["--parent", &std::process::id().to_string()])
+        .process_group(0)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start {}", exe.display()))?;
+    ensure!(
+        output.status.success(),
+        "measuring {} failed: {}",
+        kind.name(),
+        output.status
+    );
+    serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("the measuring copy for {} printed no summary", kind.name()))
+}
+// ANCHOR_END: fresh_process
+
+/// In a measuring copy: asks the kernel to kill this process if the lab that started it
+/// ends (`PR_SET_PDEATHSIG`, prctl(2)), and gives up if the lab has ended already.
+pub fn die_with_parent(parent: Pid) -> anyhow::Result<()> {
+    prctl::set_pdeathsig(Signal::SIGKILL)?;
+    if getppid() != parent {
+        bail!("the lab (pid {parent}) that started this measuring copy has already ended");
+    }
+    Ok(())
+}
+
+/// The measuring copy's whole job: measure one kind and describe the samples as JSON.
+pub fn measure_only(kind: Kind, rounds: usize, parent_mib: usize) -> anyhow::Result<String> {
+    let samples = measure(kind, rounds, parent_mib)?;
+    let summary = Summary::of_durations(&samples).context("no samples")?;
+    Ok(serde_json::to_string(&summary)?)
+}
+
+/// The kinds measured again from bigger parents: the ones whose cost might depend on how
+/// much memory the parent has.
+pub const PARENT_KINDS: [Kind; 3] = [Kind::Fork, Kind::ForkExec, Kind::PosixSpawn];
+
+/// What to measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Recorded rounds per kind, from the lab as it is.
+    pub rounds: usize,
+    /// Parent sizes (MiB of touched memory) for the [`PARENT_KINDS`] sweep.
+    pub parent_mib: Vec<usize>,
+    /// Recorded rounds per kind and size in that sweep (a big fork is slow).
+    pub parent_rounds: usize,
+}
+
+impl Settings {
+    /// Every measurement to make, in order: (kind, parent MiB, rounds). A parent size of 0
+    /// is the lab as it is, with nothing extra touched.
+    pub fn plan(&self) -> Vec<(Kind, usize, usize)> {
+        let plain = Kind::ALL.into_iter().map(|kind| (kind, 0, self.rounds));
+        let bigger = self.parent_mib.iter().flat_map(|&mib| {
+            PARENT_KINDS
+                .into_iter()
+                .map(move |kind| (kind, mib, self.parent_rounds))
+        });
+        plain.chain(bigger).collect()
+    }
+}
+
+/// One kind, from one parent size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measurement {
+    pub kind: Kind,
+    pub parent_mib: usize,
+    pub summary: Summary,
+}
+
+impl Measurement {
+    /// `spawn-cost/fork` for the lab as it is, `spawn-cost/fork-parent-256mib` for a parent
+    /// that touched 256 MiB first.
+    pub fn id(&self) -> String {
+        match self.parent_mib {
+            0 => self.kind.id(),
+            mib => format!("{}-parent-{mib}mib", self.kind.id()),
+        }
+    }
+}
+
+/// Everything one run of the lab measured.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub settings: Settings,
+    pub measurements: Vec<Measurement>,
+}
+
+impl Results {
+    /// Makes every measurement of the plan, each in its own fresh copy of `exe`;
+    /// `progress(i, total, kind, parent_mib)` is called before measurement `i` starts.
+    pub fn collect(
+        exe: &Path,
+        settings: Settings,
+        mut progress: impl FnMut(usize, usize, Kind, usize),
+    ) -> anyhow::Result<Self> {
+        let plan = settings.plan();
+        let mut measurements = Vec::with_capacity(plan.len());
+        for (i, &(kind, parent_mib, rounds)) in plan.iter().enumerate() {
+            progress(i, plan.len(), kind, parent_mib);
+            let summary = measure_in_fresh_process(exe, kind, rounds, parent_mib)?;
+            measurements.push(Measurement {
+                kind,
+                parent_mib,
+                summary,
+            });
+        }
+        Ok(Self {
+            settings,
+            measurements,
+        })
+    }
+
+    /// The median for `kind` from a parent of `parent_mib` (0: the lab as it is).
+    pub fn median(&self, kind: Kind, parent_mib: usize) -> f64 {
+        self.measurements
+            .iter()
+            .find(|m| m.kind == kind && m.parent_mib == parent_mib)
+            .map_or(f64::NAN, |m| m.summary.median)
+    }
+
+    /// How many times as long as a thread `kind` took (median against median).
+    pub fn vs_thread(&self, kind: Kind) -> f64 {
+        self.median(kind, 0) / self.median(Kind::Thread, 0)
+    }
+
+    /// The `--json` report: one record per measurement, in nanoseconds.
+    pub fn report(&self) -> Report {
+        let mut report = Report::new("spawn-cost");
+        for m in &self.measurements {
+            let mut what = format!("create and wait: {}", m.kind.how());
+            if m.parent_mib > 0 {
+                let _ = write!(what, ", from a parent with {} MiB touched", m.parent_mib);
+            }
+            report.push(Record::new(m.id(), what, "ns", m.summary));
+        }
+        report
+    }
+
+    /// The readable report: header, tables, and what to observe in this run's numbers.
+    pub fn render(&self, machine: &Machine) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Machine: {}", machine.summary());
+        let _ = writeln!(
+            out,
+            "Creating something that runs, then waiting until it has ended (median of {} \
+             rounds per kind, each kind in a fresh copy of this lab):",
+            self.settings.rounds
+        );
+        for kind in Kind::ALL {
+            let _ = writeln!(out, "  {:<13}  {}", kind.name(), kind.how());
+        }
+        let _ = writeln!(out);
+        let mut table = Table::new(["kind", "median", "min", "max", "vs thread"]);
+        for m in self.measurements.iter().filter(|m| m.parent_mib == 0) {
+            table.row([
+                m.kind.name().to_owned(),
+                nanos(m.summary.median),
+                nanos(m.summary.low),
+                nanos(m.summary.high),
+                times(self.vs_thread(m.kind)),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+        if !self.settings.parent_mib.is_empty() {
+            let _ = writeln!(
+                out,
+                "The same from a bigger parent: the measuring copy first writes to N MiB of \
+                 heap (median of {} rounds):\n",
+                self.settings.parent_rounds
+            );
+            let header = std::iter::once("parent".to_owned())
+                .chain(PARENT_KINDS.iter().map(|k| k.name().to_owned()));
+            let mut table = Table::new(header);
+            for mib in std::iter::once(0).chain(self.settings.parent_mib.iter().copied()) {
+                let label = match mib {
+                    0 => "the lab alone".to_owned(),
+                    mib => format!("+{mib} MiB"),
+                };
+                let cells = PARENT_KINDS.iter().map(|&k| nanos(self.median(k, mib)));
+                table.row(std::iter::once(label).chain(cells));
+            }
+            let _ = writeln!(out, "{table}");
+        }
+        let _ = writeln!(out, "What to observe:");
+        for line in self.observations() {
+            let _ = writeln!(out, "- {line}");
+        }
+        out
+    }
+
+    /// Four sentences that interpret this run's medians.
+    pub fn observations(&self) -> Vec<String> {
+        let median = |kind| self.median(kind, 0);
+        let (thread, fork) = (median(Kind::Thread), median(Kind::Fork));
+        let (fork_exec, spawn) = (median(Kind::ForkExec), median(Kind::PosixSpawn));
+        let command = median(Kind::StdCommand);
+        let mut lines = vec![
+            format!(
+                "A thread took {} to start and join; fork + wait took {}, {} as long. \
+                 Linux makes both with clone(2); the process also gets its own page tables.",
+                nanos(thread),
+                nanos(fork),
+                times(fork / thread)
+            ),
+            format!(
+                "Running a program costs more than copying the lab: fork+exec took {} \
+                 ({} fork alone), posix_spawn {} and std's Command {} ({} posix_spawn: \
+                 std calls posix_spawn here).",
+                nanos(fork_exec),
+                times(fork_exec / fork),
+                nanos(spawn),
+                nanos(command),
+                times(command / spawn)
+            ),
+        ];
+        if let Some(&biggest) = self.settings.parent_mib.iter().max() {
+            let big = |kind| self.median(kind, biggest);
+            lines.push(format!(
+                "With {biggest} MiB more in the parent, fork + wait took {} ({} the small \
+                 lab's) and fork+exec {}, but posix_spawn {} ({}): it borrows the parent's \
+                 memory instead of copying its page tables.",
+                nanos(big(Kind::Fork)),
+                times(big(Kind::Fork) / fork),
+                nanos(big(Kind::ForkExec)),
+                nanos(big(Kind::PosixSpawn)),
+                times(big(Kind::PosixSpawn) / spawn)
+            ));
+        }
+        let folklore = match fork {
+            f if f < 1e6 => "below",
+            f if f <= 1e7 => "within",
+            _ => "above",
+        };
+        lines.push(format!(
+            "The seed article says a process takes 1-10 ms to create; here fork + wait from \
+             the small lab took {}, {folklore} that range.",
+            nanos(fork)
+        ));
+        lines
+    }
+}
+
+/// A ratio as the report prints it: `1.3x`, `25x`.
+fn times(ratio: f64) -> String {
+    if ratio >= 10.0 {
+        format!("{ratio:.0}x")
+    } else {
+        format!("{ratio:.1}x")
+    }
+}

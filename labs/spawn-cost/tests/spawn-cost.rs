@@ -1,0 +1,222 @@
+//! What the spawn-cost page claims: every kind runs and yields one sample per round, every
+//! child is reaped with the exact status it exited with, and the CLI behaves.
+
+use kit::testing::{descendants_of, fork_lock, live_children};
+use kit::{Children, Report, Summary};
+use nix::sys::wait::WaitStatus;
+use nix::unistd::Pid;
+use spawn_cost::{
+    Kind, PARENT_KINDS, Program, Settings, TRUE_PROGRAM, fork_exec_once, fork_once, measure,
+    measure_in_fresh_process, posix_spawn_once, std_command_once, touched_memory,
+};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const EXE: &str = env!("CARGO_BIN_EXE_spawn-cost");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(EXE).args(args).output().unwrap()
+}
+
+#[test]
+fn every_kind_returns_one_sample_per_round_and_reaps_its_children() {
+    let _lock = fork_lock();
+    for kind in Kind::ALL {
+        let samples = measure(kind, 7, 0).unwrap();
+        assert_eq!(samples.len(), 7, "{}", kind.name());
+        assert!(live_children().is_empty(), "{} left a child", kind.name());
+    }
+}
+
+#[test]
+fn a_forked_childs_exit_status_comes_back_exactly() {
+    let _lock = fork_lock();
+    let mut children = Children::new();
+    for status in [0, 1, 42, 255] {
+        let (pid, waited) = fork_once(&mut children, status).unwrap();
+        assert_eq!(waited, WaitStatus::Exited(pid, status));
+    }
+    assert!(children.is_empty());
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn an_execd_programs_exit_status_comes_back_exactly() {
+    let _lock = fork_lock();
+    let mut children = Children::new();
+    let truth = Program::new(TRUE_PROGRAM).unwrap();
+    let falsehood = Program::new("/bin/false").unwrap();
+    let missing = Program::new("/nonexistent/program").unwrap();
+
+    let (pid, status) = fork_exec_once(&mut children, &truth).unwrap();
+    assert_eq!(status, WaitStatus::Exited(pid, 0));
+    let (pid, status) = fork_exec_once(&mut children, &falsehood).unwrap();
+    assert_eq!(status, WaitStatus::Exited(pid, 1));
+    // execv fails in the child, which then exits 127 as a shell would.
+    let (pid, status) = fork_exec_once(&mut children, &missing).unwrap();
+    assert_eq!(status, WaitStatus::Exited(pid, 127));
+
+    let (pid, status) = posix_spawn_once(&mut children, &truth).unwrap();
+    assert_eq!(status, WaitStatus::Exited(pid, 0));
+    let (pid, status) = posix_spawn_once(&mut children, &falsehood).unwrap();
+    assert_eq!(status, WaitStatus::Exited(pid, 1));
+
+    assert_eq!(std_command_once(&falsehood).unwrap().code(), Some(1));
+    assert!(children.is_empty());
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn the_plan_measures_every_kind_then_the_parent_kinds_per_size() {
+    let settings = Settings {
+        rounds: 10,
+        parent_mib: vec![16, 64],
+        parent_rounds: 2,
+    };
+    let plan = settings.plan();
+    assert_eq!(plan.len(), Kind::ALL.len() + 2 * PARENT_KINDS.len());
+    assert!(
+        plan[..Kind::ALL.len()]
+            .iter()
+            .all(|&(_, mib, rounds)| mib == 0 && rounds == 10)
+    );
+    assert_eq!(plan.last(), Some(&(Kind::PosixSpawn, 64, 2)));
+}
+
+#[test]
+fn touched_memory_is_resident() {
+    // The lock keeps the other tests (which allocate and free) from running meanwhile.
+    let _lock = fork_lock();
+    let before = resident_kib();
+    let ballast = touched_memory(32);
+    let after = resident_kib();
+    assert_eq!(ballast.len(), 32 << 20);
+    // Every page was written, so (nearly) all 32 MiB are now resident.
+    assert!(after - before >= 30 * 1024, "{before} KiB -> {after} KiB");
+}
+
+fn resident_kib() -> i64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_fresh_copy_measures_one_kind_and_leaves_nothing_behind() {
+    let _lock = fork_lock();
+    let summary = measure_in_fresh_process(Path::new(EXE), Kind::Fork, 9, 0).unwrap();
+    assert_eq!(summary.samples, 9);
+    assert!(summary.low <= summary.median && summary.median <= summary.high);
+    let summary = measure_in_fresh_process(Path::new(EXE), Kind::PosixSpawn, 3, 2).unwrap();
+    assert_eq!(summary.samples, 3);
+    assert!(summary.low <= summary.median && summary.median <= summary.high);
+    assert!(descendants_of(Pid::this()).is_empty());
+}
+
+#[test]
+fn measure_only_prints_a_summary_with_the_asked_number_of_samples() {
+    let _lock = fork_lock();
+    let out = run(&["--measure-only", "thread", "--rounds", "4"]);
+    assert_eq!(out.status.code(), Some(0));
+    let summary: Summary = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary.samples, 4);
+}
+
+#[test]
+fn json_is_a_report_with_one_record_per_kind() {
+    let _lock = fork_lock();
+    let out = run(&[
+        "--rounds",
+        "3",
+        "--parent-mib",
+        "1,2",
+        "--parent-rounds",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.lab, "spawn-cost");
+    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "spawn-cost/thread",
+            "spawn-cost/scoped-thread",
+            "spawn-cost/fork",
+            "spawn-cost/fork-exec",
+            "spawn-cost/posix-spawn",
+            "spawn-cost/std-command",
+            "spawn-cost/fork-parent-1mib",
+            "spawn-cost/fork-exec-parent-1mib",
+            "spawn-cost/posix-spawn-parent-1mib",
+            "spawn-cost/fork-parent-2mib",
+            "spawn-cost/fork-exec-parent-2mib",
+            "spawn-cost/posix-spawn-parent-2mib",
+        ]
+    );
+    for record in &report.records {
+        assert_eq!(record.unit, "ns");
+        let rounds = if record.id.contains("parent") { 2 } else { 3 };
+        assert_eq!(record.samples, rounds, "{}", record.id);
+        assert!(record.low <= record.median && record.median <= record.high);
+    }
+    assert!(descendants_of(Pid::this()).is_empty());
+}
+
+#[test]
+fn the_readable_report_names_the_machine_and_says_what_to_observe() {
+    let _lock = fork_lock();
+    let out = run(&["--rounds", "2", "--parent-mib", "1", "--parent-rounds", "1"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Machine: "));
+    assert!(text.contains("What to observe:"));
+    for kind in Kind::ALL {
+        assert!(text.contains(kind.name()), "{} missing", kind.name());
+    }
+    assert!(text.contains("+1 MiB"));
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for args in [
+        &["--rounds", "0"][..],
+        &["--rounds", "100001"],
+        &["--rounds", "many"],
+        &["--no-such-flag"],
+        &["--measure-only", "teleport"],
+        &["--parent", "1"],
+        &["--ballast-mib", "1"],
+        &["--parent-mib", "0"],
+        &["--parent-mib", "4097"],
+        &["--parent-mib", "16,x"],
+        &["--parent-rounds", "0"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_exits_0_and_explains_the_lab() {
+    let _lock = fork_lock();
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("posix_spawn"));
+    assert!(text.contains("--rounds"));
+    assert!(
+        !text.contains("--measure-only"),
+        "internal flags stay hidden"
+    );
+}
