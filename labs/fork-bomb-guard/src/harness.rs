@@ -1,0 +1,399 @@
+//! The harness: runs one demo's process tree so that it can never outgrow its cap or
+//! outlive the lab.
+//!
+//! Four lines of defence, because as root (CI, containers) `RLIMIT_NPROC` does not apply:
+//! 1. a budget of tokens: every process must take one before it may start another;
+//! 2. its own process group: one `killpg` reaches every process of the tree;
+//! 3. a deadline, and Ctrl-C/SIGTERM/SIGHUP handling: the group is killed and reaped;
+//! 4. a child subreaper: orphans are re-parented to the harness, which reaps all of them.
+//!
+//! The harness waits with `waitpid(-1)`, so it must be the lab binary itself, a process whose
+//! only children are the tree: never call [`run`] from a process with other children (a
+//! test harness, for one).
+
+use crate::{
+    BUDGET_FD_ENV, Demo, GENERATION_ENV, MAX_CAP, PROGRAM_ENV, REFUSED, STARTED, STARTED_FD_ENV,
+    STARTUP_MS_ENV, TOKEN, WORK_MS_ENV, WORKER_ENV, WORKERS_ENV, die_with_parent, fork_loop,
+    take_token,
+};
+use anyhow::Context;
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+use nix::sys::prctl;
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use nix::sys::signal::{
+    SaFlags, SigAction, SigHandler, SigSet, Signal, kill, killpg, sigaction, signal,
+};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, Uid, pipe2, setpgid};
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+/// What a demo may do.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// The most processes the tree may start, the first one included (≤ [`MAX_CAP`]).
+    pub cap: u32,
+    /// Workers each copy of the (un)guarded program starts.
+    pub workers: u32,
+    /// Iterations of the fork loop.
+    pub loops: u32,
+    /// How long each copy of the (un)guarded program takes to set up before anything else.
+    pub startup: Duration,
+    /// How long a worker stays alive.
+    pub work: Duration,
+    /// When the harness kills the tree, finished or not.
+    pub timeout: Duration,
+}
+
+/// Why the tree ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Every process exited by itself.
+    Finished,
+    /// The deadline passed; the harness killed the group.
+    TimedOut,
+    /// The harness got this signal; it killed the group.
+    Interrupted(Signal),
+}
+
+/// What one demo did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub demo: Demo,
+    pub config_cap: u32,
+    /// The tree's process group (the first process's pid).
+    pub pgid: Pid,
+    /// Processes that started, by generation (index 0: the first process). For the fork
+    /// loop, by the iteration whose `fork` made them.
+    pub per_generation: Vec<u32>,
+    /// Processes that wanted to start another and found the budget empty.
+    pub refused: u32,
+    /// Tokens taken from the budget: processes started or about to start.
+    pub tokens_used: u32,
+    pub stop: Stop,
+    /// Processes of the tree's group still present after the harness cleaned up (always 0).
+    pub left_behind: usize,
+}
+
+impl Outcome {
+    /// Processes that started, the first one included.
+    pub fn started(&self) -> u32 {
+        self.per_generation.iter().sum()
+    }
+
+    /// Whether the budget ran out: someone asked for a token and got none.
+    pub fn budget_spent(&self) -> bool {
+        self.refused > 0 && self.tokens_used == self.config_cap
+    }
+}
+
+/// The signal that interrupted the harness (0 while none has).
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn note_signal(signo: libc::c_int) {
+    INTERRUPTED.store(signo, Ordering::SeqCst);
+}
+
+/// Turns this process into the harness: orphans of the tree come back to it, and Ctrl-C,
+/// SIGTERM and SIGHUP are noted (the supervision loop then kills and reaps the tree)
+/// instead of killing the harness before it has cleaned up.
+pub fn become_harness() -> anyhow::Result<()> {
+    prctl::set_child_subreaper(true).context("PR_SET_CHILD_SUBREAPER")?;
+    let action = SigAction::new(
+        SigHandler::Handler(note_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe { sigaction(sig, &action) }?;
+    }
+    Ok(())
+}
+
+// ANCHOR: run
+/// Runs one demo's tree under the budget, in its own process group, until it finishes, the
+/// deadline passes or a signal arrives; then makes sure nothing of it is left.
+pub fn run(demo: Demo, config: &Config) -> anyhow::Result<Outcome> {
+    anyhow::ensure!(
+        (1..=MAX_CAP).contains(&config.cap),
+        "cap must be in 1..={MAX_CAP}"
+    );
+    limit_user_processes(config.cap)?;
+    let budget = fill_budget(config.cap)?;
+    let (messages, started) = pipe2(OFlag::O_CLOEXEC)?;
+    fcntl(&messages, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+    inherit_across_exec(&budget)?;
+    inherit_across_exec(&started)?;
+
+    // The harness pays for the first process, like every parent in the tree.
+    anyhow::ensure!(take_token(budget.as_fd()), "the budget is empty");
+    let pgid = start_first(demo, config, &budget, &started)?;
+    let tree = KillOnDrop(pgid); // also on an early return or a panic from here on
+    drop(started); // from now on only the tree can write: end of file means all are gone
+    // Never `eprintln!` while the tree runs: it panics if stderr is closed.
+    let _ = writeln!(
+        std::io::stderr(),
+        "fork-bomb-guard: {}: process group {pgid}, cap {} processes, deadline {} ms",
+        demo.name(),
+        config.cap,
+        config.timeout.as_millis()
+    );
+
+    let mut received = Vec::new();
+    let stop = supervise(&messages, &mut received, Instant::now() + config.timeout);
+    drop(tree); // kill what is left of the group (nothing, if it finished) and reap it
+    drain(&messages, &mut received);
+    let tokens_left = count_tokens(&budget);
+    let (per_generation, refused) = tally(&received);
+    Ok(Outcome {
+        demo,
+        config_cap: config.cap,
+        pgid,
+        per_generation,
+        refused,
+        tokens_used: config.cap - tokens_left,
+        stop,
+        left_behind: members_of_group(pgid).len(),
+    })
+}
+// ANCHOR_END: run
+
+// ANCHOR: fill_budget
+/// A pipe holding `cap` tokens. The write end is closed once it is filled, so an empty
+/// budget reads as end of file (never blocks) and nobody can add tokens.
+fn fill_budget(cap: u32) -> anyhow::Result<OwnedFd> {
+    let (budget, filler) = pipe2(OFlag::O_CLOEXEC)?;
+    // At most MAX_CAP bytes: far below a pipe's capacity (pipe(7)), so this never blocks.
+    let tokens = vec![TOKEN; cap as usize];
+    let mut written = 0;
+    while written < tokens.len() {
+        written += nix::unistd::write(&filler, &tokens[written..])?;
+    }
+    drop(filler);
+    Ok(budget)
+}
+// ANCHOR_END: fill_budget
+
+/// Clears `FD_CLOEXEC`, so that the descriptor stays open in the programs the tree `exec`s.
+fn inherit_across_exec(fd: &OwnedFd) -> nix::Result<()> {
+    fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty())).map(drop)
+}
+
+/// Starts the tree's first process in a new process group and returns the group's id.
+fn start_first(
+    demo: Demo,
+    config: &Config,
+    budget: &OwnedFd,
+    started: &OwnedFd,
+) -> anyhow::Result<Pid> {
+    match demo {
+        Demo::Unguarded | Demo::Guarded => {
+            let mut command = Command::new(std::env::current_exe()?);
+            command
+                .env(PROGRAM_ENV, demo.name())
+                .env(BUDGET_FD_ENV, budget.as_raw_fd().to_string())
+                .env(STARTED_FD_ENV, started.as_raw_fd().to_string())
+                .env(GENERATION_ENV, "0")
+                .env(WORKERS_ENV, config.workers.to_string())
+                .env(STARTUP_MS_ENV, config.startup.as_millis().to_string())
+                .env(WORK_MS_ENV, config.work.as_millis().to_string())
+                .env_remove(WORKER_ENV)
+                .process_group(0) // setpgid(0, 0) in the child, before exec
+                .stdin(Stdio::null())
+                .stdout(Stdio::null());
+            die_with_parent(&mut command);
+            let child = command.spawn().context("starting the first copy")?;
+            // It is reaped by `waitpid(-1)` in `supervise`, like every process of the tree.
+            Ok(Pid::from_raw(child.id() as i32))
+        }
+        Demo::ForkLoop => {
+            let (loops, budget, started) = (config.loops, budget.as_fd(), started.as_fd());
+            let body = || {
+                if setpgid(Pid::from_raw(0), Pid::from_raw(0)).is_err() {
+                    return 1;
+                }
+                for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+                    // SAFETY: restores the default action (sigaction(2), async-signal-safe),
+                    // so the harness's handler does not live on in the tree.
+                    let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+                }
+                fork_loop(loops, budget, started)
+            };
+            // SAFETY: `body` makes only async-signal-safe calls (setpgid, sigaction, and
+            // those of `fork_loop`); the harness is single-threaded in any case.
+            let pid = unsafe { kit::fork_child(body) }?;
+            // Also from this side, so the group surely exists before we might kill it.
+            let _ = setpgid(pid, pid);
+            Ok(pid)
+        }
+    }
+}
+
+// ANCHOR: supervise
+/// Reaps the tree's processes as they exit (our children, and orphans re-parented to us)
+/// and collects their messages, until no child is left, the deadline passes, or a signal
+/// arrives.
+fn supervise(messages: &OwnedFd, received: &mut Vec<u8>, deadline: Instant) -> Stop {
+    loop {
+        drain(messages, received);
+        if let Some(signal) = interrupted() {
+            return Stop::Interrupted(signal);
+        }
+        if Instant::now() >= deadline {
+            return Stop::TimedOut;
+        }
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(2)),
+            Ok(_) | Err(Errno::EINTR) => {} // reaped one: look again at once
+            Err(Errno::ECHILD) => return Stop::Finished,
+            Err(_) => return Stop::TimedOut, // cannot wait: treat as out of time, kill all
+        }
+    }
+}
+
+/// Owns a running tree: dropping it kills the tree's process group and reaps every child.
+struct KillOnDrop(Pid);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        kill_group_and_reap(self.0);
+    }
+}
+
+/// Kills the whole process group and reaps until the harness has no child left.
+fn kill_group_and_reap(pgid: Pid) {
+    loop {
+        // ESRCH (the group is empty) is fine: then only zombies remain to reap.
+        let _ = killpg(pgid, Signal::SIGKILL);
+        // Anything that somehow left the group is still our child (we are its subreaper).
+        for child in kit::testing::children_of(Pid::this()) {
+            let _ = kill(child, Signal::SIGKILL);
+        }
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(1)),
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return, // ECHILD: nothing left
+        }
+    }
+}
+// ANCHOR_END: supervise
+
+fn interrupted() -> Option<Signal> {
+    Signal::try_from(INTERRUPTED.load(Ordering::SeqCst)).ok()
+}
+
+/// Reads whatever messages are waiting, without blocking.
+fn drain(messages: &OwnedFd, received: &mut Vec<u8>) {
+    let mut buffer = [0u8; 512];
+    loop {
+        match nix::unistd::read(messages, &mut buffer) {
+            Ok(0) => return, // every writer is gone
+            Ok(n) => received.extend_from_slice(&buffer[..n]),
+            Err(Errno::EINTR) => continue,
+            Err(_) => return, // EAGAIN: nothing more for now
+        }
+    }
+}
+
+/// Counts (and takes) the tokens left in the budget.
+fn count_tokens(budget: &OwnedFd) -> u32 {
+    let mut left = 0;
+    while take_token(budget.as_fd()) {
+        left += 1;
+    }
+    left
+}
+
+/// Processes started per generation, and processes refused a token.
+fn tally(received: &[u8]) -> (Vec<u32>, u32) {
+    let mut per_generation = Vec::new();
+    let mut refused = 0;
+    for message in received.chunks_exact(2) {
+        match message[0] {
+            STARTED => {
+                let generation = usize::from(message[1]);
+                if per_generation.len() <= generation {
+                    per_generation.resize(generation + 1, 0);
+                }
+                per_generation[generation] += 1;
+            }
+            REFUSED => refused += 1,
+            _ => {}
+        }
+    }
+    (per_generation, refused)
+}
+
+/// Processes whose process group is `pgid`, from `/proc` (the harness's self-check).
+pub fn members_of_group(pgid: Pid) -> Vec<Pid> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| kit::testing::stat_of(pid).is_some_and(|s| s.pgrp == pgid.as_raw()))
+        .map(Pid::from_raw)
+        .collect()
+}
+
+/// Second line of defence, for users other than root: lower `RLIMIT_NPROC` (setrlimit(2))
+/// to what this user runs now plus the cap and a margin, so even a broken budget could not
+/// start much more. The limit counts every process and thread of the real user, and is
+/// not enforced for root, which is why the budget comes first.
+fn limit_user_processes(cap: u32) -> anyhow::Result<()> {
+    let uid = Uid::current();
+    if uid.is_root() {
+        return Ok(());
+    }
+    let wanted = tasks_of_user(uid) + u64::from(cap) + 16;
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NPROC)?;
+    setrlimit(Resource::RLIMIT_NPROC, soft.min(wanted), hard).context("RLIMIT_NPROC")
+}
+
+/// Threads (tasks) whose real user is `uid`, summed over `/proc/*/status`.
+fn tasks_of_user(uid: Uid) -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut tasks = 0;
+    for entry in entries.flatten() {
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        };
+        if field("Uid:") == Some(u64::from(uid.as_raw())) {
+            tasks += field("Threads:").unwrap_or(1);
+        }
+    }
+    tasks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_counts_generations_and_refusals() {
+        let received = [STARTED, 0, STARTED, 1, STARTED, 1, REFUSED, 1, STARTED, 3];
+        assert_eq!(tally(&received), (vec![1, 2, 0, 1], 1));
+    }
+
+    #[test]
+    fn an_empty_budget_reads_as_no_token_at_once() {
+        let budget = fill_budget(2).unwrap();
+        assert!(take_token(budget.as_fd()));
+        assert_eq!(count_tokens(&budget), 1);
+        assert!(!take_token(budget.as_fd()));
+    }
+}

@@ -1,0 +1,338 @@
+//! What the fork-bomb page claims: the unguarded program never exceeds its cap, the guarded
+//! one starts exactly N workers, fork() in a loop of 3 makes exactly 8 processes, and no demo
+//! leaves a process behind: not when it finishes, not at its deadline, not when the harness
+//! is interrupted or killed.
+//!
+//! Every test runs the lab binary (the harness must be a process whose only children are the
+//! tree) and holds the fork lock, so that /proc scans for our descendants see only its tree.
+
+use fork_bomb_guard::harness::members_of_group;
+use kit::Report;
+use kit::testing::{descendants_of, fork_lock};
+use nix::errno::Errno;
+use nix::sys::prctl;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous bound for things that take well under a second (never a timing assertion:
+/// only a way not to hang forever if something is broken).
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn lab() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fork-bomb-guard"));
+    // If this test thread dies, the harness dies too, and with it (PR_SET_PDEATHSIG, set in
+    // every process of the tree) the whole tree.
+    // SAFETY: the closure makes one system call between fork and exec.
+    unsafe {
+        command.pre_exec(|| Ok(prctl::set_pdeathsig(Signal::SIGKILL)?));
+    }
+    command
+}
+
+/// The process group the harness announced on stderr.
+fn pgid_in(stderr: &str) -> Pid {
+    let after = stderr
+        .split("process group ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no process group in {stderr:?}"));
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    Pid::from_raw(digits.parse().unwrap())
+}
+
+/// Nothing of the tree is left: no process in its group, no descendant of this test.
+fn assert_nothing_left(pgid: Pid) {
+    assert_eq!(members_of_group(pgid), [], "members of group {pgid} left");
+    assert_eq!(descendants_of(Pid::this()), [], "descendants left");
+}
+
+struct Run {
+    report: Report,
+    pgids: Vec<Pid>,
+}
+
+impl Run {
+    fn count(&self, demo: &str, what: &str) -> u32 {
+        let id = format!("fork-bomb-guard/{demo}/{what}");
+        let record = self.report.get(&id).unwrap_or_else(|| panic!("no {id}"));
+        record.median as u32
+    }
+
+    fn generations(&self, demo: &str) -> Vec<u32> {
+        (0..)
+            .map_while(|g| {
+                let id = format!("fork-bomb-guard/{demo}/generation-{g}");
+                self.report.get(&id).map(|r| r.median as u32)
+            })
+            .collect()
+    }
+}
+
+/// Runs the lab with `--json` and these flags; checks it exited 0 and left nothing.
+fn run_lab(args: &[&str]) -> Run {
+    let out = lab().arg("--json").args(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let pgids: Vec<Pid> = stderr.lines().map(pgid_in).collect();
+    for &pgid in &pgids {
+        assert_nothing_left(pgid);
+    }
+    Run { report, pgids }
+}
+
+#[test]
+fn unguarded_stops_exactly_at_its_cap_and_leaves_nothing() {
+    let _lock = fork_lock();
+    for (cap, workers) in [(1u32, 2u32), (5, 2), (32, 2), (40, 3), (64, 8)] {
+        let (cap_arg, workers_arg) = (cap.to_string(), workers.to_string());
+        let run = run_lab(&[
+            "--demo",
+            "unguarded",
+            "--cap",
+            &cap_arg,
+            "--workers",
+            &workers_arg,
+            "--startup-ms",
+            "10",
+            "--work-ms",
+            "0",
+        ]);
+        assert_eq!(run.pgids.len(), 1);
+        // The unguarded program never stops by itself: the budget always runs out.
+        assert_eq!(run.count("unguarded", "started"), cap, "cap {cap}");
+        assert!(run.count("unguarded", "refused") >= 1);
+        assert_eq!(run.count("unguarded", "timed-out"), 0);
+        assert_eq!(run.count("unguarded", "left-behind"), 0);
+        let generations = run.generations("unguarded");
+        assert_eq!(generations.iter().sum::<u32>(), cap);
+        assert_eq!(generations[0], 1);
+        for (g, &n) in generations.iter().enumerate() {
+            assert!(
+                n <= workers.pow(g as u32),
+                "generation {g}: {n} > {workers}^{g}"
+            );
+        }
+    }
+}
+
+#[test]
+fn guarded_starts_exactly_n_workers() {
+    let _lock = fork_lock();
+    for workers in [1u32, 2, 5, 8] {
+        let workers_arg = workers.to_string();
+        let run = run_lab(&[
+            "--demo",
+            "guarded",
+            "--workers",
+            &workers_arg,
+            "--startup-ms",
+            "0",
+        ]);
+        assert_eq!(run.generations("guarded"), [1, workers]);
+        assert_eq!(run.count("guarded", "started"), workers + 1);
+        assert_eq!(run.count("guarded", "refused"), 0);
+        assert_eq!(run.count("guarded", "left-behind"), 0);
+    }
+}
+
+#[test]
+fn guarded_with_too_small_a_cap_stops_at_the_cap() {
+    let _lock = fork_lock();
+    let run = run_lab(&["--demo", "guarded", "--workers", "5", "--cap", "3"]);
+    assert_eq!(run.generations("guarded"), [1, 2]);
+    assert_eq!(run.count("guarded", "refused"), 1);
+}
+
+#[test]
+fn fork_in_a_loop_of_3_makes_8_processes() {
+    let _lock = fork_lock();
+    let run = run_lab(&["--demo", "fork-loop"]);
+    // The first process, then 1, 2 and 4 new ones from the three iterations: 8 in all.
+    assert_eq!(run.generations("fork-loop"), [1, 1, 2, 4]);
+    assert_eq!(run.count("fork-loop", "started"), 8);
+    assert_eq!(run.count("fork-loop", "refused"), 0);
+}
+
+#[test]
+fn fork_loop_doubles_per_iteration_and_is_capped() {
+    let _lock = fork_lock();
+    let run = run_lab(&["--demo", "fork-loop", "--loops", "5"]);
+    assert_eq!(run.generations("fork-loop"), [1, 1, 2, 4, 8, 16]);
+    // 256 processes without the cap; 20 with it.
+    let capped = run_lab(&["--demo", "fork-loop", "--loops", "8", "--cap", "20"]);
+    assert_eq!(capped.count("fork-loop", "started"), 20);
+    assert!(capped.count("fork-loop", "refused") >= 1);
+}
+
+#[test]
+fn all_demos_by_default() {
+    let _lock = fork_lock();
+    let run = run_lab(&["--startup-ms", "10", "--work-ms", "10"]);
+    assert_eq!(run.pgids.len(), 3);
+    assert_eq!(run.count("unguarded", "started"), 32);
+    assert_eq!(run.count("guarded", "started"), 3);
+    assert_eq!(run.count("fork-loop", "started"), 8);
+}
+
+#[test]
+fn the_deadline_kills_the_tree_mid_run() {
+    let _lock = fork_lock();
+    let run = run_lab(&[
+        "--demo",
+        "unguarded",
+        "--cap",
+        "16",
+        "--startup-ms",
+        "0",
+        "--work-ms",
+        "60000",
+        "--timeout-ms",
+        "1000",
+    ]);
+    assert_eq!(run.count("unguarded", "timed-out"), 1);
+    assert!(run.count("unguarded", "started") <= 16);
+    assert_eq!(run.count("unguarded", "left-behind"), 0);
+}
+
+/// Starts a long-lived unguarded tree of `cap` processes and waits until all of them exist.
+/// Returns the harness, its stderr (kept open: the harness reports on it) and the group.
+fn start_long_tree(cap: u32) -> (Child, BufReader<ChildStderr>, Pid) {
+    let mut harness = lab()
+        .args([
+            "--demo",
+            "unguarded",
+            "--startup-ms",
+            "0",
+            "--work-ms",
+            "60000",
+        ])
+        .args(["--timeout-ms", "60000", "--cap", &cap.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(harness.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let pgid = pgid_in(&line);
+    let deadline = Instant::now() + PATIENCE;
+    while members_of_group(pgid).len() < cap as usize {
+        assert!(
+            Instant::now() < deadline,
+            "the tree never reached {cap} processes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(members_of_group(pgid).len(), cap as usize);
+    (harness, stderr, pgid)
+}
+
+#[test]
+fn ctrl_c_or_sigterm_kills_and_reaps_the_tree() {
+    let _lock = fork_lock();
+    for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
+        let (mut harness, mut stderr, pgid) = start_long_tree(12);
+        kill(Pid::from_raw(harness.id() as i32), signal).unwrap();
+        assert_eq!(harness.wait().unwrap().code(), Some(status), "{signal}");
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        assert!(
+            rest.contains(&format!("{signal}: killed process group {pgid}")),
+            "{rest}"
+        );
+        assert_nothing_left(pgid);
+    }
+}
+
+#[test]
+fn killing_the_harness_outright_still_takes_the_tree_down() {
+    let _lock = fork_lock();
+    // SIGKILL gives the harness no chance to clean up. Every process of the tree dies with
+    // its parent (PR_SET_PDEATHSIG); the orphans come to this test process, a subreaper from
+    // now on, so that we can reap them instead of leaving them to init. Only this test's
+    // processes can reach us: every test here holds the fork lock while it has children.
+    prctl::set_child_subreaper(true).unwrap();
+    let (mut harness, _stderr, pgid) = start_long_tree(12);
+    kill(Pid::from_raw(harness.id() as i32), Signal::SIGKILL).unwrap();
+    assert_eq!(
+        harness.wait().unwrap().signal(),
+        Some(Signal::SIGKILL as i32)
+    );
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
+            Ok(_) => {}
+            Err(Errno::ECHILD) => break,
+            Err(e) => panic!("waitpid: {e}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tree did not die with the harness"
+        );
+    }
+    assert_nothing_left(pgid);
+}
+
+#[test]
+fn a_copy_without_a_real_budget_refuses_to_run() {
+    let _lock = fork_lock();
+    let attempts: [&[(&str, &str)]; 3] = [
+        &[("FORK_BOMB_GUARD_PROGRAM", "unguarded")],
+        &[
+            ("FORK_BOMB_GUARD_PROGRAM", "unguarded"),
+            ("FORK_BOMB_GUARD_WORKERS", "2"),
+            ("FORK_BOMB_GUARD_BUDGET_FD", "0"),
+            ("FORK_BOMB_GUARD_STARTED_FD", "1"),
+        ],
+        &[
+            ("FORK_BOMB_GUARD_PROGRAM", "unguarded"),
+            ("FORK_BOMB_GUARD_WORKERS", "2"),
+            ("FORK_BOMB_GUARD_BUDGET_FD", "99"),
+            ("FORK_BOMB_GUARD_STARTED_FD", "98"),
+        ],
+    ];
+    for env in attempts {
+        let out = lab()
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{env:?}");
+        assert_eq!(descendants_of(Pid::this()), []);
+    }
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for args in [
+        &["--cap", "257"][..],
+        &["--cap", "0"],
+        &["--workers", "9"],
+        &["--loops", "9"],
+        &["--timeout-ms", "50"],
+        &["--demo", "bomb"],
+        &["--frobnicate"],
+    ] {
+        let out = lab().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_exits_0() {
+    let _lock = fork_lock();
+    let out = lab().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("--cap") && help.contains("fork-loop"));
+}

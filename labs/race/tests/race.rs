@@ -1,0 +1,158 @@
+//! What the race page claims: the racy modes lose updates, every fix is exact, children are
+//! reaped, and the binary's command line behaves.
+
+use kit::Report;
+use kit::testing::{fork_lock, live_children};
+use race::{Mode, Outcome};
+use std::process::Command;
+
+const WORKERS: u32 = 4;
+const INCREMENTS: u64 = 2_000;
+const EXPECTED: u64 = WORKERS as u64 * INCREMENTS;
+
+fn assert_loses_updates(mode: Mode) {
+    let outcome = Outcome::measure(mode, WORKERS, INCREMENTS).unwrap();
+    assert_eq!(outcome.expected, EXPECTED);
+    assert!(
+        outcome.counted < EXPECTED,
+        "{} lost nothing: counted {} of {EXPECTED}",
+        mode.name(),
+        outcome.counted
+    );
+    assert!(outcome.counted > 0, "{} counted nothing", mode.name());
+}
+
+#[test]
+fn threads_load_then_store_loses_updates() {
+    assert_loses_updates(Mode::ThreadsRacy);
+}
+
+#[test]
+fn processes_read_then_write_loses_updates_and_reaps_every_child() {
+    let _lock = fork_lock();
+    assert_loses_updates(Mode::ProcessesRacy);
+    assert!(
+        live_children().is_empty(),
+        "children left: {:?}",
+        live_children()
+    );
+}
+
+#[test]
+fn every_fix_is_exact() {
+    let _lock = fork_lock();
+    for mode in Mode::ALL.into_iter().filter(|m| !m.is_racy()) {
+        let outcome = Outcome::measure(mode, WORKERS, INCREMENTS).unwrap();
+        assert_eq!(outcome.counted, EXPECTED, "{} is not exact", mode.name());
+        assert_eq!(outcome.lost(), 0);
+    }
+    assert!(
+        live_children().is_empty(),
+        "children left: {:?}",
+        live_children()
+    );
+}
+
+#[test]
+fn fixes_are_exact_with_the_most_workers() {
+    let _lock = fork_lock();
+    for mode in [
+        Mode::ThreadsFetchAdd,
+        Mode::ProcessesFetchAdd,
+        Mode::ProcessesPerWorker,
+    ] {
+        assert_eq!(
+            mode.run(race::MAX_WORKERS, 100).unwrap(),
+            6_400,
+            "{}",
+            mode.name()
+        );
+    }
+    assert!(live_children().is_empty());
+}
+
+fn lab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_race"))
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for args in [
+        &["--workers", "1"][..],
+        &["--workers", "65"],
+        &["--increments", "0"],
+        &["--increments", "1000001"],
+        &["--mode", "threads"],
+        &["--frobnicate"],
+    ] {
+        let out = lab().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_exits_0() {
+    let _lock = fork_lock();
+    let out = lab().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("--mode") && help.contains("threads-racy"));
+}
+
+#[test]
+fn json_is_a_report_with_exact_fixes() {
+    let _lock = fork_lock();
+    let out = lab()
+        .args(["--json", "--workers", "3", "--increments", "500"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.lab, "race");
+    assert_eq!(report.get("race/expected").unwrap().median, 1500.0);
+    for mode in Mode::ALL {
+        let counted = report.get(&format!("race/{}", mode.name())).unwrap();
+        let lost = report.get(&format!("race/{}/lost", mode.name())).unwrap();
+        assert_eq!(counted.unit, "updates");
+        assert_eq!(lost.unit, "%");
+        if mode.is_racy() {
+            assert!(
+                counted.median < 1500.0 && lost.median > 0.0,
+                "{}",
+                mode.name()
+            );
+        } else {
+            assert_eq!(
+                (counted.median, lost.median),
+                (1500.0, 0.0),
+                "{}",
+                mode.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn one_mode_runs_only_that_mode() {
+    let _lock = fork_lock();
+    let out = lab()
+        .args(["--json", "--mode", "threads-mutex", "--increments", "100"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "race/expected",
+            "race/threads-mutex",
+            "race/threads-mutex/lost"
+        ]
+    );
+    assert_eq!(report.records[1].median, 400.0);
+}
