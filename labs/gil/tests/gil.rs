@@ -1,0 +1,189 @@
+//! What the gil page claims: Python's three sums (sequential, threads, processes) equal the
+//! Rust sums; a missing interpreter is reported and the lab still exits 0; the Mutex-per-step
+//! and local-sum versions give the same total; every child is reaped. No timing assertions.
+
+use gil::{
+    PythonOutcome, local_sums, lock_every_step, run_python, sum_squares, sum_squares_threads,
+};
+use kit::testing::{fork_lock, live_children};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gil");
+
+fn python3_present() -> bool {
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn python_sums_equal_the_rust_sums() {
+    let _lock = fork_lock();
+    if !python3_present() {
+        eprintln!("python3 is not installed here: nothing to compare");
+        return;
+    }
+    let (n, workers) = (200_001, 3);
+    let expected = sum_squares(0..n);
+    assert_eq!(sum_squares_threads(n, workers), expected);
+    let PythonOutcome::Ran(py) = run_python("python3", n, workers).unwrap() else {
+        panic!("python3 is present but did not run");
+    };
+    for (mode, timing) in py.runs() {
+        assert_eq!(timing.sum, expected.to_string(), "{mode}");
+        assert!(timing.seconds >= 0.0);
+    }
+    assert_eq!(py.implementation, "cpython");
+    if !py.free_threaded_build {
+        assert!(py.gil_enabled, "a default build always has the GIL");
+    }
+    // The interpreter and its pool workers are all gone.
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn a_missing_interpreter_is_unavailable_not_an_error() {
+    let _lock = fork_lock();
+    let outcome = run_python("/nonexistent/python3", 10, 2).unwrap();
+    assert_eq!(
+        outcome,
+        PythonOutcome::Unavailable("/nonexistent/python3 was not found".into())
+    );
+}
+
+#[test]
+fn cli_without_python_says_so_and_exits_0() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN)
+        .args([
+            "--python",
+            "/nonexistent/python3",
+            "--n",
+            "1000",
+            "--steps",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Python part skipped: /nonexistent/python3 was not found."),
+        "{text}"
+    );
+    assert!(text.contains("Rust scoped threads"));
+    assert!(!text.contains("Python sequential"));
+}
+
+#[test]
+fn cli_json_without_python_records_it() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN)
+        .args([
+            "--json",
+            "--python",
+            "/nonexistent/python3",
+            "--n",
+            "1000",
+            "--steps",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.get("gil/python/available").unwrap().median, 0.0);
+    assert!(report.get("gil/python/threads").is_none());
+    assert!(report.get("gil/rust/threads").is_some());
+}
+
+#[test]
+fn cli_json_with_python_parses() {
+    let _lock = fork_lock();
+    if !python3_present() {
+        return;
+    }
+    let out = Command::new(BIN)
+        .args([
+            "--json",
+            "--n",
+            "50000",
+            "--steps",
+            "10000",
+            "--workers",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.lab, "gil");
+    for id in [
+        "gil/python/gil-enabled",
+        "gil/python/sequential",
+        "gil/python/threads",
+        "gil/python/processes",
+        "gil/rust/sequential",
+        "gil/rust/threads",
+        "gil/mutex-every-step/one-thread",
+        "gil/mutex-every-step/threads",
+        "gil/local-sum/one-thread",
+        "gil/local-sum/threads",
+    ] {
+        assert!(report.get(id).is_some(), "{id}");
+    }
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn an_interpreter_that_fails_is_an_error() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN)
+        .args(["--python", "false", "--n", "10", "--steps", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("the Python script failed"), "{stderr}");
+}
+
+#[test]
+fn mutex_every_step_and_local_sums_give_the_same_total() {
+    let steps = 100_001;
+    let expected = steps * (steps - 1) / 2;
+    for workers in [1, 2, 5] {
+        assert_eq!(lock_every_step(steps, workers), expected, "{workers}");
+        assert_eq!(local_sums(steps, workers), expected, "{workers}");
+    }
+}
+
+#[test]
+fn cli_bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    let bad: [&[&str]; 5] = [
+        &["--n", "0"],
+        &["--workers", "0"],
+        &["--workers", "65"],
+        &["--steps", "0"],
+        &["--gil"],
+    ];
+    for args in bad {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn cli_help_exits_0() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().contains("Mutex"));
+}

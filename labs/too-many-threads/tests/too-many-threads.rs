@@ -1,0 +1,171 @@
+//! What the too-many-threads page claims: every mode runs every task (same checksum), the pool
+//! uses exactly its N workers, a refused thread is an error value and not a panic, every child
+//! process is reaped, and bad flags exit 2.
+
+use kit::testing::{fork_lock, live_children};
+use std::path::Path;
+use std::process::Command;
+use too_many_threads::{
+    checksum_sequential, pool, process_per_task, run_limit_demo, spawn_until_refused,
+    thread_per_task,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_too-many-threads");
+
+#[test]
+fn every_mode_runs_every_task_with_the_same_checksum() {
+    let _lock = fork_lock();
+    let tasks = 300;
+    let expected = checksum_sequential(tasks);
+    assert_eq!(thread_per_task(tasks, 32).unwrap(), expected);
+    assert_eq!(pool(tasks, 3).unwrap().checksum, expected);
+    assert_eq!(process_per_task(tasks, 32).unwrap().checksum, expected);
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn thread_modes_agree_at_the_default_size() {
+    let expected = checksum_sequential(10_000);
+    assert_eq!(thread_per_task(10_000, 256).unwrap(), expected);
+    assert_eq!(pool(10_000, 2).unwrap().checksum, expected);
+}
+
+#[test]
+fn the_pool_uses_exactly_n_workers() {
+    for workers in [1, 2, 7] {
+        let run = pool(1_000, workers).unwrap();
+        assert_eq!(run.tasks_per_worker.len(), workers);
+        assert_eq!(run.tasks_per_worker.iter().sum::<u64>(), 1_000);
+    }
+}
+
+#[test]
+fn process_per_task_keeps_at_most_max_live_children_and_reaps_all() {
+    let _lock = fork_lock();
+    let run = process_per_task(100, 8).unwrap();
+    assert_eq!(run.peak_live, 8);
+    assert_eq!(run.checksum, checksum_sequential(100));
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn a_refused_thread_is_an_error_value_not_a_panic() {
+    // A 1 PiB stack cannot be mapped in a 47-bit address space, whatever the overcommit
+    // setting, so the very first creation fails.
+    let outcome = spawn_until_refused(1 << 50, 10);
+    assert_eq!(outcome.created, 0);
+    let err = outcome.error.expect("the creation must fail");
+    assert!(err.raw_os_error().is_some(), "{err}");
+}
+
+#[test]
+fn spawn_until_refused_stops_at_max_and_joins_everything() {
+    let outcome = spawn_until_refused(64 * 1024, 20);
+    assert_eq!(outcome.created, 20);
+    assert!(outcome.error.is_none());
+}
+
+#[test]
+fn the_capped_child_reports_the_refusal_and_exits_cleanly() {
+    let _lock = fork_lock();
+    let demo = run_limit_demo(Path::new(BIN)).unwrap();
+    assert!(demo.created >= 1, "{:?}", demo.lines);
+    let refusal = demo.refusal.expect("a thread must be refused");
+    assert!(
+        refusal.starts_with(&format!(
+            "thread {} could not be created: ",
+            demo.created + 1
+        )),
+        "{refusal}"
+    );
+    assert!(refusal.contains("(os error "), "{refusal}");
+    assert!(live_children().is_empty());
+
+    // The child's stderr is empty: no panic message, no abort.
+    let out = Command::new(BIN).arg("--limit-demo").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn cli_json_parses_and_every_checksum_matches() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN)
+        .args([
+            "--json",
+            "--tasks",
+            "500",
+            "--process-tasks",
+            "40",
+            "--workers",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.lab, "too-many-threads");
+    for mode in ["thread-per-task", "pool", "process-per-task"] {
+        let ok = report
+            .get(&format!("too-many-threads/{mode}/checksum-ok"))
+            .unwrap();
+        assert_eq!(ok.median, 1.0, "{mode}");
+    }
+    // Sampled, so it may miss threads, but it can never see more than the pool's workers.
+    let pool_threads = report.get("too-many-threads/pool/peak-threads").unwrap();
+    assert!(pool_threads.median <= 3.0);
+    let processes = report
+        .get("too-many-threads/process-per-task/peak-processes")
+        .unwrap();
+    assert_eq!(processes.median, 40.0);
+    assert_eq!(
+        report.get("too-many-threads/limit/refused").unwrap().median,
+        1.0
+    );
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn cli_readable_report() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN)
+        .args(["--tasks", "200", "--process-tasks", "20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("too-many-threads: "));
+    assert!(text.contains("could not be created"));
+    assert!(text.contains("What to observe:"));
+}
+
+#[test]
+fn cli_bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    let bad: [&[&str]; 6] = [
+        &["--tasks", "0"],
+        &["--tasks", "100001"],
+        &["--process-tasks", "5001"],
+        &["--workers", "0"],
+        &["--max-live", "0"],
+        &["--frobnicate"],
+    ];
+    for args in bad {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn cli_help_exits_0() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().contains("RLIMIT_AS"));
+}
