@@ -6,7 +6,12 @@
 //! pthread mutex must live in such a mapping. The fifth mode is the classic mistake: children
 //! pushing to an ordinary `Vec` push to their own copy-on-write copies, and the parent's stays
 //! empty.
+//!
+//! The benchmarks (benches/shared-state.rs) also count a third way, with threads and with
+//! processes: one shard of the counter per worker ([`threads_with_shards`],
+//! [`processes_with_shards`]), so no worker ever waits for another's update.
 
+use kit::shm::ZeroedShareable;
 use kit::{Children, SharedRegion};
 use nix::errno::Errno;
 use nix::unistd::{pipe, write};
@@ -225,6 +230,68 @@ pub fn processes_with_shared_mutex(workers: u32, increments: u64) -> anyhow::Res
     Ok(counter.get()?)
 }
 // ANCHOR_END: process_mutex
+
+// ANCHOR: sharded
+/// One worker's counter, alone in 128 bytes: two workers' shards never share a cache line
+/// (nor the pair of lines x86-64 CPUs fetch together, which is why crossbeam's `CachePadded`
+/// uses 128 too), so one worker's additions never take the line away from another. The
+/// counter is split into shards, and the total is their sum once every worker has finished.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct Shard(AtomicU64);
+
+// SAFETY: a `Shard` is an `AtomicU64` and padding: valid when zeroed, no pointers, and every
+// access is atomic.
+unsafe impl ZeroedShareable for Shard {}
+
+/// The most workers the processes' shard array has room for (the lab's `--workers` maximum).
+pub const MAX_SHARDS: usize = 64;
+
+/// Threads, one shard each: every increment is still an atomic addition, but to a line no
+/// other thread touches.
+pub fn threads_with_shards(workers: u32, increments: u64) -> u64 {
+    let shards: Vec<Shard> = (0..workers).map(|_| Shard::default()).collect();
+    thread::scope(|scope| {
+        for shard in &shards {
+            scope.spawn(move || {
+                for _ in 0..increments {
+                    shard.0.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    shards
+        .iter()
+        .map(|shard| shard.0.load(Ordering::Relaxed))
+        .sum()
+}
+
+/// Processes, one shard each, in a `MAP_SHARED` array of shards made before forking.
+pub fn processes_with_shards(workers: u32, increments: u64) -> anyhow::Result<u64> {
+    let workers = usize::try_from(workers)?;
+    anyhow::ensure!(workers <= MAX_SHARDS, "at most {MAX_SHARDS} workers");
+    let shards = SharedRegion::<[Shard; MAX_SHARDS]>::new()?;
+    let mut children = Children::new();
+    for shard in &shards.get()[..workers] {
+        // SAFETY: the child only does atomic additions on the shared mapping, which is
+        // async-signal-safe: no allocation, no lock.
+        unsafe {
+            children.spawn(|| {
+                for _ in 0..increments {
+                    shard.0.fetch_add(1, Ordering::Relaxed);
+                }
+                0
+            })
+        }?;
+    }
+    children.wait_all_ok()?;
+    Ok(shards
+        .get()
+        .iter()
+        .map(|shard| shard.0.load(Ordering::Relaxed))
+        .sum())
+}
+// ANCHOR_END: sharded
 
 /// What the parent and the children of the `Vec` mistake each saw.
 #[derive(Debug, Clone, PartialEq, Eq)]

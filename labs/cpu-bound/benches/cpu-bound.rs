@@ -1,0 +1,78 @@
+//! Criterion benchmarks of cpu-bound: the sum of i² for i in 0..N, sequentially, and split
+//! over 1, 2 and 4 threads or processes.
+//!
+//! Ids: `cpu-bound/sequential` is the lab's own `--json` id, with the lab's default N, so it
+//! is the same quantity. The worker modes are measured for several worker counts, as
+//! `cpu-bound/threads/W` and `cpu-bound/processes/W`. The counts are fixed (1, 2, 4) rather
+//! than derived from this machine's cores, so the reference machine's results and the
+//! reader's have the same ids and sit side by side in the book: on 2 cores, 4 workers shows
+//! what more workers than cores buys (nothing), on more cores it shows the speed-up going on.
+//!
+//! Every iteration is one whole run, workers created and joined (or forked and reaped)
+//! included, as in the lab. Checking the sum is outside the timed part.
+//!
+//! Order: threads run before processes here, unlike in spawn-cost, because a fork (tenths of a
+//! millisecond, even from a process with cached thread stacks) is noise beside a run that
+//! takes a good fraction of a second.
+
+use cpu_bound::{Mode, closed_form, run};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use std::time::{Duration, Instant};
+
+/// The lab's default N (`--n`, src/main.rs), so `sequential` measures what the lab reports.
+const N: u64 = 1_000_000_000;
+
+/// Worker counts for the threads and processes modes.
+const WORKERS: [usize; 3] = [1, 2, 4];
+
+fn modes(c: &mut Criterion) {
+    let expected = closed_form(N);
+    let mut group = c.benchmark_group("cpu-bound");
+    // One run takes a large fraction of a second: time each run on its own (flat sampling)
+    // instead of criterion's default growing batches of runs. Criterion then warns that it
+    // "cannot complete 10 samples" in the measurement time: one run per sample is the plan.
+    group.sampling_mode(SamplingMode::Flat);
+
+    group.bench_function(Mode::Sequential.name(), |b| {
+        b.iter_custom(|iters| timed_runs(iters, Mode::Sequential, 1, expected));
+    });
+    for mode in [Mode::Threads, Mode::Processes] {
+        for workers in WORKERS {
+            let id = BenchmarkId::new(mode.name(), workers);
+            group.bench_function(id, |b| {
+                b.iter_custom(|iters| timed_runs(iters, mode, workers, expected));
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Runs `mode` `iters` times and returns the time the runs took, each checked (untimed) to
+/// have computed the closed form's sum.
+fn timed_runs(iters: u64, mode: Mode, workers: usize, expected: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        let sum = run(mode, N, workers).expect("a run of the lab");
+        total += start.elapsed();
+        assert_eq!(sum, expected, "{} with {workers} workers", mode.name());
+    }
+    total
+}
+
+/// Criterion's fewest samples and short warm-up (one run is enough: there is no cache to
+/// warm); a full `cargo bench -p cpu-bound` takes about 20 s on 2 cores. Set here rather than
+/// on the group, so command-line flags (`--sample-size`, …) still win.
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_secs(1))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = modes
+}
+criterion_main!(benches);

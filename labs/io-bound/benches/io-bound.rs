@@ -1,0 +1,73 @@
+//! Criterion benchmarks of io-bound: fetch K resources from the lab's slow loopback server one
+//! after another, with K threads, and with K processes.
+//!
+//! Ids: `io-bound/sequential/8-requests-20ms`, `io-bound/threads/8-requests-20ms`,
+//! `io-bound/processes/8-requests-20ms`. These are not the lab's own ids
+//! (`io-bound/sequential`, …) because they do not measure the same quantity: the lab fetches
+//! 16 resources with a 100 ms delay by default, which would make one sequential iteration take
+//! 1.6 s. A shorter delay and K = 8 keep a full run short while the point stays visible: the
+//! sequential mode takes about K delays, the concurrent modes about one, plus what creating K
+//! threads or forking K processes costs.
+//!
+//! The server is started once, outside every timed loop, and stopped at the end. Each
+//! iteration is one whole fetch of K resources, threads joined or children reaped included;
+//! checking that all K answers were right is outside the timed part.
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use io_bound::{Mode, Server, fetch_sequentially, fetch_with_processes, fetch_with_threads};
+use std::net::SocketAddrV4;
+use std::time::{Duration, Instant};
+
+/// K: resources fetched per iteration.
+const REQUESTS: usize = 8;
+/// How long the server waits before each answer.
+const DELAY: Duration = Duration::from_millis(20);
+
+fn modes(c: &mut Criterion) {
+    let server = Server::start(DELAY).expect("start the loopback server");
+    let addr = server.addr();
+    let mut group = c.benchmark_group("io-bound");
+    // An iteration takes tens of milliseconds or more: time batches of equal size.
+    group.sampling_mode(SamplingMode::Flat);
+    let parameter = format!("{REQUESTS}-requests-{}ms", DELAY.as_millis());
+    for mode in Mode::ALL {
+        group.bench_function(BenchmarkId::new(mode.id(), &parameter), |b| {
+            b.iter_custom(|iters| timed_fetches(iters, mode, addr));
+        });
+    }
+    group.finish();
+    server.stop().expect("stop the loopback server");
+}
+
+/// Fetches K resources `iters` times in `mode` and returns the time the fetches took, each
+/// checked (untimed) to have received K right answers.
+fn timed_fetches(iters: u64, mode: Mode, addr: SocketAddrV4) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        let right = match mode {
+            Mode::Sequential => fetch_sequentially(addr, REQUESTS),
+            Mode::Threads => fetch_with_threads(addr, REQUESTS),
+            Mode::Processes => fetch_with_processes(addr, REQUESTS).expect("fork and reap"),
+        };
+        total += start.elapsed();
+        assert_eq!(right, REQUESTS, "right answers, {}", mode.id());
+    }
+    total
+}
+
+/// Ten samples of a 2 s measurement: a full `cargo bench -p io-bound` takes about 10 s. Set
+/// here rather than on the group, so command-line flags (`--sample-size`, …) still win.
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = modes
+}
+criterion_main!(benches);

@@ -1,0 +1,33 @@
+//! Criterion benchmarks of the thread kinds of spawn-cost: start a thread that does nothing
+//! and join it. The ids are the lab's own `--json` ids: `spawn-cost/thread`,
+//! `spawn-cost/scoped-thread`.
+//!
+//! These live apart from the process kinds (`benches/spawn-cost.rs`) so that no fork is ever
+//! measured in a process that has made threads: see the top of that file.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use spawn_cost::{spawn_scoped_thread_once, spawn_thread_once};
+use std::time::Duration;
+
+fn thread_kinds(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn-cost");
+    // Each iteration starts one thread and joins it: the join is part of the cost.
+    group.bench_function("thread", |b| b.iter(spawn_thread_once));
+    group.bench_function("scoped-thread", |b| b.iter(spawn_scoped_thread_once));
+    group.finish();
+}
+
+/// Short runs, as in `benches/spawn-cost.rs`; command-line flags still win.
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(50)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = thread_kinds
+}
+criterion_main!(benches);
