@@ -81,3 +81,320 @@ fn the_book_builds_without_warnings_and_renders_diagrams() {
         );
     }
 }
+
+// ---- Quizzes -------------------------------------------------------------------------------
+
+#[test]
+fn every_quiz_validates_and_every_quiz_directive_names_one() {
+    let root = repo_root();
+    assert!(
+        !book::quiz::quiz_files(&root).is_empty(),
+        "no quizzes under quizzes/"
+    );
+    assert_none("quizzes", check::quizzes(&root));
+}
+
+/// A small book in a temporary folder (removed on drop): the real quizzes, one page placing
+/// `processes`, an index and a drill.
+struct TempBook(std::path::PathBuf);
+
+impl TempBook {
+    fn new(name: &str) -> TempBook {
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("quiz-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let write = |path: &str, text: &str| {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "book.toml",
+            "[book]\ntitle = \"Quiz test\"\nsrc = \"src\"\n\n[build]\ncreate-missing = false\n\n\
+             [preprocessor.quiz]\ncommand = \"cargo book preprocessor-not-run quiz\"\n\
+             after = [\"links\"]\n",
+        );
+        write(
+            "src/SUMMARY.md",
+            "# Summary\n\n- [Processes](concepts/process.md)\n- [Quizzes](quizzes.md)\n\
+             - [Drill](drill.md)\n",
+        );
+        write(
+            "src/concepts/process.md",
+            "# Processes\n\nText.\n\n{{#quiz ../../quizzes/processes.toml}}\n\nAfter.\n",
+        );
+        write("src/quizzes.md", "# Quizzes\n\n{{#quiz-index}}\n");
+        write("src/drill.md", "# Drill\n\n{{#quiz-drill}}\n");
+        for quiz in book::quiz::quiz_files(&repo_root()) {
+            let text = std::fs::read_to_string(repo_root().join(&quiz)).unwrap();
+            write(quiz.to_str().unwrap(), &text);
+        }
+        TempBook(dir)
+    }
+
+    /// Builds to `out/`; the error with its causes, as `cargo book` prints it.
+    fn build(&self) -> Result<book::BuildOutcome, String> {
+        book::build(
+            &self.0,
+            &BuildOptions {
+                dest: Some(self.0.join("out")),
+                verbose: false,
+            },
+        )
+        .map_err(|e| format!("{e:#}"))
+    }
+}
+
+impl Drop for TempBook {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The JSON in the `<script type="application/json">` following `marker` in `html`.
+fn embedded_json(html: &str, marker: &str) -> serde_json::Value {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in the page"));
+    let open = r#"<script type="application/json">"#;
+    let start = at + html[at..].find(open).expect("a JSON script") + open.len();
+    let end = start + html[start..].find("</script>").expect("the script ends");
+    serde_json::from_str(&html[start..end])
+        .unwrap_or_else(|e| panic!("the quiz JSON does not parse: {e}\n{}", &html[start..end]))
+}
+
+#[test]
+fn a_quiz_page_embeds_its_quiz_as_json_with_a_fallback() {
+    let temp = TempBook::new("good");
+    let outcome = temp
+        .build()
+        .unwrap_or_else(|e| panic!("the quiz book does not build: {e}"));
+    assert!(
+        outcome.warnings.is_empty(),
+        "the build logged warnings:\n{}",
+        outcome.warnings.join("\n")
+    );
+    let read = |page: &str| std::fs::read_to_string(outcome.html_dir.join(page)).unwrap();
+
+    let page = read("concepts/process.html");
+    assert!(
+        page.contains(r#"data-quiz-id="processes""#),
+        "no quiz container"
+    );
+    assert!(
+        page.contains("<noscript>"),
+        "no fallback for readers without JavaScript"
+    );
+    // quiz.js and quiz.css, with mdBook's content hash in their names.
+    assert_eq!(
+        page.matches("book-assets/quiz-").count(),
+        2,
+        "the widget's script and style are not both loaded"
+    );
+    assert!(
+        !page.contains("{{#quiz"),
+        "the directive was left in the page"
+    );
+    let quiz = embedded_json(&page, r#"class="tvp-quiz""#);
+    let source = repo_root().join("quizzes/processes.toml");
+    let text = std::fs::read_to_string(source).unwrap();
+    assert_eq!(quiz["id"], "processes");
+    assert_eq!(
+        quiz["questions"].as_array().map(Vec::len),
+        Some(text.matches("[[questions]]").count()),
+        "every question of the TOML is in the page"
+    );
+    let fork_loop = &quiz["questions"][0];
+    assert_eq!(fork_loop["kind"], "short");
+    assert_eq!(fork_loop["accepted"][0], "8");
+
+    // The index links the quiz's page and counts its questions; the drill holds every quiz.
+    let index = read("quizzes.html");
+    assert!(index.contains(r#"href="concepts/process.html""#), "{index}");
+    let listed = embedded_json(&index, r#"class="tvp-quiz-index""#);
+    assert_eq!(listed["drill"], "drill.html");
+    let drill = embedded_json(&read("drill.html"), r#"class="tvp-quiz-drill""#);
+    let ids: Vec<&str> = drill["quizzes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| q["id"].as_str())
+        .collect();
+    let files = book::quiz::quiz_files(&repo_root());
+    assert_eq!(
+        ids.len(),
+        files.len(),
+        "the drill holds every quiz: {ids:?}"
+    );
+    assert_eq!(
+        ids[0], "processes",
+        "placed quizzes come first, in book order"
+    );
+    assert_eq!(drill["quizzes"][0]["href"], "concepts/process.html");
+}
+
+#[test]
+fn a_bad_quiz_fails_the_build_naming_page_file_and_question() {
+    let temp = TempBook::new("bad");
+    let quiz = temp.0.join("quizzes/processes.toml");
+    let text = std::fs::read_to_string(&quiz).unwrap();
+    let bad = text.replacen(
+        "answer.answer = \"0\"",
+        "answer.answer = \"0\"\nprompt.answerIndex = 9",
+        1,
+    );
+    assert_ne!(bad, text, "the test's quiz changed: update the replacement");
+    std::fs::write(&quiz, bad).unwrap();
+
+    let error = match temp.build() {
+        Ok(_) => panic!("a quiz with answerIndex out of range built"),
+        Err(e) => e,
+    };
+    for expected in [
+        "quizzes/processes.toml:",
+        "(`fork-return-child`): `prompt.answerIndex` is 9",
+        "src/concepts/process.md:5: {{#quiz ../../quizzes/processes.toml}}",
+    ] {
+        assert!(error.contains(expected), "no `{expected}` in:\n{error}");
+    }
+}
+
+// ---- Measured results ----------------------------------------------------------------------
+
+#[test]
+fn every_results_directive_has_reference_data() {
+    assert_none("results directives", check::results(&repo_root()));
+}
+
+/// Books with results of their own, built in temporary folders: results are looked up
+/// relative to the book's root, so these never touch the repository's results/.
+mod results {
+    use book::BuildOptions;
+    use std::path::{Path, PathBuf};
+
+    /// A one-page book in a temporary folder, removed on drop (even when a test fails).
+    struct ResultsBook(PathBuf);
+
+    impl ResultsBook {
+        fn new(name: &str, page: &str) -> Self {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("results-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let book = ResultsBook(dir);
+            book.write(
+                "book.toml",
+                "[book]\ntitle = \"Results test\"\nsrc = \"src\"\n\n\
+                 [preprocessor.results]\ncommand = \"cargo book preprocessor-not-run results\"\n\
+                 after = [\"links\"]\n",
+            );
+            book.write("src/SUMMARY.md", "# Summary\n\n- [Lab](lab.md)\n");
+            book.write("src/lab.md", page);
+            book
+        }
+
+        fn write(&self, path: &str, text: &str) {
+            let path = self.0.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+
+        /// Writes `results/<folder>/spawn-cost.json` as `cargo book measure` would.
+        fn results(&self, folder: &str, cpu: &str, thread_ns: f64, fork_ns: f64) {
+            let record = |what: &str, median: f64| {
+                format!(
+                    r#"{{"id": "spawn-cost/{what}", "what": "{what} and wait", "unit": "ns",
+                        "median": {median}, "low": {}, "high": {}, "samples": 100}}"#,
+                    median * 0.9,
+                    median * 1.2
+                )
+            };
+            let report = format!(
+                r#"{{"lab": "spawn-cost",
+                    "machine": {{"cpu_model": "{cpu}", "cores": 2, "memory_bytes": 8589934592,
+                                 "kernel": "Linux 6.1.0", "rustc": "rustc 1.88.0 (x 2025-06-23)",
+                                 "date": "2025-06-01T12:00:00Z"}},
+                    "records": [{}, {}]}}"#,
+                record("thread", thread_ns),
+                record("fork", fork_ns)
+            );
+            self.write(&format!("results/{folder}/spawn-cost.json"), &report);
+        }
+
+        /// Builds the book; the page's HTML, or the error as `cargo book` prints it.
+        fn build(&self) -> Result<String, String> {
+            let dest = self.0.join("out");
+            let options = BuildOptions {
+                dest: Some(dest.clone()),
+                verbose: false,
+            };
+            book::build(&self.0, &options).map_err(|e| format!("{e:#}"))?;
+            Ok(std::fs::read_to_string(dest.join("lab.html")).unwrap())
+        }
+
+        fn root(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for ResultsBook {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_directive_without_reference_data_fails_the_build_with_file_and_line() {
+        let book = ResultsBook::new(
+            "missing",
+            "# Lab\n\nSome text.\n\n{{#bench nonexistent/}}\n\nAnd {{#value spawn-cost/thread}}.\n",
+        );
+        book.results("reference", "Reference CPU", 20_000.0, 300_000.0);
+        let err = book
+            .build()
+            .expect_err("a missing result must fail the build");
+        assert!(
+            err.contains("src/lab.md:5: no reference result for `nonexistent/`"),
+            "{err}"
+        );
+        assert!(!err.contains("spawn-cost/thread"), "that one exists: {err}");
+
+        let problems = book::check::results(book.root());
+        assert_eq!(problems.len(), 1, "{}", book::check::report(&problems));
+        assert_eq!(
+            (problems[0].file.to_str(), problems[0].line),
+            (Some("src/lab.md"), 5)
+        );
+    }
+
+    #[test]
+    fn results_show_the_reference_alone_then_beside_the_readers_own() {
+        let page = "# Lab\n\nA thread: {{#value spawn-cost/thread}}; fork: \
+                    {{#ratio spawn-cost/fork spawn-cost/thread}} as long.\n\n\
+                    {{#bench spawn-cost}}\n\n{{#machine}}\n";
+        let book = ResultsBook::new("both", page);
+        book.results("reference", "Reference CPU", 20_000.0, 300_000.0);
+        let html = book.build().unwrap();
+        assert!(
+            html.contains("A thread: 20.0 µs; fork: 15× as long."),
+            "{html}"
+        );
+        assert!(html.contains("<figure class=\"chart\""));
+        assert!(html.contains("<svg ") && html.contains("<title>Bar chart"));
+        assert!(
+            html.contains(">thread and wait</td>"),
+            "a table row per result"
+        );
+        assert!(html.contains("Measured on: the reference machine, Reference CPU"));
+        assert!(!html.contains("yours") && !html.contains("Your CPU"));
+
+        book.results("local", "Your CPU", 10_000.0, 50_000.0);
+        let html = book.build().unwrap();
+        assert!(
+            html.contains("A thread: 20.0 µs (yours: 10.0 µs); fork: 15× (yours: 5.0×) as long."),
+            "{html}"
+        );
+        assert!(html.contains("Your median"));
+        assert!(html.contains("your machine, Your CPU"));
+        assert!(html.contains("Your results: measured on Your CPU"));
+    }
+}

@@ -32,12 +32,18 @@ pub fn load(root: &Path) -> anyhow::Result<MDBook> {
         MDBook::load(root).with_context(|| format!("loading the book at {}", root.display()))?;
     // Replaces the `[preprocessor.mermaid]` table's command by name, keeping its order.
     book.with_preprocessor(mdbook_mermaid::Mermaid);
-    let mut js: Vec<PathBuf> = book
-        .config
-        .get("output.html.additional-js")?
-        .unwrap_or_default();
-    js.extend(assets::stage(root)?);
-    book.config.set("output.html.additional-js", js)?;
+    book.with_preprocessor(crate::quiz::QuizPreprocessor);
+    // Appended after `links` even when book.toml has no `[preprocessor.results]` table.
+    book.with_preprocessor(crate::results_preprocessor::ResultsPreprocessor);
+    let staged = assets::stage(root)?;
+    for (key, files) in [
+        ("output.html.additional-js", staged.js),
+        ("output.html.additional-css", staged.css),
+    ] {
+        let mut list: Vec<PathBuf> = book.config.get(key)?.unwrap_or_default();
+        list.extend(files);
+        book.config.set(key, list)?;
+    }
     Ok(book)
 }
 

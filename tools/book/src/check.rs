@@ -33,7 +33,28 @@ pub fn all(root: &Path) -> Vec<Problem> {
     problems.extend(includes(root));
     problems.extend(mermaid(root));
     problems.extend(directives(root));
+    problems.extend(quizzes(root));
+    problems.extend(results(root));
+    problems.extend(meta(root));
     problems
+}
+
+/// The labs and the book agree: pages, tests, benches, lab names, anchors (see
+/// [`crate::meta`]).
+pub fn meta(root: &Path) -> Vec<Problem> {
+    crate::meta::check(root)
+}
+
+/// Every results directive (`{{#bench}}`, `{{#value}}`, …) is well formed and names results
+/// that `results/reference/` has (see [`crate::results_preprocessor`]).
+pub fn results(root: &Path) -> Vec<Problem> {
+    crate::results_preprocessor::check(root)
+}
+
+/// Every quiz under `quizzes/` validates, and every quiz directive names one (see
+/// [`crate::quiz`]).
+pub fn quizzes(root: &Path) -> Vec<Problem> {
+    crate::quiz::problems(root)
 }
 
 /// A chapter of the book, as read from disk.
@@ -267,7 +288,19 @@ pub fn mermaid(root: &Path) -> Vec<Problem> {
 }
 
 /// Directives the book may use: mdBook's own, and the ones our preprocessors expand.
-pub const KNOWN_DIRECTIVES: &[&str] = &["include", "rustdoc_include", "playground", "title"];
+pub const KNOWN_DIRECTIVES: &[&str] = &[
+    "include",
+    "rustdoc_include",
+    "playground",
+    "title",
+    "quiz",
+    "quiz-index",
+    "quiz-drill",
+    "bench",
+    "value",
+    "ratio",
+    "machine",
+];
 
 static DIRECTIVE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\\?)\{\{#([A-Za-z_-]+)").expect("valid regex"));

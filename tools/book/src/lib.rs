@@ -4,11 +4,25 @@
 //! - [`build`]: load `book.toml`, register preprocessors, stage assets, render to HTML;
 //! - [`serve`]: build, serve on 127.0.0.1, rebuild on change;
 //! - [`check`]: the book's invariants (SUMMARY, includes and anchors, diagrams), used by
-//!   `cargo book check` and by the tests.
+//!   `cargo book check` and by the tests;
+//! - [`quiz`]: the `{{#quiz …}}`, `{{#quiz-index}}` and `{{#quiz-drill}}` preprocessor;
+//! - [`results_preprocessor`]: `{{#bench}}`, `{{#value}}`, `{{#ratio}}`, `{{#machine}}` (measured
+//!   results from [`results`], charts from [`chart`]); [`measure`] produces them, reading
+//!   criterion's files through [`criterion`] only;
+//! - [`meta`]: the labs and the book agree (every lab has a page, tests, a bench where it
+//!   measures time; every anchor is used); [`linkcheck`]: links between built pages resolve.
 
 pub mod assets;
 pub mod build;
+pub mod chart;
 pub mod check;
+pub mod criterion;
+pub mod linkcheck;
+pub mod measure;
+pub mod meta;
+pub mod quiz;
+pub mod results;
+pub mod results_preprocessor;
 pub mod serve;
 
 pub use build::{BuildOptions, BuildOutcome, build};

@@ -1,4 +1,4 @@
-//! `cargo book build|serve|check`: see the crate docs of `book`.
+//! `cargo book build|serve|measure|check`: see the crate docs of `book`.
 
 use book::{BuildOptions, check, repo_root};
 use clap::{Parser, Subcommand};
@@ -30,9 +30,21 @@ enum Command {
         #[arg(long, short, default_value_t = 3000)]
         port: u16,
     },
-    /// Check every invariant (SUMMARY, includes and anchors, diagrams) and build with
-    /// warnings treated as errors.
+    /// Check every invariant (SUMMARY, includes and anchors, diagrams, quizzes, results,
+    /// labs against pages, links between pages) and build with warnings treated as errors.
     Check,
+    /// Run the labs (`--json`) and their criterion benches on this machine and write
+    /// results/local/, which the book then shows beside the reference machine's results.
+    Measure {
+        /// Shorter benchmark runs (less precise): a few minutes for the whole book.
+        #[arg(long)]
+        quick: bool,
+        /// Write results/reference/ (committed, shown to every reader) instead.
+        #[arg(long)]
+        reference: bool,
+        /// Measure only these labs (default: every lab under labs/).
+        labs: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -55,12 +67,25 @@ fn main() -> ExitCode {
         }
         Command::Serve { port } => book::serve::serve(&root, port),
         Command::Check => run_check(&root),
+        Command::Measure {
+            quick,
+            reference,
+            labs,
+        } => book::measure::measure(
+            &root,
+            &book::measure::MeasureOptions {
+                quick,
+                reference,
+                labs,
+            },
+        ),
     })
 }
 
 fn run_check(root: &std::path::Path) -> anyhow::Result<()> {
-    let problems = check::all(root);
+    let mut problems = check::all(root);
     let outcome = book::build(root, &BuildOptions::default())?;
+    problems.extend(book::linkcheck::check(root, &outcome.html_dir));
     eprint!("{}", check::report(&problems));
     for warning in &outcome.warnings {
         eprintln!("book build: {warning}");

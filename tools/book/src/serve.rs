@@ -11,9 +11,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// What rebuilds the book when it changes: the chapters, the config, and the lab sources
-/// the chapters include.
-const WATCHED: [&str; 3] = ["src", "book.toml", "labs"];
+/// What rebuilds the book when it changes: the chapters, the config, the lab sources the
+/// chapters include, the quizzes, and the measured results.
+const WATCHED: [&str; 5] = ["src", "book.toml", "labs", "quizzes", "results"];
 
 /// Changes arriving within this window after the first one cause one rebuild, not many
 /// (an editor's save is often several file events).

@@ -1,0 +1,777 @@
+//! `cargo book measure`: runs every lab's measurements on this machine and writes the results
+//! the book shows beside the reference machine's.
+//!
+//! For each lab crate under `labs/` (every folder with a Cargo.toml but `kit` and
+//! `exercises`):
+//! 1. build its binary (and its criterion benches, if it has `benches/`) in the bench profile,
+//!    the optimized profile `cargo bench` uses, so both share one build;
+//! 2. run `LAB --json`, which prints a [`kit::Report`];
+//! 3. run each bench binary as `cargo bench` would, with criterion writing to a folder of
+//!    this lab's own, and read its estimates (see [`crate::criterion`]);
+//! 4. write `results/local/<lab>.json` (`results/reference/` with `--reference`).
+//!
+//! A benchmark named like one of the lab's record ids (`spawn-cost/thread`, or just `thread`)
+//! replaces that record's numbers with criterion's, keeping the lab's description; any other
+//! benchmark becomes a record of its own, `LAB/<criterion id>`. A lab that fails to build or
+//! run is reported and the others still run; the command fails at the end if any lab did.
+
+use crate::criterion::{self, Estimate};
+use crate::results::{self, LOCAL_DIR, REFERENCE_DIR};
+use anyhow::{Context, bail};
+use kit::{Machine, Record, Report};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Default)]
+pub struct MeasureOptions {
+    /// Shorter criterion runs: less precise, a few minutes for the whole book.
+    pub quick: bool,
+    /// Write `results/reference/` (committed) instead of `results/local/`.
+    pub reference: bool,
+    /// Measure only these labs (all of them if empty).
+    pub labs: Vec<String>,
+}
+
+/// A lab crate, as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lab {
+    /// The package name, which is also the lab's id prefix and its binary's name.
+    pub name: String,
+    pub dir: PathBuf,
+    pub has_bin: bool,
+    pub has_benches: bool,
+}
+
+/// Crates under `labs/` that are not labs.
+const NOT_LABS: [&str; 2] = ["kit", "exercises"];
+
+/// A lab's `--json` run longer than this has hung: it is killed and reported.
+const RUN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// The same for one bench binary (criterion's defaults take about 10 s per benchmark).
+const BENCH_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// Every lab crate under `root/labs`, sorted by name.
+pub fn discover(root: &Path) -> anyhow::Result<Vec<Lab>> {
+    let mut labs = Vec::new();
+    let labs_dir = root.join("labs");
+    let entries =
+        std::fs::read_dir(&labs_dir).with_context(|| format!("reading {}", labs_dir.display()))?;
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let manifest_path = dir.join("Cargo.toml");
+        let folder = entry.file_name().to_string_lossy().into_owned();
+        if NOT_LABS.contains(&folder.as_str()) || !manifest_path.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&manifest_path)
+            .with_context(|| format!("reading {}", manifest_path.display()))?;
+        let manifest: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("parsing {}", manifest_path.display()))?;
+        let name = manifest
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+            .unwrap_or(&folder)
+            .to_owned();
+        let has_bin = dir.join("src/main.rs").is_file() || manifest.contains_key("bin");
+        let has_benches = has_rust_files(&dir.join("benches")) || manifest.contains_key("bench");
+        labs.push(Lab {
+            name,
+            dir,
+            has_bin,
+            has_benches,
+        });
+    }
+    labs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(labs)
+}
+
+fn has_rust_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "rs"))
+    })
+}
+
+/// Measures the labs and writes their results. Fails if any lab failed, after all ran.
+pub fn measure(root: &Path, options: &MeasureOptions) -> anyhow::Result<()> {
+    let mut labs = discover(root)?;
+    if !options.labs.is_empty() {
+        for wanted in &options.labs {
+            if !labs.iter().any(|lab| &lab.name == wanted) {
+                let known: Vec<&str> = labs.iter().map(|l| l.name.as_str()).collect();
+                bail!(
+                    "no lab named `{wanted}` under labs/ (labs: {})",
+                    known.join(", ")
+                );
+            }
+        }
+        labs.retain(|lab| options.labs.contains(&lab.name));
+    }
+    labs.retain(|lab| lab.has_bin || lab.has_benches);
+    if labs.is_empty() {
+        bail!("no lab under labs/ has a binary or benches to measure yet");
+    }
+    let out_dir = root.join(if options.reference {
+        REFERENCE_DIR
+    } else {
+        LOCAL_DIR
+    });
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let mut progress = Progress::new(&labs, options.quick);
+    let started = Instant::now();
+    let mut failed = Vec::new();
+    for (index, lab) in labs.iter().enumerate() {
+        progress.begin_lab(lab, &labs[index + 1..]);
+        let run = LabRun {
+            root,
+            lab,
+            target_dir: &target_dir,
+            quick: options.quick,
+        };
+        match run.measure(&mut progress) {
+            Ok(report) => {
+                let path = results::write_report(&out_dir, &report)?;
+                let shown = path.strip_prefix(root).unwrap_or(&path);
+                progress.say(&format!(
+                    "{}: {} result(s) → {}",
+                    lab.name,
+                    report.records.len(),
+                    shown.display()
+                ));
+            }
+            Err(err) => {
+                progress.say(&format!("{}: FAILED: {err:#}", lab.name));
+                failed.push(lab.name.clone());
+            }
+        }
+    }
+    progress.clear();
+    let took = clock(started.elapsed().as_secs_f64());
+    if failed.is_empty() {
+        eprintln!("Measured {} lab(s) in {took}.", labs.len());
+        Ok(())
+    } else {
+        bail!(
+            "{} of {} lab(s) failed (in {took}): {}",
+            failed.len(),
+            labs.len(),
+            failed.join(", ")
+        )
+    }
+}
+
+struct LabRun<'a> {
+    root: &'a Path,
+    lab: &'a Lab,
+    target_dir: &'a Path,
+    quick: bool,
+}
+
+impl LabRun<'_> {
+    fn measure(&self, progress: &mut Progress) -> anyhow::Result<Report> {
+        let name = &self.lab.name;
+        progress.start(Task::Build, &format!("{name}: building"));
+        let (bin, benches) = self.build(progress)?;
+        progress.built(benches.len());
+
+        let mut report = match &bin {
+            Some(bin) => {
+                progress.start(Task::Run, &format!("{name}: running --json"));
+                let report = self.run_json(bin, progress)?;
+                progress.ran();
+                report
+            }
+            None => Report {
+                lab: name.clone(),
+                machine: Machine::detect(),
+                records: Vec::new(),
+            },
+        };
+        for bench in &benches {
+            let estimates = self.run_bench(bench, progress)?;
+            merge(name, &mut report.records, estimates);
+        }
+        if report.records.is_empty() {
+            bail!("measured nothing (no records from --json and no benchmarks)");
+        }
+        Ok(report)
+    }
+
+    /// Builds the lab's binary and bench binaries; returns their paths (from cargo's JSON
+    /// messages, so nothing assumes where cargo puts them).
+    fn build(&self, progress: &mut Progress) -> anyhow::Result<(Option<PathBuf>, Vec<PathBuf>)> {
+        let name = &self.lab.name;
+        let mut bin = None;
+        if self.lab.has_bin {
+            let args = ["build", "--profile", "bench", "--bins", "-p", name];
+            let bins: Vec<Built> = self
+                .cargo(&args, progress)?
+                .into_iter()
+                .filter(|b| b.kind == "bin")
+                .collect();
+            // The lab's own binary is named after it; a lone binary of another name is
+            // taken as the lab's too.
+            bin = match bins.iter().find(|b| &b.name == name) {
+                Some(own) => Some(own.exe.clone()),
+                None if bins.len() == 1 => Some(bins[0].exe.clone()),
+                None => bail!("cargo built no binary named {name}"),
+            };
+        }
+        let mut benches = Vec::new();
+        if self.lab.has_benches {
+            let args = ["bench", "--no-run", "--benches", "-p", name];
+            benches = self
+                .cargo(&args, progress)?
+                .into_iter()
+                .filter(|b| b.kind == "bench")
+                .map(|b| b.exe)
+                .collect();
+        }
+        Ok((bin, benches))
+    }
+
+    /// Runs cargo with JSON messages; returns the executables it built.
+    fn cargo(&self, args: &[&str], progress: &mut Progress) -> anyhow::Result<Vec<Built>> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .args(args)
+            .arg("--message-format=json-render-diagnostics")
+            .current_dir(self.root);
+        let output = run(&mut command, None, progress, |_| {})?;
+        if !output.status.success() {
+            bail!(
+                "`cargo {}` failed:\n{}",
+                args.join(" "),
+                tail(&output.stderr, 30)
+            );
+        }
+        let mut built = Vec::new();
+        for line in output.stdout.lines() {
+            let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let Some(exe) = message["executable"].as_str() else {
+                continue;
+            };
+            let kinds = message["target"]["kind"].as_array().into_iter().flatten();
+            for kind in kinds.filter_map(|k| k.as_str()) {
+                built.push(Built {
+                    kind: kind.to_owned(),
+                    name: message["target"]["name"].as_str().unwrap_or("").to_owned(),
+                    exe: PathBuf::from(exe),
+                });
+            }
+        }
+        Ok(built)
+    }
+
+    fn run_json(&self, bin: &Path, progress: &mut Progress) -> anyhow::Result<Report> {
+        let mut command = Command::new(bin);
+        command.arg("--json").current_dir(&self.lab.dir);
+        let output = run(&mut command, Some(RUN_TIMEOUT), progress, |_| {})?;
+        if !output.status.success() {
+            bail!(
+                "`{} --json` exited with {}:\n{}",
+                self.lab.name,
+                output.status,
+                tail(&output.stderr, 20)
+            );
+        }
+        let report: Report = serde_json::from_str(&output.stdout)
+            .with_context(|| format!("`{} --json` did not print a lab report", self.lab.name))?;
+        let prefix = format!("{}/", self.lab.name);
+        let strays: Vec<&str> = report
+            .records
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|id| !id.starts_with(&prefix))
+            .collect();
+        if !strays.is_empty() {
+            bail!(
+                "record ids must start with `{prefix}` (the book finds them by lab): {}",
+                strays.join(", ")
+            );
+        }
+        Ok(report)
+    }
+
+    fn run_bench(&self, bench: &Path, progress: &mut Progress) -> anyhow::Result<Vec<Estimate>> {
+        let name = &self.lab.name;
+        let bench_name = bench_name(bench);
+        let home = criterion::home(self.target_dir, name).join(&bench_name);
+        let mut list = Command::new(bench);
+        list.args(criterion::LIST_ARGS).current_dir(&self.lab.dir);
+        let listed = run(&mut list, Some(RUN_TIMEOUT), progress, |_| {})?;
+        if !listed.status.success() {
+            bail!(
+                "bench {bench_name} --list failed:\n{}",
+                tail(&listed.stderr, 20)
+            );
+        }
+        let names = criterion::parse_list(&listed.stdout);
+        progress.listed(names.len());
+
+        if home.exists() {
+            std::fs::remove_dir_all(&home)
+                .with_context(|| format!("clearing {}", home.display()))?;
+        }
+        let mut command = Command::new(bench);
+        command
+            .args(criterion::bench_args(self.quick))
+            .env("CRITERION_HOME", &home)
+            .current_dir(&self.lab.dir);
+        let total = names.len();
+        progress.start(
+            Task::Benchmarks,
+            &format!("{name}: benchmarks ({bench_name}, {total})"),
+        );
+        let output = run(&mut command, Some(BENCH_TIMEOUT), progress, |progress| {
+            let done = criterion::finished(&home);
+            progress.benchmarks_done(done, &format!("{name}: benchmark {done}/{total}"));
+        })?;
+        if !output.status.success() {
+            bail!(
+                "bench {bench_name} exited with {}:\n{}",
+                output.status,
+                tail(&(output.stdout + &output.stderr), 30)
+            );
+        }
+        progress.benchmarks_done(total, "");
+        let mut estimates = criterion::read(&home)?;
+        // Keep the order the bench file runs them in: the order its author chose to show.
+        estimates.sort_by_key(|e| names.iter().position(|n| *n == e.id).unwrap_or(usize::MAX));
+        Ok(estimates)
+    }
+}
+
+/// An executable cargo built: its target's kind (`bin`, `bench`) and name.
+struct Built {
+    kind: String,
+    name: String,
+    exe: PathBuf,
+}
+
+/// `spawn_cost-1a2b3c4d` (cargo's file name for a bench binary) → `spawn_cost`.
+fn bench_name(exe: &Path) -> String {
+    let stem = exe.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let stem = stem.unwrap_or_else(|| "bench".into());
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_owned(),
+        _ => stem,
+    }
+}
+
+/// Adds criterion's estimates to a lab's records (see the module docs). Ids are made
+/// directive-friendly: `LAB/` in front if missing, no whitespace.
+pub fn merge(lab: &str, records: &mut Vec<Record>, estimates: Vec<Estimate>) {
+    let prefix = format!("{lab}/");
+    for estimate in estimates {
+        let id: String = if estimate.id.starts_with(&prefix) {
+            estimate.id.clone()
+        } else {
+            format!("{prefix}{}", estimate.id)
+        };
+        let id = id.split_whitespace().collect::<Vec<_>>().join("-");
+        let (median, low, high, samples) = (
+            estimate.median,
+            estimate.low,
+            estimate.high,
+            estimate.samples,
+        );
+        match records.iter_mut().find(|r| r.id == id) {
+            Some(record) => {
+                record.unit = "ns".into();
+                record.median = median;
+                record.low = low;
+                record.high = high;
+                record.samples = samples;
+            }
+            None => records.push(Record {
+                id,
+                // The lab's name is on the page already; criterion's id is all it says.
+                what: estimate
+                    .id
+                    .strip_prefix(&prefix)
+                    .unwrap_or(&estimate.id)
+                    .to_owned(),
+                unit: "ns".into(),
+                median,
+                low,
+                high,
+                samples,
+            }),
+        }
+    }
+}
+
+/// What a finished child printed.
+struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs a command with its output captured, redrawing the progress bar (and calling `tick`)
+/// while it runs; kills it after `timeout`.
+fn run(
+    command: &mut Command,
+    timeout: Option<Duration>,
+    progress: &mut Progress,
+    mut tick: impl FnMut(&mut Progress),
+) -> anyhow::Result<Output> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {program}"))?;
+    // Drained on threads: a child that fills one pipe while we wait would block forever.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut text);
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if timeout.is_some_and(|t| started.elapsed() > t) {
+            // The child's own children (a lab's forks) die with it: kit sets PDEATHSIG.
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "{program} ran longer than {} and was killed",
+                clock(started.elapsed().as_secs_f64())
+            );
+        }
+        tick(progress);
+        progress.draw();
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    Ok(Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// `45s`, `2m05s`, `1h02m`.
+pub fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s / 60 % 60),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Task {
+    Build,
+    Run,
+    Benchmarks,
+}
+
+/// Work not yet done, counted in steps whose duration `Progress` estimates.
+#[derive(Debug, Clone, Copy, Default)]
+struct Work {
+    builds: usize,
+    runs: usize,
+    /// Bench binaries not yet listed: how many benchmarks they hold is a guess.
+    unlisted_benches: usize,
+    benchmarks: usize,
+}
+
+impl Work {
+    fn of(labs: &[Lab]) -> Self {
+        Self {
+            builds: labs.len(),
+            runs: labs.iter().filter(|l| l.has_bin).count(),
+            unlisted_benches: labs.iter().filter(|l| l.has_benches).count(),
+            benchmarks: 0,
+        }
+    }
+}
+
+/// A progress bar with an ETA on stderr (a line per step when stderr is not a terminal).
+///
+/// The ETA adds up estimates for the work left: builds and `--json` runs at the average of
+/// those done so far (a first guess before any is done), benchmarks at criterion's configured
+/// time each, corrected by how long they really take here. The work is recounted from the
+/// list of labs at each lab's start, so a lab that failed half-way leaves no phantom steps.
+struct Progress {
+    started: Instant,
+    tty: bool,
+    drawn: bool,
+    label: String,
+    task: Task,
+    task_started: Instant,
+    /// Work of the current lab, then of the labs after it.
+    now: Work,
+    later: Work,
+    build_times: Vec<f64>,
+    run_times: Vec<f64>,
+    per_benchmark: f64,
+    benchmarks_seen: usize,
+}
+
+/// First guesses, replaced by the average of real durations as soon as there is one.
+const GUESS_BUILD: f64 = 20.0;
+const GUESS_RUN: f64 = 5.0;
+const GUESS_BENCHMARKS_PER_BINARY: usize = 4;
+
+impl Progress {
+    fn new(labs: &[Lab], quick: bool) -> Self {
+        Self {
+            started: Instant::now(),
+            tty: std::io::stderr().is_terminal(),
+            drawn: false,
+            label: String::new(),
+            task: Task::Build,
+            task_started: Instant::now(),
+            now: Work::default(),
+            later: Work::of(labs),
+            build_times: Vec::new(),
+            run_times: Vec::new(),
+            per_benchmark: criterion::seconds_per_benchmark(quick),
+            benchmarks_seen: 0,
+        }
+    }
+
+    /// `lab` starts; `after` are the labs still to come.
+    fn begin_lab(&mut self, lab: &Lab, after: &[Lab]) {
+        self.now = Work::of(std::slice::from_ref(lab));
+        self.later = Work::of(after);
+    }
+
+    fn start(&mut self, task: Task, label: &str) {
+        self.task = task;
+        self.label = label.to_owned();
+        self.task_started = Instant::now();
+        self.benchmarks_seen = 0;
+        if self.tty {
+            self.draw();
+        } else {
+            eprintln!("measure: {label} (about {} left)", clock(self.eta()));
+        }
+    }
+
+    /// The lab is built, with this many bench binaries.
+    fn built(&mut self, bench_binaries: usize) {
+        self.now.builds = 0;
+        self.now.unlisted_benches = bench_binaries;
+        self.build_times
+            .push(self.task_started.elapsed().as_secs_f64());
+    }
+
+    fn ran(&mut self) {
+        self.now.runs = 0;
+        self.run_times
+            .push(self.task_started.elapsed().as_secs_f64());
+    }
+
+    /// A bench binary listed this many benchmarks.
+    fn listed(&mut self, benchmarks: usize) {
+        self.now.unlisted_benches = self.now.unlisted_benches.saturating_sub(1);
+        self.now.benchmarks += benchmarks;
+    }
+
+    /// `done` benchmarks of the running bench binary have finished.
+    fn benchmarks_done(&mut self, done: usize, label: &str) {
+        let newly = done.saturating_sub(self.benchmarks_seen);
+        if newly == 0 {
+            return;
+        }
+        self.now.benchmarks = self.now.benchmarks.saturating_sub(newly);
+        self.benchmarks_seen = done;
+        if !label.is_empty() {
+            self.label = label.to_owned();
+        }
+        // Learn how long a benchmark really takes here: a running blend with the estimate.
+        let observed = self.task_started.elapsed().as_secs_f64() / done as f64;
+        self.per_benchmark = (self.per_benchmark + observed) / 2.0;
+    }
+
+    fn eta(&self) -> f64 {
+        let average = |times: &[f64], guess: f64| {
+            if times.is_empty() {
+                guess
+            } else {
+                times.iter().sum::<f64>() / times.len() as f64
+            }
+        };
+        let build = average(&self.build_times, GUESS_BUILD);
+        let run = average(&self.run_times, GUESS_RUN);
+        let seconds = |work: &Work| {
+            let benchmarks = work.benchmarks + work.unlisted_benches * GUESS_BENCHMARKS_PER_BINARY;
+            work.builds as f64 * build
+                + work.runs as f64 * run
+                + benchmarks as f64 * self.per_benchmark
+        };
+        // The running build or run is part of `now`; take off the time it has already had.
+        let in_task = self.task_started.elapsed().as_secs_f64();
+        let spent = match self.task {
+            Task::Build => in_task.min(build),
+            Task::Run => in_task.min(run),
+            Task::Benchmarks => 0.0,
+        };
+        (seconds(&self.now) + seconds(&self.later) - spent).max(0.0)
+    }
+
+    fn draw(&mut self) {
+        if !self.tty {
+            return;
+        }
+        const WIDTH: usize = 24;
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let eta = self.eta();
+        let fraction = elapsed / (elapsed + eta).max(f64::EPSILON);
+        let filled = ((fraction * WIDTH as f64) as usize).min(WIDTH);
+        let line = format!(
+            "[{}{}] {:>3}%  {}  ~{} left",
+            "#".repeat(filled),
+            "-".repeat(WIDTH - filled),
+            (fraction * 100.0) as u32,
+            self.label,
+            clock(eta)
+        );
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[2K{line}");
+        let _ = stderr.flush();
+        self.drawn = true;
+    }
+
+    /// Prints a line where the bar was; the next step draws the bar again below it.
+    fn say(&mut self, message: &str) {
+        self.clear();
+        eprintln!("{message}");
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+            self.drawn = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn estimate(id: &str, median: f64) -> Estimate {
+        Estimate {
+            id: id.into(),
+            median,
+            low: median - 1.0,
+            high: median + 1.0,
+            samples: 100,
+        }
+    }
+
+    #[test]
+    fn criterion_refines_a_lab_record_or_adds_its_own() {
+        let mut records = vec![Record::count(
+            "spawn-cost/thread",
+            "spawn and join a thread",
+            "ns",
+            50_000.0,
+        )];
+        merge(
+            "spawn-cost",
+            &mut records,
+            vec![
+                estimate("thread", 20_000.0),
+                estimate("spawn-cost/fork", 300_000.0),
+                estimate("group/spawn thread", 7.0),
+            ],
+        );
+        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "spawn-cost/thread",
+                "spawn-cost/fork",
+                "spawn-cost/group/spawn-thread"
+            ]
+        );
+        assert_eq!(
+            records[0].what, "spawn and join a thread",
+            "the lab's words"
+        );
+        assert_eq!(
+            (records[0].median, records[0].samples),
+            (20_000.0, 100),
+            "criterion's numbers"
+        );
+        assert_eq!(records[1].what, "fork", "criterion's id, without the lab");
+        assert_eq!(records[2].what, "group/spawn thread");
+    }
+
+    #[test]
+    fn discovers_lab_crates_only() {
+        let root = std::env::temp_dir().join(format!("book-measure-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let lab = |dir: &str, files: &[&str]| {
+            let dir = root.join("labs").join(dir);
+            for file in files {
+                let path = dir.join(file);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, "").unwrap();
+            }
+            dir
+        };
+        let with_name = |dir: &Path, name: &str| {
+            std::fs::write(
+                dir.join("Cargo.toml"),
+                format!("[package]\nname = \"{name}\"\n"),
+            )
+            .unwrap();
+        };
+        with_name(&lab("kit", &["src/lib.rs"]), "kit");
+        with_name(&lab("b-lab", &["src/main.rs", "benches/b.rs"]), "b-lab");
+        with_name(&lab("a-lab", &["src/lib.rs", "src/main.rs"]), "a-lab");
+        lab("not-a-crate", &["notes.md"]);
+        let found = discover(&root).unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        let summary: Vec<(&str, bool, bool)> = found
+            .iter()
+            .map(|l| (l.name.as_str(), l.has_bin, l.has_benches))
+            .collect();
+        assert_eq!(summary, [("a-lab", true, false), ("b-lab", true, true)]);
+    }
+
+    #[test]
+    fn names_bench_binaries_and_durations() {
+        assert_eq!(
+            bench_name(Path::new("/t/release/deps/spawn_cost-06fc0df65e912b61")),
+            "spawn_cost"
+        );
+        assert_eq!(bench_name(Path::new("/t/x/plain-name")), "plain-name");
+        assert_eq!(clock(45.4), "45s");
+        assert_eq!(clock(125.0), "2m05s");
+        assert_eq!(clock(3720.0), "1h02m");
+    }
+}

@@ -1,0 +1,276 @@
+//! The meta-check: the labs and the book agree with each other.
+//!
+//! - every lab crate (a folder under `labs/` with a Cargo.toml, but `kit` and `exercises`) has
+//!   a page: some chapter includes code from `labs/<lab>/` or says `cargo lab <lab>`;
+//! - every lab has a test file, `labs/<lab>/tests/*.rs`;
+//! - every lab that measures time has a criterion bench in `labs/<lab>/benches/`. A lab
+//!   *measures time* when its sources write a result record in nanoseconds (a `"ns"` unit,
+//!   the unit `kit::Record` uses for durations): then the book shows a time for it, and the
+//!   DESIGN wants such times from criterion. [`UNBENCHED`] lists, with the reason, the labs
+//!   whose timings are a single demonstration run that criterion cannot repeat usefully;
+//! - every `cargo lab X` and every `labs/X/` path on a page names a crate that exists;
+//! - every `ANCHOR: name` under `labs/` is included by some page (the other direction, an
+//!   include naming an anchor that does not exist, is [`crate::check::includes`]).
+//!
+//! The `{{#bench}}` data and quiz checks live with their preprocessors
+//! ([`crate::check::results`], [`crate::check::quizzes`]); [`crate::check::all`] runs them
+//! all.
+
+use crate::check::{Problem, pages};
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// Crates under `labs/` that are not labs (the same list as `cargo book measure`'s).
+pub const NOT_LABS: [&str; 2] = ["kit", "exercises"];
+
+/// Labs that record times in ns but have no criterion bench, and why that is right.
+pub const UNBENCHED: [(&str, &str); 2] = [
+    (
+        "gil",
+        "the times that matter are a Python interpreter's, measured by Python itself; the \
+         Rust rows beside them are one timed run each for contrast",
+    ),
+    (
+        "too-many-threads",
+        "its times are the wall time of one run of thousands of tasks, whose point is the \
+         thread count and memory; repeating it per criterion sample would spawn millions of \
+         threads",
+    ),
+];
+
+static CARGO_LAB: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"cargo lab ([a-z0-9][a-z0-9_-]*)").expect("valid regex"));
+static LAB_PATH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"labs/([a-z0-9][a-z0-9_-]*)/").expect("valid regex"));
+static INCLUDE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\\?)\{\{#(?:include|rustdoc_include)\s+([^}\s]+)\s*\}\}").expect("valid regex")
+});
+/// mdBook's own anchor syntax (`ANCHOR: name`, not `ANCHOR_END:`).
+static ANCHOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bANCHOR:\s*([\w-]+)").expect("valid regex"));
+
+/// A crate under `labs/`.
+struct Crate {
+    /// The folder name, as in `labs/<folder>/`.
+    folder: String,
+    /// The package name, as in `cargo lab <name>`.
+    name: String,
+    is_lab: bool,
+}
+
+/// Every meta-check problem, each at `file:line`.
+pub fn check(root: &Path) -> Vec<Problem> {
+    let crates = crates(root);
+    let pages = pages(root);
+    let mut problems = Vec::new();
+
+    for lab in crates.iter().filter(|c| c.is_lab) {
+        let manifest = Path::new("labs").join(&lab.folder).join("Cargo.toml");
+        let dir = root.join("labs").join(&lab.folder);
+        let path_mention = format!("labs/{}/", lab.folder);
+        let named = pages.iter().any(|page| {
+            page.text.contains(&path_mention)
+                || CARGO_LAB
+                    .captures_iter(&page.text)
+                    .any(|c| c[1] == lab.name)
+        });
+        if !named {
+            problems.push(problem(
+                &manifest,
+                1,
+                format!(
+                    "lab `{}` has no page: no chapter includes code from labs/{}/ or says \
+                     `cargo lab {}`",
+                    lab.name, lab.folder, lab.name
+                ),
+            ));
+        }
+        if !has_files(&dir.join("tests"), "rs") {
+            problems.push(problem(
+                &manifest,
+                1,
+                format!(
+                    "lab `{}` has no test file labs/{}/tests/*.rs",
+                    lab.name, lab.folder
+                ),
+            ));
+        }
+        let exempt = UNBENCHED.iter().any(|(name, _)| *name == lab.name);
+        if !exempt
+            && !has_files(&dir.join("benches"), "rs")
+            && let Some((file, line)) = first_time_record(root, &dir.join("src"))
+        {
+            problems.push(problem(
+                &file,
+                line,
+                format!(
+                    "lab `{}` measures time (a record in ns here) but has no criterion bench \
+                     in labs/{}/benches/ (or list it in meta::UNBENCHED with the reason)",
+                    lab.name, lab.folder
+                ),
+            ));
+        }
+    }
+
+    let lab_names: BTreeSet<&str> = crates
+        .iter()
+        .filter(|c| c.is_lab)
+        .map(|c| c.name.as_str())
+        .collect();
+    let folders: BTreeSet<&str> = crates.iter().map(|c| c.folder.as_str()).collect();
+    for page in &pages {
+        for (index, line) in page.text.lines().enumerate() {
+            for named in CARGO_LAB.captures_iter(line) {
+                if !lab_names.contains(&named[1]) {
+                    let message = format!("`cargo lab {}`: there is no such lab", &named[1]);
+                    problems.push(problem(&page.path, index + 1, message));
+                }
+            }
+            for named in LAB_PATH.captures_iter(line) {
+                if !folders.contains(&named[1]) {
+                    let message = format!("labs/{}/: there is no such crate", &named[1]);
+                    problems.push(problem(&page.path, index + 1, message));
+                }
+            }
+        }
+    }
+
+    problems.extend(unused_anchors(root, &pages));
+    problems
+}
+
+/// Every folder under `labs/` with a Cargo.toml, sorted.
+fn crates(root: &Path) -> Vec<Crate> {
+    let Ok(entries) = std::fs::read_dir(root.join("labs")) else {
+        return Vec::new();
+    };
+    let mut crates: Vec<Crate> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let manifest = std::fs::read_to_string(entry.path().join("Cargo.toml")).ok()?;
+            let folder = entry.file_name().to_string_lossy().into_owned();
+            let name = toml::from_str::<toml::Table>(&manifest)
+                .ok()
+                .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_owned))
+                .unwrap_or_else(|| folder.clone());
+            Some(Crate {
+                is_lab: !NOT_LABS.contains(&folder.as_str()),
+                folder,
+                name,
+            })
+        })
+        .collect();
+    crates.sort_by(|a, b| a.folder.cmp(&b.folder));
+    crates
+}
+
+fn has_files(dir: &Path, extension: &str) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == extension))
+    })
+}
+
+/// The first line of a lab's sources that writes a `"ns"` record, relative to `root`.
+fn first_time_record(root: &Path, src: &Path) -> Option<(PathBuf, usize)> {
+    let mut files = Vec::new();
+    collect_files(src, &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+        .find_map(|file| {
+            let text = std::fs::read_to_string(&file).ok()?;
+            let line = text.lines().position(|l| l.contains("\"ns\""))?;
+            Some((relative(root, &file), line + 1))
+        })
+}
+
+/// Anchors under `labs/` that no page includes.
+fn unused_anchors(root: &Path, pages: &[crate::check::Page]) -> Vec<Problem> {
+    // (canonical file, anchor); `None` for a whole-file include, whose anchor lines mdBook
+    // strips, so they are not dead weight in the page.
+    let mut used: BTreeSet<(PathBuf, Option<String>)> = BTreeSet::new();
+    for page in pages {
+        let page_dir = root.join(page.path.parent().unwrap_or(Path::new("")));
+        for include in INCLUDE.captures_iter(&page.text) {
+            if !include[1].is_empty() {
+                continue; // `\{{#include …}}` is shown, not expanded.
+            }
+            let spec = &include[2];
+            let (file, selector) = match spec.split_once(':') {
+                Some((file, selector)) => (file, Some(selector)),
+                None => (spec, None),
+            };
+            let Ok(file) = page_dir.join(file).canonicalize() else {
+                continue; // A missing file is check::includes' problem.
+            };
+            let anchor = selector.filter(|s| !s.chars().all(|c| c.is_ascii_digit() || c == ':'));
+            if selector.is_some() && anchor.is_none() {
+                continue; // A line range uses no anchor.
+            }
+            used.insert((file, anchor.map(str::to_owned)));
+        }
+    }
+
+    let mut files = Vec::new();
+    collect_files(&root.join("labs"), &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue; // Not text.
+        };
+        let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
+        if used.contains(&(canonical.clone(), None)) {
+            continue;
+        }
+        for (index, line) in text.lines().enumerate() {
+            for anchor in ANCHOR.captures_iter(line) {
+                let name = anchor[1].to_owned();
+                if !used.contains(&(canonical.clone(), Some(name.clone()))) {
+                    problems.push(problem(
+                        &relative(root, &file),
+                        index + 1,
+                        format!("ANCHOR `{name}` is not included by any page"),
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Every file under `dir`, but build output and hidden folders.
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if name != "target" && !name.starts_with('.') {
+                collect_files(&path, out);
+            }
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+fn problem(file: &Path, line: usize, message: String) -> Problem {
+    Problem {
+        file: file.to_path_buf(),
+        line,
+        message,
+    }
+}

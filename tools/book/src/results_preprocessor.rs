@@ -1,0 +1,746 @@
+//! The `results` preprocessor: every measured number in the book comes from a results file,
+//! never from a number typed into prose.
+//!
+//! # Directives
+//!
+//! Results are named by id (`LAB/WHAT`, e.g. `spawn-cost/thread`, as each lab's `--json`
+//! prints them). Every directive shows the **reference machine's** result
+//! (`results/reference/*.json`, committed) and, when the reader has run `cargo book measure`,
+//! **their own** (`results/local/*.json`) beside it.
+//!
+//! | Directive | Becomes |
+//! |---|---|
+//! | `{{#bench PREFIX…}}` | On a line of its own: a bar chart (SVG; one per unit) and a table of every result whose id is a PREFIX or lies below one (`spawn-cost` and `spawn-cost/` mean the whole lab; `spawn-cost/fork` means `spawn-cost/fork` and `spawn-cost/fork/…`, not `spawn-cost/fork-exec`), in the order of the prefixes given: what was measured, median, spread (low – high), samples, for each machine; captioned with the machines they were measured on. |
+//! | `{{#value ID}}` | The median, formatted for prose: `12.4 µs`, then ` (yours: 15.1 µs)` with local results. |
+//! | `{{#ratio ID_A ID_B}}` | Median A ÷ median B (same unit): `14×`, `3.2×`, then ` (yours: 12×)` with local results. |
+//! | `{{#machine}}` | A sentence naming the reference machine (CPU, cores, memory, kernel, rustc, date) and the reader's. |
+//!
+//! Durations (unit `ns`) are written in the unit that keeps them readable, bytes in binary
+//! units, other counts with their unit (see [`crate::results::quantity`]).
+//!
+//! A directive whose id or prefix has no reference result is a build error naming the page
+//! and line (`src/labs/spawn-cost.md:42: no reference result for `spawn-cost/thread``), so
+//! the book never shows a blank where a number should be; `cargo book check` reports the
+//! same before building. Directives inside code spans and code blocks are left as they are,
+//! which is how a page can show one. The preprocessor runs after mdBook's `links`, so
+//! directives in `{{#include}}`d files are expanded too.
+
+use crate::chart::{self, Bar, Chart, Span, html_escape};
+use crate::check::{self, Problem};
+use crate::results::{self, Measured, Results, day, distinct_machines, factor, quantity};
+use kit::Machine;
+use mdbook_preprocessor::book::{Book, BookItem, Chapter};
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+use pulldown_cmark::{Event, Options, Parser, Tag};
+use regex::Regex;
+use std::fmt::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// The preprocessor's name, as in `[preprocessor.results]` of book.toml.
+pub const NAME: &str = "results";
+
+/// The directive names this preprocessor expands.
+pub const DIRECTIVES: [&str; 4] = ["bench", "value", "ratio", "machine"];
+
+/// One results directive, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Directive {
+    /// One or more id prefixes, shown in the order given.
+    Bench(Vec<String>),
+    Value(String),
+    Ratio(String, String),
+    Machine,
+}
+
+/// A directive found in a page: where it is, and what it says (or why it cannot be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub directive: Result<Directive, String>,
+    /// Byte range of the whole `{{#…}}` in the text.
+    pub range: Range<usize>,
+    /// 1-based line in the text.
+    pub line: usize,
+}
+
+static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\\?)\{\{#(bench|value|ratio|machine)(?:\s+([^{}]*?))?\s*\}\}")
+        .expect("valid regex")
+});
+
+/// Every results directive of a Markdown text, outside code, in order.
+pub fn find(text: &str) -> Vec<Found> {
+    let code = code_ranges(text);
+    DIRECTIVE
+        .captures_iter(text)
+        .filter(|c| c[1].is_empty()) // `\{{#…}}` is mdBook's escape: shown, not expanded.
+        .filter_map(|captures| {
+            let whole = captures.get(0).expect("group 0 always matches");
+            let range = whole.range();
+            if code
+                .iter()
+                .any(|c| c.start <= range.start && range.end <= c.end)
+            {
+                return None;
+            }
+            let args: Vec<&str> = captures
+                .get(3)
+                .map_or("", |m| m.as_str())
+                .split_whitespace()
+                .collect();
+            let mut directive = parse(&captures[2], &args);
+            if matches!(directive, Ok(Directive::Bench(_))) && !alone_on_line(text, &range) {
+                directive = Err(
+                    "`{{#bench …}}` must be on a line of its own: it becomes a chart and a table"
+                        .into(),
+                );
+            }
+            Some(Found {
+                directive,
+                line: line_of(text, range.start),
+                range,
+            })
+        })
+        .collect()
+}
+
+fn parse(name: &str, args: &[&str]) -> Result<Directive, String> {
+    let id = |a: &str| a.to_owned();
+    match (name, args) {
+        ("bench", [_, ..]) => Ok(Directive::Bench(args.iter().map(|a| id(a)).collect())),
+        ("value", [result]) => Ok(Directive::Value(id(result))),
+        ("ratio", [a, b]) => Ok(Directive::Ratio(id(a), id(b))),
+        ("machine", []) => Ok(Directive::Machine),
+        ("bench", _) => Err("`{{#bench}}` takes id prefixes: `{{#bench spawn-cost}}`".into()),
+        ("value", _) => Err("`{{#value}}` takes one result id: `{{#value LAB/WHAT}}`".into()),
+        ("ratio", _) => Err("`{{#ratio}}` takes two result ids: `{{#ratio LAB/A LAB/B}}`".into()),
+        _ => Err("`{{#machine}}` takes no arguments".into()),
+    }
+}
+
+/// Byte ranges of inline code and code blocks, where directives are text, not directives.
+/// Parsed with the options mdBook renders with, so a table cell or footnote counts alike.
+fn code_ranges(text: &str) -> Vec<Range<usize>> {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS;
+    Parser::new_ext(text, options)
+        .into_offset_iter()
+        .filter(|(event, _)| matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_))))
+        .map(|(_, range)| range)
+        .collect()
+}
+
+fn alone_on_line(text: &str, range: &Range<usize>) -> bool {
+    let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[range.end..]
+        .find('\n')
+        .map_or(text.len(), |i| range.end + i);
+    text[start..range.start].trim().is_empty() && text[range.end..end].trim().is_empty()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset].matches('\n').count() + 1
+}
+
+/// Why a directive cannot be expanded with these results, if it cannot: the check `cargo
+/// book check` runs before building.
+pub fn missing(directive: &Directive, results: &Results) -> Option<String> {
+    render(directive, results).err()
+}
+
+/// The Markdown (and inline HTML) a directive becomes.
+pub fn render(directive: &Directive, results: &Results) -> Result<String, String> {
+    match directive {
+        Directive::Bench(prefixes) => bench(prefixes, results),
+        Directive::Value(id) => value(id, results),
+        Directive::Ratio(a, b) => ratio(a, b, results),
+        Directive::Machine => machine(results),
+    }
+}
+
+fn no_reference(what: &str) -> String {
+    format!(
+        "no reference result for `{what}` (results/reference/ has none; \
+         run `cargo book measure --reference` on the reference machine)"
+    )
+}
+
+fn reference<'a>(id: &str, results: &'a Results) -> Result<Measured<'a>, String> {
+    results.reference.get(id).ok_or_else(|| no_reference(id))
+}
+
+/// The reader's result for `id`, if they measured it in the same unit.
+fn local<'a>(id: &str, unit: &str, results: &'a Results) -> Option<Measured<'a>> {
+    results.local.get(id).filter(|m| m.record.unit == unit)
+}
+
+fn value(id: &str, results: &Results) -> Result<String, String> {
+    let reference = reference(id, results)?.record;
+    let mut text = quantity(reference.median, &reference.unit);
+    if let Some(yours) = local(id, &reference.unit, results) {
+        let _ = write!(
+            text,
+            " (yours: {})",
+            quantity(yours.record.median, &yours.record.unit)
+        );
+    }
+    Ok(text)
+}
+
+fn ratio(a: &str, b: &str, results: &Results) -> Result<String, String> {
+    let (ra, rb) = (reference(a, results)?.record, reference(b, results)?.record);
+    if ra.unit != rb.unit {
+        return Err(format!(
+            "cannot divide `{a}` ({}) by `{b}` ({}): different units",
+            ra.unit, rb.unit
+        ));
+    }
+    let divide = |x: f64, y: f64| (y != 0.0).then(|| factor(x / y));
+    let mut text = divide(ra.median, rb.median)
+        .ok_or_else(|| format!("`{b}` is zero: cannot divide by it"))?;
+    let yours = local(a, &ra.unit, results).zip(local(b, &rb.unit, results));
+    if let Some(ours) = yours.and_then(|(la, lb)| divide(la.record.median, lb.record.median)) {
+        let _ = write!(text, " (yours: {ours})");
+    }
+    Ok(text)
+}
+
+fn machine(results: &Results) -> Result<String, String> {
+    let reference = results.reference.machines();
+    if reference.is_empty() {
+        return Err("no reference results at all: `{{#machine}}` has nothing to describe".into());
+    }
+    let mut text = format!("Reference results: measured on {}.", machines(&reference));
+    let yours = results.local.machines();
+    if !yours.is_empty() {
+        let _ = write!(text, " Your results: measured on {}.", machines(&yours));
+    }
+    Ok(text)
+}
+
+/// `CPU, 2 cores, … (2025-06-01)`, several joined with `; `.
+fn machines(machines: &[&Machine]) -> String {
+    machines
+        .iter()
+        .map(|m| format!("{} ({})", m.summary(), day(m)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One row of a `{{#bench}}` table: a result on the reference machine and/or the reader's.
+struct Row<'a> {
+    id: &'a str,
+    what: &'a str,
+    unit: &'a str,
+    reference: Option<Measured<'a>>,
+    local: Option<Measured<'a>>,
+}
+
+fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
+    // Prefix by prefix, the reference's results in its order, each beside the reader's; then
+    // results only the reader has (a lab newer than the reference data), so nothing measured
+    // is hidden. A result under two of the prefixes is shown once.
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    for prefix in prefixes {
+        let reference = results.reference.under(prefix);
+        if reference.is_empty() {
+            return Err(no_reference(prefix));
+        }
+        for r in reference {
+            if !rows.iter().any(|row| row.id == r.record.id) {
+                rows.push(Row {
+                    id: &r.record.id,
+                    what: &r.record.what,
+                    unit: &r.record.unit,
+                    reference: Some(r),
+                    local: local(&r.record.id, &r.record.unit, results),
+                });
+            }
+        }
+    }
+    for l in prefixes.iter().flat_map(|p| results.local.under(p)) {
+        if !rows.iter().any(|row| row.id == l.record.id) {
+            rows.push(Row {
+                id: &l.record.id,
+                what: &l.record.what,
+                unit: &l.record.unit,
+                reference: None,
+                local: Some(l),
+            });
+        }
+    }
+    let has_local = rows.iter().any(|r| r.local.is_some());
+
+    // A figure's default side margins would squeeze the table; the page has its own.
+    let mut out = String::from("\n\n<figure class=\"chart\" style=\"margin: 1em 0\">\n");
+    // One chart per unit: bars of different units on one axis would compare nothing.
+    let mut units: Vec<&str> = Vec::new();
+    for row in &rows {
+        if !units.contains(&row.unit) {
+            units.push(row.unit);
+        }
+    }
+    for unit in units {
+        let bars: Vec<Bar> = rows
+            .iter()
+            .filter(|r| r.unit == unit)
+            .map(|r| Bar {
+                label: r.what.to_owned(),
+                reference: r.reference.map(span),
+                local: r.local.map(span),
+            })
+            .collect();
+        let machines = if has_local {
+            "the reference machine and yours"
+        } else {
+            "the reference machine"
+        };
+        let title = format!(
+            "Bar chart of the median of each result under {} ({unit}) on {machines}; \
+             lines show the spread from low to high",
+            prefixes.join(", ")
+        );
+        let svg = chart::svg(&Chart {
+            title: &title,
+            unit,
+            bars: &bars,
+        })
+        .map_err(|e| format!("{e:#}"))?;
+        out.push_str(&svg);
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&table(&rows, has_local));
+    out.push('\n');
+    let machines_of = |pick: for<'r> fn(&'r Row<'r>) -> Option<Measured<'r>>| {
+        distinct_machines(rows.iter().filter_map(pick).map(|m| m.machine))
+    };
+    let _ = write!(
+        out,
+        "<figcaption>Measured on: the reference machine, {}",
+        html_escape(&machines(&machines_of(|r| r.reference)))
+    );
+    if has_local {
+        let _ = write!(
+            out,
+            "; your machine, {}",
+            html_escape(&machines(&machines_of(|r| r.local)))
+        );
+    }
+    out.push_str(". Bars show medians, lines the spread from low to high.</figcaption>\n");
+    out.push_str("</figure>\n\n");
+    Ok(out)
+}
+
+fn span(m: Measured<'_>) -> Span {
+    Span {
+        median: m.record.median,
+        low: m.record.low,
+        high: m.record.high,
+    }
+}
+
+fn table(rows: &[Row<'_>], has_local: bool) -> String {
+    let mut out = String::from("| Measured | Median | Spread (low – high) | Samples |");
+    if has_local {
+        out.push_str(" Your median | Your spread | Your samples |");
+    }
+    out.push_str("\n|:--|--:|--:|--:|");
+    if has_local {
+        out.push_str("--:|--:|--:|");
+    }
+    out.push('\n');
+    for row in rows {
+        let _ = write!(out, "| {} |", markdown_text(row.what));
+        let mut cells = vec![row.reference];
+        if has_local {
+            cells.push(row.local);
+        }
+        for cell in cells {
+            match cell {
+                Some(m) => {
+                    let r = m.record;
+                    // A value never wraps between its number and unit; a spread may wrap
+                    // after its dash.
+                    let cell = |v: f64| quantity(v, &r.unit).replace(' ', "\u{a0}");
+                    let spread = if r.samples > 1 && r.low != r.high {
+                        format!("{}\u{a0}– {}", cell(r.low), cell(r.high))
+                    } else {
+                        "—".to_owned()
+                    };
+                    let _ = write!(out, " {} | {spread} | {} |", cell(r.median), r.samples);
+                }
+                None => out.push_str(" — | — | — |"),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Text shown as itself in Markdown: a lab's words such as `Mutex<u64>` or `_exit(0)` must not
+/// become an HTML tag, emphasis or a table column.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Expands every directive of `text`. Errors are `(line, message)`, every one of them, so a
+/// page with several missing results reports them all at once.
+pub fn expand(text: &str, results: &Results) -> Result<String, Vec<(usize, String)>> {
+    let mut out = String::with_capacity(text.len());
+    let mut errors = Vec::new();
+    let mut copied = 0;
+    for found in find(text) {
+        let expanded = found
+            .directive
+            .and_then(|d| render(&d, results))
+            .map_err(|message| errors.push((found.line, message)));
+        if let Ok(expanded) = expanded {
+            out.push_str(&text[copied..found.range.start]);
+            out.push_str(&expanded);
+            copied = found.range.end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The preprocessor mdBook runs (registered in code by [`crate::build::load`]).
+#[derive(Debug, Default)]
+pub struct ResultsPreprocessor;
+
+impl Preprocessor for ResultsPreprocessor {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn run(
+        &self,
+        ctx: &PreprocessorContext,
+        mut book: Book,
+    ) -> mdbook_preprocessor::errors::Result<Book> {
+        let results = Results::load(&ctx.root)?;
+        let src = ctx.config.book.src.clone();
+        let mut errors = Vec::new();
+        book.for_each_mut(|item| {
+            if let BookItem::Chapter(chapter) = item {
+                match expand(&chapter.content, &results) {
+                    Ok(content) => chapter.content = content,
+                    Err(found) => {
+                        errors.extend(locate(ctx, &src, chapter, found));
+                    }
+                }
+            }
+        });
+        if errors.is_empty() {
+            Ok(book)
+        } else {
+            Err(anyhow::anyhow!("{}", errors.join("\n")))
+        }
+    }
+}
+
+/// Turns errors at lines of a chapter's content into `src/page.md:LINE: message`.
+///
+/// The content has `{{#include}}`s expanded, so its lines may not be the file's. The line is
+/// looked up in the page's file instead, by its text (the k-th copy of a repeated line in the
+/// content is taken to be the k-th in the file); a line that only exists in an included file
+/// keeps its content line and says so.
+fn locate(
+    ctx: &PreprocessorContext,
+    src: &Path,
+    chapter: &Chapter,
+    errors: Vec<(usize, String)>,
+) -> Vec<String> {
+    let Some(source_path) = &chapter.source_path else {
+        return errors
+            .into_iter()
+            .map(|(line, m)| format!("{}:{line}: {m}", chapter.name))
+            .collect();
+    };
+    let page = src.join(source_path);
+    let source = std::fs::read_to_string(ctx.root.join(&page)).unwrap_or_default();
+    let content_lines: Vec<&str> = chapter.content.lines().collect();
+    errors
+        .into_iter()
+        .map(|(line, message)| {
+            let text = content_lines.get(line - 1).copied().unwrap_or("");
+            let before = content_lines.get(..line - 1).unwrap_or(&content_lines);
+            let copy = before.iter().filter(|&&l| l == text).count();
+            let in_source = source.lines().enumerate().filter(|&(_, l)| l == text);
+            match in_source.map(|(index, _)| index).nth(copy) {
+                Some(index) => format!("{}:{}: {message}", page.display(), index + 1),
+                None => format!(
+                    "{}:{line}: {message} (in text included into the page; line of the \
+                     page after includes)",
+                    page.display()
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Every results directive in the book's pages names results the reference machine has, and
+/// is well formed. (Directives in included files are checked by the build.)
+pub fn check(root: &Path) -> Vec<Problem> {
+    let results = match Results::load(root) {
+        Ok(results) => results,
+        Err(err) => {
+            return vec![Problem {
+                file: PathBuf::from(results::REFERENCE_DIR),
+                line: 1,
+                message: format!("{err:#}"),
+            }];
+        }
+    };
+    let mut problems = Vec::new();
+    for page in check::pages(root) {
+        for found in find(&page.text) {
+            let problem = match &found.directive {
+                Err(message) => Some(message.clone()),
+                Ok(directive) => missing(directive, &results),
+            };
+            if let Some(message) = problem {
+                problems.push(Problem {
+                    file: page.path.clone(),
+                    line: found.line,
+                    message,
+                });
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kit::{Record, Report};
+
+    fn machine(cpu: &str) -> Machine {
+        Machine {
+            cpu_model: cpu.into(),
+            cores: 2,
+            memory_bytes: 8 << 30,
+            kernel: "Linux 6.1.0".into(),
+            rustc: "rustc 1.88.0 (6b00bc388 2025-06-23)".into(),
+            date: "2025-06-01T12:00:00Z".into(),
+        }
+    }
+
+    fn record(id: &str, median: f64) -> Record {
+        Record {
+            id: id.into(),
+            what: format!("what {id}"),
+            unit: "ns".into(),
+            median,
+            low: median * 0.9,
+            high: median * 1.1,
+            samples: 100,
+        }
+    }
+
+    /// Results held in temporary folders shaped like a book's `results/`.
+    fn results(reference: Vec<Record>, local: Vec<Record>) -> Results {
+        // Tests run in parallel: each call gets a folder of its own.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let root =
+            std::env::temp_dir().join(format!("book-results-pre-{}-{call}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (dir, records, cpu) in [
+            (results::REFERENCE_DIR, reference, "Reference CPU"),
+            (results::LOCAL_DIR, local, "Your CPU"),
+        ] {
+            if !records.is_empty() {
+                let report = Report {
+                    lab: "lab".into(),
+                    machine: machine(cpu),
+                    records,
+                };
+                results::write_report(&root.join(dir), &report).unwrap();
+            }
+        }
+        let loaded = Results::load(&root).unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        loaded
+    }
+
+    #[test]
+    fn finds_directives_outside_code_only() {
+        let text = "Threads take {{#value lab/thread}}.\n\n{{#bench lab}}\n\n\
+                    `{{#value lab/shown}}` and\n\n```md\n{{#bench lab/shown}}\n```\n\n\
+                    \\{{#value escaped}} {{#ratio lab/a  lab/b }} {{#machine}}\n";
+        let found = find(text);
+        let directives: Vec<_> = found
+            .iter()
+            .map(|f| (f.line, f.directive.clone()))
+            .collect();
+        assert_eq!(
+            directives,
+            [
+                (1, Ok(Directive::Value("lab/thread".into()))),
+                (3, Ok(Directive::Bench(vec!["lab".into()]))),
+                (11, Ok(Directive::Ratio("lab/a".into(), "lab/b".into()))),
+                (11, Ok(Directive::Machine)),
+            ]
+        );
+        assert_eq!(&text[found[1].range.clone()], "{{#bench lab}}");
+    }
+
+    #[test]
+    fn rejects_malformed_directives() {
+        let found =
+            find("a {{#bench lab}} b\n{{#value}}\n{{#ratio a}}\n{{#machine x}}\n{{#bench}}\n");
+        let errors: Vec<String> = found
+            .into_iter()
+            .map(|f| f.directive.unwrap_err())
+            .collect();
+        assert!(errors[0].contains("line of its own"), "{errors:?}");
+        assert!(errors[1].contains("one result id"));
+        assert!(errors[2].contains("two result ids"));
+        assert!(errors[3].contains("no arguments"));
+        assert!(errors[4].contains("takes id prefixes"));
+        assert!(
+            find("{{#benchmark x}} {{#values y}}").is_empty(),
+            "other names"
+        );
+    }
+
+    #[test]
+    fn values_and_ratios_come_from_the_reference_and_the_reader() {
+        let only_reference = results(
+            vec![
+                record("lab/thread", 12_400.0),
+                record("lab/fork", 174_000.0),
+            ],
+            vec![],
+        );
+        let value = |d, r| render(&Directive::Value(d), r).unwrap();
+        let ratio = |a: &str, b: &str, r| render(&Directive::Ratio(a.into(), b.into()), r).unwrap();
+        assert_eq!(value("lab/thread".into(), &only_reference), "12.4 µs");
+        assert_eq!(ratio("lab/fork", "lab/thread", &only_reference), "14×");
+
+        let both = results(
+            vec![
+                record("lab/thread", 12_400.0),
+                record("lab/fork", 174_000.0),
+            ],
+            vec![record("lab/thread", 20_000.0), record("lab/fork", 64_000.0)],
+        );
+        assert_eq!(
+            value("lab/thread".into(), &both),
+            "12.4 µs (yours: 20.0 µs)"
+        );
+        assert_eq!(ratio("lab/fork", "lab/thread", &both), "14× (yours: 3.2×)");
+        let machine = render(&Directive::Machine, &both).unwrap();
+        assert!(machine.starts_with("Reference results: measured on Reference CPU, 2 cores"));
+        assert!(machine.contains("Your results: measured on Your CPU"));
+        assert!(machine.contains("(2025-06-01)"));
+    }
+
+    #[test]
+    fn a_missing_result_is_an_error_with_its_line() {
+        let results = results(vec![record("lab/thread", 1.0)], vec![]);
+        let text = "# Page\n\n{{#value lab/thread}}\n{{#value lab/nope}}\n\n{{#bench other}}\n";
+        let errors = expand(text, &results).unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].0, 4);
+        assert!(errors[0].1.contains("no reference result for `lab/nope`"));
+        assert_eq!(errors[1].0, 6);
+        assert!(errors[1].1.contains("`other`"));
+        let err = render(&Directive::Machine, &Results::default()).unwrap_err();
+        assert!(err.contains("no reference results"));
+    }
+
+    #[test]
+    fn bench_shows_a_chart_and_a_table_per_machine() {
+        let only_reference = results(
+            vec![
+                record("lab/thread", 12_400.0),
+                record("lab/fork", 174_000.0),
+            ],
+            vec![],
+        );
+        let page = expand("Intro\n{{#bench lab}}\nAfter\n", &only_reference).unwrap();
+        assert!(page.contains("<figure class=\"chart\" style=\"margin: 1em 0\">\n<svg "));
+        assert!(page.contains(
+            "| what lab/thread | 12.4\u{a0}µs | 11.2\u{a0}µs\u{a0}– 13.6\u{a0}µs | 100 |"
+        ));
+        assert!(!page.contains("Your median"));
+        assert!(page.contains("Measured on: the reference machine, Reference CPU"));
+        assert!(!page.contains("your machine"));
+        // The HTML block has no blank line until the table, and the page goes on after.
+        let figure = page.split("<figure").nth(1).unwrap();
+        assert!(!figure.split("</svg>").next().unwrap().contains("\n\n"));
+        assert!(page.ends_with("</figure>\n\n\nAfter\n"));
+
+        let both = results(
+            vec![
+                record("lab/thread", 12_400.0),
+                record("lab/fork", 174_000.0),
+            ],
+            vec![record("lab/fork", 64_000.0), record("lab/new", 5.0)],
+        );
+        let page = expand("{{#bench lab/}}", &both).unwrap();
+        assert!(page.contains("| Your median | Your spread | Your samples |"));
+        assert!(page.contains("| what lab/thread | 12.4\u{a0}µs | 11.2\u{a0}µs\u{a0}– 13.6\u{a0}µs | 100 | — | — | — |"));
+        assert!(
+            page.contains("| what lab/new | — | — | — | 5.00\u{a0}ns |"),
+            "{page}"
+        );
+        assert!(page.contains("; your machine, Your CPU"));
+    }
+
+    #[test]
+    fn bench_takes_several_prefixes_in_their_order() {
+        let results = results(
+            vec![
+                record("lab/thread", 1.0),
+                record("lab/fork", 2.0),
+                record("lab/fork-exec", 3.0),
+            ],
+            vec![],
+        );
+        let found = find("{{#bench lab/fork-exec lab/thread lab/fork-exec}}");
+        let Ok(directive) = &found[0].directive else {
+            panic!("{found:?}")
+        };
+        let page = render(directive, &results).unwrap();
+        let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("| what")).collect();
+        assert_eq!(rows.len(), 2, "each result once: {rows:?}");
+        assert!(rows[0].starts_with("| what lab/fork-exec |"));
+        assert!(rows[1].starts_with("| what lab/thread |"));
+        let missing = render(
+            &Directive::Bench(vec!["lab/thread".into(), "x".into()]),
+            &results,
+        );
+        assert!(missing.unwrap_err().contains("`x`"));
+    }
+
+    #[test]
+    fn table_cells_show_a_labs_words_as_written() {
+        assert_eq!(
+            markdown_text("Mutex<u64> | _exit(0) & *x*"),
+            "Mutex\\<u64\\> \\| \\_exit(0) &amp; \\*x\\*"
+        );
+    }
+}
