@@ -398,3 +398,11 @@ mod results {
         assert!(html.contains("Your results: measured on Your CPU"));
     }
 }
+
+#[test]
+fn no_measurement_is_typed_by_hand() {
+    assert_none(
+        "typed figures (measured numbers must come from results directives)",
+        book::figures::check(&repo_root()),
+    );
+}

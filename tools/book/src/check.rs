@@ -36,6 +36,7 @@ pub fn all(root: &Path) -> Vec<Problem> {
     problems.extend(quizzes(root));
     problems.extend(results(root));
     problems.extend(meta(root));
+    problems.extend(crate::figures::check(root));
     problems
 }
 

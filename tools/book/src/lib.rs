@@ -17,6 +17,7 @@ pub mod build;
 pub mod chart;
 pub mod check;
 pub mod criterion;
+pub mod figures;
 pub mod linkcheck;
 pub mod measure;
 pub mod meta;
