@@ -225,8 +225,9 @@ pub const LIMIT_DEMO_ALLOWANCE: u64 = 8 * LIMIT_DEMO_STACK as u64 + LIMIT_DEMO_S
 
 // ANCHOR: lower_limit
 /// Caps this process's address space (RLIMIT_AS, setrlimit(2)) at what it uses now plus
-/// `allowance` bytes. Unlike RLIMIT_NPROC, this limit applies to root too. Run it only in a
-/// child process made for the demo: it cannot be undone without privilege.
+/// `allowance` bytes. Unlike RLIMIT_NPROC, this limit applies to root too. Only the soft limit
+/// is lowered (the process could raise it again), so run it only in a child process made for
+/// the demo, which exits when the demo is over.
 pub fn limit_address_space(allowance: u64) -> anyhow::Result<u64> {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     let limit = status_kib("VmSize")?.saturating_mul(1024) + allowance;
