@@ -1,0 +1,180 @@
+//! What the crash-isolation page claims: a panicking thread leaves its process running
+//! (join is Err with the payload, the mutex is poisoned, the data recoverable); a thread
+//! that dies by SIGSEGV or SIGABRT takes its whole process with it; a crashed child is an
+//! exact wait status to its parent; no core file and no child is left behind.
+
+use crash_isolation::{
+    Crash, PANIC_MESSAGE, WITNESS_MARKER, core_files_in, crash_child_process, crash_in_thread,
+    panic_in_thread,
+};
+use kit::testing::{fork_lock, live_children};
+use nix::sys::signal::Signal;
+use nix::sys::wait::WaitStatus;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_crash-isolation");
+
+/// The crashing children write core files (if any) to their working directory, ours.
+fn assert_no_core_file() {
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(core_files_in(&cwd), Vec::<String>::new());
+}
+
+#[test]
+fn the_process_survives_a_thread_panic() {
+    let outcome = panic_in_thread().unwrap();
+    // We are still here: the panic ended the worker thread only.
+    assert_eq!(outcome.join_error.as_deref(), Some(PANIC_MESSAGE));
+    assert!(outcome.poisoned);
+    assert!(outcome.lock_refused);
+    // Half of the update: 4 was pushed, 5 never was.
+    assert_eq!(outcome.recovered, [1, 2, 3, 4]);
+}
+
+#[test]
+fn a_panicking_thread_leaves_its_sibling_running() {
+    let _lock = fork_lock();
+    // The witness waits very little: with a panic it prints, whatever the timing.
+    let run = crash_in_thread(Path::new(BIN), Crash::Panic, Duration::from_millis(10)).unwrap();
+    assert_eq!(run.status, WaitStatus::Exited(run.pid, 0));
+    assert!(run.witness_started());
+    assert!(run.witness_survived(), "{:?}", run.lines);
+    assert!(
+        run.lines
+            .contains(&"main: joined the crasher, panicked = true".to_owned())
+    );
+    assert_eq!(run.lines.last().unwrap(), "main: returning normally");
+    let panic_line = run.stderr_first_line.unwrap();
+    assert!(panic_line.starts_with("thread 'crasher'"), "{panic_line}");
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn a_crashing_thread_kills_its_whole_process() {
+    let _lock = fork_lock();
+    for (how, signal) in [
+        (Crash::Segv, Signal::SIGSEGV),
+        (Crash::Abort, Signal::SIGABRT),
+    ] {
+        // The witness waits long: if the crash spared it, it would print; the wait costs
+        // nothing when it does not (the process is gone at once).
+        let run = crash_in_thread(Path::new(BIN), how, Duration::from_secs(30)).unwrap();
+        // Exactly this signal, and no core dump (the child turned dumps off).
+        assert_eq!(
+            run.status,
+            WaitStatus::Signaled(run.pid, signal, false),
+            "{how:?}"
+        );
+        assert!(run.witness_started(), "{how:?}: {:?}", run.lines);
+        assert!(!run.witness_survived(), "{how:?}: {:?}", run.lines);
+        assert_eq!(
+            run.lines,
+            [
+                "witness: running".to_owned(),
+                format!("crasher: about to {}", how.describe())
+            ],
+            "{how:?}"
+        );
+        assert!(!run.lines.iter().any(|l| l == WITNESS_MARKER));
+    }
+    assert!(live_children().is_empty());
+    assert_no_core_file();
+}
+
+#[test]
+fn the_parent_reads_the_exact_signal_of_a_crashed_child() {
+    let _lock = fork_lock();
+    let segv = crash_child_process(Crash::Segv).unwrap();
+    assert_eq!(
+        segv.status,
+        WaitStatus::Signaled(segv.pid, Signal::SIGSEGV, false)
+    );
+    let abort = crash_child_process(Crash::Abort).unwrap();
+    assert_eq!(
+        abort.status,
+        WaitStatus::Signaled(abort.pid, Signal::SIGABRT, false)
+    );
+    // The parent carried on (we are running this line), and reaped both.
+    assert!(live_children().is_empty());
+    assert_no_core_file();
+}
+
+#[test]
+fn a_forked_child_is_never_asked_to_panic() {
+    assert!(crash_child_process(Crash::Panic).is_err());
+}
+
+#[test]
+fn cli_reports_json() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN)
+        .args(["--json", "--witness-ms", "50"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.lab, "crash-isolation");
+    let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
+    assert_eq!(value("crash-isolation/panic/join-err"), 1.0);
+    assert_eq!(value("crash-isolation/panic/mutex-poisoned"), 1.0);
+    assert_eq!(value("crash-isolation/thread-panic/signal"), 0.0);
+    assert_eq!(value("crash-isolation/thread-panic/witness-survived"), 1.0);
+    assert_eq!(value("crash-isolation/thread-segv/signal"), 11.0);
+    assert_eq!(value("crash-isolation/thread-segv/witness-survived"), 0.0);
+    assert_eq!(value("crash-isolation/thread-abort/signal"), 6.0);
+    assert_eq!(value("crash-isolation/thread-abort/witness-survived"), 0.0);
+    assert_eq!(value("crash-isolation/process-segv/signal"), 11.0);
+    assert_eq!(value("crash-isolation/process-abort/signal"), 6.0);
+    assert_eq!(value("crash-isolation/core-files"), 0.0);
+    assert!(live_children().is_empty());
+    assert_no_core_file();
+}
+
+#[test]
+fn cli_readable_report() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN)
+        .args(["--witness-ms", "50"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("crash-isolation: "));
+    assert!(text.contains("Err(PoisonError)"));
+    assert!(text.contains("killed by SIGSEGV"));
+    assert!(text.contains("killed by SIGABRT"));
+    assert!(text.contains("What to observe:"));
+    // The panic message of the in-process worker went to stderr, through the default hook.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(PANIC_MESSAGE), "{stderr}");
+}
+
+#[test]
+fn cli_bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for bad in [
+        &["--witness-ms", "99999999"][..],
+        &["--nope"],
+        &["--crash-in-thread", "melt"],
+    ] {
+        let out = Command::new(BIN).args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+    }
+}
+
+#[test]
+fn cli_help_exits_0() {
+    let _lock = fork_lock();
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("poisoned"));
+    assert!(
+        !text.contains("--crash-in-thread"),
+        "the internal flag is hidden"
+    );
+}
