@@ -1,0 +1,44 @@
+//! Criterion benchmarks for the context-switch page: one ping-pong round trip per iteration.
+//!
+//! Ids: group `context-switch`, function `KIND/PLACEMENT` (`pipe-threads/same-cpu`, …), the
+//! same ids as the lab's `--json` records. The pong thread or process is started, pinned and
+//! warmed up before the clock starts, and joined or reaped after it stops: only round trips
+//! are timed. Across-CPU benchmarks are left out on a machine with one CPU.
+
+use context_switch::{PingPong, Variant, WARM_UP_ROUND_TRIPS, allowed_cpus, cpus_for};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::time::Duration;
+
+fn benches(c: &mut Criterion) {
+    let allowed = allowed_cpus().expect("sched_getaffinity");
+    let mut group = c.benchmark_group("context-switch");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for variant in Variant::all() {
+        let Some(cpus) = cpus_for(variant.placement, &allowed) else {
+            eprintln!(
+                "context-switch bench: one CPU only, skipping {}",
+                variant.id()
+            );
+            continue;
+        };
+        let id = format!("{}/{}", variant.kind(), variant.placement.name());
+        group.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                let mut ping_pong =
+                    PingPong::start(variant, cpus, WARM_UP_ROUND_TRIPS + iters).expect("start");
+                ping_pong.round_trips(WARM_UP_ROUND_TRIPS).expect("warm up");
+                let took = ping_pong.round_trips(iters).expect("round trips");
+                let outcome = ping_pong.finish().expect("pong ends cleanly");
+                assert_eq!(outcome.answered, WARM_UP_ROUND_TRIPS + iters);
+                took
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(context_switch, benches);
+criterion_main!(context_switch);

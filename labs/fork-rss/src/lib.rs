@@ -1,0 +1,564 @@
+//! What `fork` costs as the parent's resident memory grows, beside two ways of starting
+//! something that do not copy the parent: `posix_spawn` (through `std::process::Command`) and a
+//! thread.
+//!
+//! `fork` gives the child a copy-on-write view of the parent's memory: no data is copied, but
+//! the page tables are, one entry per resident page, and the child's exit frees them again.
+//! fork(2), NOTES: "the only penalty that it incurs is the time and memory required to
+//! duplicate the parent's page tables". So fork + exit + wait should grow with the parent's
+//! resident memory, while
+//! `posix_spawn` (which shares the parent's memory until the new program replaces it) and a
+//! thread (which shares it for good) should not.
+//!
+//! Each parent size is measured in a fresh copy of the lab ([`measure_in_fresh_process`]), so
+//! no size inherits the memory, mappings or threads of the sizes before it.
+
+use anyhow::{Context, bail, ensure};
+use kit::table::{Table, bytes, nanos};
+use kit::{Children, Machine, Record, Report, Summary};
+use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
+use nix::sys::wait::WaitStatus;
+use nix::unistd::{Pid, SysconfVar, getppid, sysconf};
+use serde::{Deserialize, Serialize};
+use std::ffi::c_void;
+use std::fmt::Write;
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::ptr::NonNull;
+use std::time::Instant;
+
+/// The lab's name: the prefix of every record id.
+pub const LAB: &str = "fork-rss";
+
+/// The program `posix_spawn` runs: it does nothing and exits 0, so what we time is the
+/// creating and the waiting.
+pub const TRUE_PROGRAM: &str = "/bin/true";
+
+/// Rounds run before the recorded ones (first page faults, first read of `/bin/true`).
+pub const WARM_UP_ROUNDS: usize = 3;
+
+const MIB: usize = 1 << 20;
+
+/// The three ways of starting something that this lab compares at every parent size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Fork,
+    PosixSpawn,
+    Thread,
+}
+
+impl Kind {
+    /// In the order they are measured: fork first, while the process has one thread.
+    pub const ALL: [Kind; 3] = [Kind::Fork, Kind::PosixSpawn, Kind::Thread];
+
+    /// The kind's part of a record id.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Fork => "fork",
+            Kind::PosixSpawn => "posix-spawn",
+            Kind::Thread => "thread",
+        }
+    }
+
+    /// What one round does, in words.
+    pub fn how(self) -> &'static str {
+        match self {
+            Kind::Fork => "fork, child _exit(0), waitpid",
+            Kind::PosixSpawn => "Command::new(\"/bin/true\").spawn() + wait (posix_spawn)",
+            Kind::Thread => "thread::spawn + join",
+        }
+    }
+
+    /// Runs one round: start, do nothing, wait for the end.
+    pub fn once(self, children: &mut Children) -> anyhow::Result<()> {
+        match self {
+            Kind::Fork => fork_once(children),
+            Kind::PosixSpawn => posix_spawn_once(),
+            Kind::Thread => {
+                thread_once();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The record id of one kind at one parent size: `fork-rss/fork/64MiB` (criterion's group
+/// `fork-rss`, function `fork/64MiB`, give the same id). Parents whose memory is in huge pages
+/// get `-huge`, since they measure something else.
+pub fn record_id(kind: &str, mib: usize, pages: Pages) -> String {
+    format!("{LAB}/{kind}/{mib}MiB{}", pages.suffix())
+}
+
+// ANCHOR: starts
+/// Forks a child that exits at once, and waits for exactly that child.
+pub fn fork_once(children: &mut Children) -> anyhow::Result<()> {
+    // SAFETY: the child only returns 0, which kit passes to `_exit`.
+    let pid = unsafe { children.spawn(|| 0) }?;
+    let status = children.wait(pid)?;
+    ensure!(
+        status == WaitStatus::Exited(pid, 0),
+        "child {pid} ended with {status:?}"
+    );
+    Ok(())
+}
+
+/// Starts `/bin/true` the way most Rust code starts a program, and waits for it. On Linux
+/// with glibc, std uses posix_spawn(3) here, which shares the parent's memory until `exec`.
+pub fn posix_spawn_once() -> anyhow::Result<()> {
+    let status = Command::new(TRUE_PROGRAM).spawn()?.wait()?;
+    ensure!(status.success(), "{TRUE_PROGRAM} ended with {status}");
+    Ok(())
+}
+
+/// Starts a thread that does nothing, and joins it.
+pub fn thread_once() {
+    std::thread::spawn(|| {})
+        .join()
+        .expect("an empty thread cannot panic");
+}
+// ANCHOR_END: starts
+
+/// How the parent's memory is backed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pages {
+    /// Ordinary pages (4 KiB on x86-64): one page-table entry each. The lab asks the kernel not
+    /// to use transparent huge pages here (`MADV_NOHUGEPAGE`), whatever the system default.
+    Normal,
+    /// Transparent huge pages where the kernel can (`MADV_HUGEPAGE`): one entry per 2 MiB.
+    Huge,
+}
+
+impl Pages {
+    fn suffix(self) -> &'static str {
+        match self {
+            Pages::Normal => "",
+            Pages::Huge => "-huge",
+        }
+    }
+
+    fn advice(self) -> MmapAdvise {
+        match self {
+            Pages::Normal => MmapAdvise::MADV_NOHUGEPAGE,
+            Pages::Huge => MmapAdvise::MADV_HUGEPAGE,
+        }
+    }
+}
+
+/// The system's page size in bytes (sysconf(3)).
+pub fn page_size() -> usize {
+    sysconf(SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|size| usize::try_from(size).ok())
+        .unwrap_or(4096)
+}
+
+// ANCHOR: ballast
+/// Private anonymous memory with every page written once, so that every page is resident and
+/// has a page-table entry of its own: the memory a bigger parent has, for `fork` to copy
+/// entries of. Unmapped on drop.
+#[derive(Debug)]
+pub struct Ballast {
+    mapping: Option<(NonNull<c_void>, NonZeroUsize)>,
+}
+
+impl Ballast {
+    pub fn new(mib: usize, pages: Pages) -> anyhow::Result<Self> {
+        let Some(len) = NonZeroUsize::new(mib * MIB) else {
+            return Ok(Self { mapping: None });
+        };
+        // SAFETY: a new anonymous private mapping aliases no memory we already use; it is
+        // unmapped exactly once, in `drop`.
+        let start = unsafe {
+            mmap_anonymous(
+                None,
+                len,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_PRIVATE,
+            )
+        }
+        .with_context(|| format!("could not map {mib} MiB"))?;
+        let ballast = Self {
+            mapping: Some((start, len)),
+        };
+        // SAFETY: the range is exactly the mapping made above. Advice changes only how the
+        // kernel backs the pages (madvise(2)), not what they contain.
+        let advised = unsafe { madvise(start, len.get(), pages.advice()) };
+        // A kernel built without transparent huge pages refuses both kinds of advice
+        // (EINVAL): its pages are ordinary anyway, so only a request for huge ones fails.
+        if pages == Pages::Huge {
+            advised.context("this kernel does not offer transparent huge pages")?;
+        }
+        let first = start.cast::<u8>().as_ptr();
+        for offset in (0..len.get()).step_by(page_size()) {
+            // SAFETY: `offset` is inside the mapping, which is readable and writable and which
+            // nothing else refers to. A volatile write is never optimised away: each one is
+            // the first write to its page, and makes the kernel give the page real memory.
+            unsafe { first.add(offset).write_volatile(1) };
+        }
+        Ok(ballast)
+    }
+}
+
+impl Drop for Ballast {
+    fn drop(&mut self) {
+        if let Some((start, len)) = self.mapping.take() {
+            // SAFETY: exactly the mapping made in `new`, unmapped once; no reference into it
+            // was ever handed out.
+            let _ = unsafe { munmap(start, len.get()) };
+        }
+    }
+}
+// ANCHOR_END: ballast
+
+/// One `kB` field of `/proc/self/status` (proc(5)), in bytes.
+fn status_field_kib(name: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+        .with_context(|| format!("/proc/self/status has no {name}"))?;
+    let kib: u64 = line
+        .split_whitespace()
+        .next()
+        .context("empty field")?
+        .parse()?;
+    Ok(kib * 1024)
+}
+
+/// This process's resident memory, `VmRSS` in `/proc/self/status`, in bytes.
+pub fn vm_rss_bytes() -> anyhow::Result<u64> {
+    status_field_kib("VmRSS")
+}
+
+/// How many threads this process has (`Threads` in `/proc/self/status`).
+pub fn threads_in_this_process() -> anyhow::Result<usize> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let count = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .context("/proc/self/status has no Threads")?;
+    Ok(count.trim().parse()?)
+}
+
+/// `MemAvailable` from `/proc/meminfo` (proc(5)): how much memory can be used without
+/// swapping, in bytes.
+pub fn mem_available_bytes() -> anyhow::Result<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo")?;
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemAvailable:"))
+        .context("/proc/meminfo has no MemAvailable")?
+        .split_whitespace()
+        .next()
+        .context("empty MemAvailable")?
+        .parse()?;
+    Ok(kib * 1024)
+}
+
+/// The largest parent this machine can afford: half of `MemAvailable` (the machine is
+/// shared, and a forked child needs page tables of its own), in whole 64 MiB steps.
+pub fn memory_cap_mib(available_bytes: u64) -> usize {
+    let half_mib = (available_bytes / 2 / MIB as u64) as usize;
+    half_mib / 64 * 64
+}
+
+/// The parent sizes to measure, up to `max_mib`: 0, then 64 MiB and four times as much each
+/// step, then `max_mib` itself. `sizes(1024)` is `[0, 64, 256, 1024]`.
+pub fn sizes(max_mib: usize) -> Vec<usize> {
+    let mut sizes = vec![0];
+    let mut mib = 64;
+    while mib < max_mib {
+        sizes.push(mib);
+        mib *= 4;
+    }
+    if max_mib > 0 {
+        sizes.push(max_mib);
+    }
+    sizes
+}
+
+/// Everything measured at one parent size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SizeResult {
+    /// MiB of memory the measuring process touched before it measured.
+    pub mib: usize,
+    pub pages: Pages,
+    /// How much `VmRSS` grew while that memory was touched, in bytes.
+    pub rss_growth: u64,
+    /// Nanoseconds per round, in [`Kind::ALL`] order.
+    pub fork: Summary,
+    pub posix_spawn: Summary,
+    pub thread: Summary,
+}
+
+impl SizeResult {
+    pub fn of(&self, kind: Kind) -> Summary {
+        match kind {
+            Kind::Fork => self.fork,
+            Kind::PosixSpawn => self.posix_spawn,
+            Kind::Thread => self.thread,
+        }
+    }
+}
+
+/// Runs `kind` for `rounds` recorded rounds, after [`WARM_UP_ROUNDS`], and summarises the
+/// time of each round in nanoseconds.
+pub fn time_rounds(kind: Kind, rounds: usize) -> anyhow::Result<Summary> {
+    let mut children = Children::new();
+    for _ in 0..WARM_UP_ROUNDS {
+        kind.once(&mut children)?;
+    }
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        kind.once(&mut children)?;
+        samples.push(start.elapsed());
+    }
+    Summary::of_durations(&samples).context("no rounds")
+}
+
+// ANCHOR: measure_size
+/// Touches `mib` MiB, checks how much of it became resident, then measures every kind.
+/// Fork comes first: the thread rounds leave thread stacks mapped (glibc caches them for
+/// reuse), and more mappings would make every later fork a little slower.
+pub fn measure_size(mib: usize, pages: Pages, rounds: usize) -> anyhow::Result<SizeResult> {
+    let rss_before = vm_rss_bytes()?;
+    let ballast = Ballast::new(mib, pages)?;
+    let rss_growth = vm_rss_bytes()?.saturating_sub(rss_before);
+    let fork = time_rounds(Kind::Fork, rounds)?;
+    let posix_spawn = time_rounds(Kind::PosixSpawn, rounds)?;
+    let thread = time_rounds(Kind::Thread, rounds)?;
+    drop(ballast);
+    Ok(SizeResult {
+        mib,
+        pages,
+        rss_growth,
+        fork,
+        posix_spawn,
+        thread,
+    })
+}
+// ANCHOR_END: measure_size
+
+/// What a measuring copy prints: its result as one line of JSON.
+pub fn measure_only(mib: usize, pages: Pages, rounds: usize) -> anyhow::Result<String> {
+    let threads = threads_in_this_process()?;
+    ensure!(
+        threads == 1,
+        "the measuring copy must have one thread before it forks, it has {threads}"
+    );
+    Ok(serde_json::to_string(&measure_size(mib, pages, rounds)?)?)
+}
+
+// ANCHOR: fresh_process
+/// Measures one parent size in a fresh copy of the lab (`EXE --measure-size MIB …`) and
+/// reads the result it prints. A fresh copy per size means no size inherits the memory, the
+/// mappings or the cached thread stacks of the sizes measured before it.
+///
+/// The copy leads a process group of its own and dies with the lab ([`die_with_parent`]);
+/// `output()` waits for it, so it is reaped before this returns.
+pub fn measure_in_fresh_process(
+    exe: &Path,
+    mib: usize,
+    pages: Pages,
+    rounds: usize,
+) -> anyhow::Result<SizeResult> {
+    let mut command = Command::new(exe);
+    command
+        .args(["--measure-size", &mib.to_string()])
+        .args(["--rounds", &rounds.to_string()])
+        .args(["--parent", &std::process::id().to_string()]);
+    if pages == Pages::Huge {
+        command.arg("--huge-pages");
+    }
+    let output = std::os::unix::process::CommandExt::process_group(&mut command, 0)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start {}", exe.display()))?;
+    ensure!(
+        output.status.success(),
+        "measuring {mib} MiB failed: {}",
+        output.status
+    );
+    serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("the measuring copy for {mib} MiB printed no result"))
+}
+// ANCHOR_END: fresh_process
+
+/// In a measuring copy: be killed if the lab that started it ends (`PR_SET_PDEATHSIG`,
+/// prctl(2)), and give up if it has ended already.
+pub fn die_with_parent(parent: Pid) -> anyhow::Result<()> {
+    prctl::set_pdeathsig(Signal::SIGKILL)?;
+    if getppid() != parent {
+        bail!("the lab (pid {parent}) that started this measuring copy has already ended");
+    }
+    Ok(())
+}
+
+/// One run of the lab.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub rounds: usize,
+    pub pages: Pages,
+    /// The largest size asked for, and the cap `MemAvailable` imposed, if it was lower.
+    pub asked_mib: usize,
+    pub capped: Option<(usize, u64)>,
+    pub sizes: Vec<SizeResult>,
+}
+
+impl Results {
+    /// `--json`: for every size, each kind's time per round (ns) and the growth of `VmRSS`
+    /// (bytes).
+    pub fn report(&self) -> Report {
+        let mut report = Report::new(LAB);
+        for size in &self.sizes {
+            for kind in Kind::ALL {
+                report.push(Record::new(
+                    record_id(kind.name(), size.mib, size.pages),
+                    format!("{} with {} MiB touched in the parent", kind.how(), size.mib),
+                    "ns",
+                    size.of(kind),
+                ));
+            }
+            report.push(Record::count(
+                record_id("rss", size.mib, size.pages),
+                format!("growth of VmRSS while {} MiB were touched", size.mib),
+                "bytes",
+                size.rss_growth as f64,
+            ));
+        }
+        report
+    }
+
+    /// The readable report: what was measured, the table, and what to observe.
+    pub fn render(&self, machine: &Machine) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Machine: {}", machine.summary());
+        let pages = match self.pages {
+            Pages::Normal => "ordinary pages, huge pages refused",
+            Pages::Huge => "transparent huge pages where possible",
+        };
+        let _ = writeln!(
+            out,
+            "Starting something and waiting for it to end, from a parent that has first \
+             written to N MiB of memory ({pages}). Median of {} rounds [fastest-slowest], each \
+             size in a fresh copy of this lab:",
+            self.rounds
+        );
+        for kind in Kind::ALL {
+            let _ = writeln!(out, "  {:<11}  {}", kind.name(), kind.how());
+        }
+        let _ = writeln!(out);
+        let mut table = Table::new(["touched", "VmRSS grew", "fork", "posix-spawn", "thread"]);
+        for size in &self.sizes {
+            let mut row = vec![format!("{} MiB", size.mib), bytes(size.rss_growth as f64)];
+            row.extend(Kind::ALL.map(|kind| spread(size.of(kind))));
+            table.row(row);
+        }
+        let _ = writeln!(out, "{table}");
+        let _ = writeln!(out, "What to observe:");
+        for line in self.observations() {
+            let _ = writeln!(out, "- {line}");
+        }
+        out
+    }
+
+    /// Three or four sentences computed from this run's medians.
+    pub fn observations(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let (Some(first), Some(last)) = (self.sizes.first(), self.sizes.last()) else {
+            return lines;
+        };
+        if last.mib > first.mib {
+            let (small, big) = (first.fork.median, last.fork.median);
+            let extra_mib = (last.mib - first.mib) as f64;
+            let per_mib = (big - small) / extra_mib;
+            let page = page_size();
+            let per_page = per_mib / (MIB / page) as f64;
+            let entry = match self.pages {
+                Pages::Normal => format!("one page-table entry per {} page", bytes(page as f64)),
+                Pages::Huge => "one entry per huge page where the kernel gave one".to_owned(),
+            };
+            lines.push(format!(
+                "fork + _exit + waitpid took {} with {} MiB resident, {} its {} with {} MiB: \
+                 about {} more per extra MiB ({} per {} page). fork copies the page tables, \
+                 {entry}, and the child's exit frees them again.",
+                nanos(big),
+                last.mib,
+                times(big / small),
+                nanos(small),
+                first.mib,
+                nanos(per_mib),
+                nanos(per_page),
+                bytes(page as f64),
+            ));
+        }
+        for (kind, why) in [
+            (
+                Kind::PosixSpawn,
+                "the child borrows the parent's memory (CLONE_VM | CLONE_VFORK) until \
+                 /bin/true replaces it, so no page table is copied",
+            ),
+            (
+                Kind::Thread,
+                "a thread shares the address space, so there is nothing to copy",
+            ),
+        ] {
+            let medians: Vec<f64> = self.sizes.iter().map(|s| s.of(kind).median).collect();
+            let low = medians.iter().copied().fold(f64::INFINITY, f64::min);
+            let high = medians.iter().copied().fold(0.0, f64::max);
+            lines.push(format!(
+                "{} stayed within {} across all sizes ({} to {}): {why}.",
+                kind.name(),
+                times(high / low),
+                nanos(low),
+                nanos(high),
+            ));
+        }
+        let resident = self
+            .sizes
+            .iter()
+            .filter(|s| s.mib > 0)
+            .map(|s| s.rss_growth as f64 / (s.mib * MIB) as f64)
+            .fold(f64::INFINITY, f64::min);
+        if resident.is_finite() {
+            lines.push(format!(
+                "VmRSS grew by at least {:.0}% of the touched size at every size: the memory \
+                 really was resident when fork ran.",
+                resident * 100.0
+            ));
+        }
+        if let Some((cap, available)) = self.capped {
+            lines.push(format!(
+                "The largest size was lowered from {} MiB to {cap} MiB: MemAvailable is {}, \
+                 and the lab uses at most half of it.",
+                self.asked_mib,
+                bytes(available as f64)
+            ));
+        }
+        lines
+    }
+}
+
+/// `1.23 ms [1.10 ms-2.40 ms]`: a median with the fastest and slowest round.
+fn spread(summary: Summary) -> String {
+    format!(
+        "{} [{}-{}]",
+        nanos(summary.median),
+        nanos(summary.low),
+        nanos(summary.high)
+    )
+}
+
+/// A ratio as the report prints it: `1.3x`, `25x`.
+pub fn times(ratio: f64) -> String {
+    if ratio >= 10.0 {
+        format!("{ratio:.0}x")
+    } else {
+        format!("{ratio:.1}x")
+    }
+}

@@ -1,0 +1,115 @@
+use clap::{Parser, value_parser};
+use fork_rss::{
+    Pages, Results, die_with_parent, measure_in_fresh_process, measure_only, mem_available_bytes,
+    memory_cap_mib, sizes,
+};
+use nix::unistd::Pid;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fork-rss",
+    about = "fork gets slower as the parent's resident memory grows; posix_spawn and threads do not",
+    long_about = "fork gets slower as the parent's resident memory grows; posix_spawn and \
+        threads do not.\n\n\
+        For each parent size (0, 64, 256, 1024 MiB: each 4x the last, up to --max-mib) a fresh \
+        copy of this lab writes to every page of that much memory, checks that VmRSS grew by \
+        as much, then times --rounds rounds of: fork + _exit + waitpid; \
+        Command::new(\"/bin/true\").spawn() + wait (posix_spawn under the hood); and \
+        thread::spawn + join. fork copies the parent's page tables, one entry per resident \
+        page; the other two copy none.\n\n\
+        The largest size is lowered to half of MemAvailable (/proc/meminfo) if that is less, \
+        so a small machine is never pushed out of memory."
+)]
+struct Args {
+    /// The largest parent to measure, in MiB of touched memory (0 measures only the lab as it is)
+    #[arg(long, value_name = "MIB", default_value_t = 1024,
+          value_parser = value_parser!(u32).range(0..=65_536))]
+    max_mib: u32,
+
+    /// Recorded rounds per kind and size
+    #[arg(long, value_name = "N", default_value_t = 30,
+          value_parser = value_parser!(u32).range(1..=10_000))]
+    rounds: u32,
+
+    /// Let the kernel back the parent's memory with transparent huge pages (MADV_HUGEPAGE)
+    #[arg(long)]
+    huge_pages: bool,
+
+    /// Print the results as a JSON report (kit::Report) instead of the readable report
+    #[arg(long)]
+    json: bool,
+
+    /// Internal: measure one size in this process and print the result as JSON
+    #[arg(long, hide = true, value_name = "MIB",
+          value_parser = value_parser!(u32).range(0..=65_536))]
+    measure_size: Option<u32>,
+
+    /// Internal: the lab that started this measuring copy
+    #[arg(long, hide = true, requires = "measure_size")]
+    parent: Option<i32>,
+}
+
+fn main() -> ExitCode {
+    let args: Args = kit::cli::parse();
+    let rounds = args.rounds as usize;
+    let pages = if args.huge_pages {
+        Pages::Huge
+    } else {
+        Pages::Normal
+    };
+    kit::cli::run(|| {
+        if let Some(mib) = args.measure_size {
+            if let Some(parent) = args.parent {
+                die_with_parent(Pid::from_raw(parent))?;
+            }
+            println!("{}", measure_only(mib as usize, pages, rounds)?);
+            return Ok(());
+        }
+        let asked_mib = args.max_mib as usize;
+        let available = mem_available_bytes()?;
+        let cap = memory_cap_mib(available);
+        let capped = (cap < asked_mib).then_some((cap, available));
+        if let Some((cap, _)) = capped {
+            eprintln!(
+                "fork-rss: MemAvailable allows at most {cap} MiB; measuring up to that instead \
+                 of {asked_mib} MiB"
+            );
+        }
+        let exe = std::env::current_exe()?;
+        let show_progress = std::io::stderr().is_terminal();
+        let plan = sizes(asked_mib.min(cap));
+        let measured: anyhow::Result<Vec<_>> = plan
+            .iter()
+            .enumerate()
+            .map(|(i, &mib)| {
+                if show_progress {
+                    eprint!(
+                        "\r\x1b[Kmeasuring with {mib} MiB touched ({}/{})…",
+                        i + 1,
+                        plan.len()
+                    );
+                }
+                measure_in_fresh_process(&exe, mib, pages, rounds)
+            })
+            .collect();
+        if show_progress {
+            eprint!("\r\x1b[K");
+        }
+        let measured = measured?;
+        let results = Results {
+            rounds,
+            pages,
+            asked_mib,
+            capped,
+            sizes: measured,
+        };
+        if args.json {
+            println!("{}", results.report().to_json());
+        } else {
+            print!("{}", results.render(&kit::Machine::detect()));
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,161 @@
+//! What the fork-rss page claims: the parent's memory really is resident when fork runs,
+//! every child is reaped, and the CLI behaves. No timing is asserted.
+//!
+//! Every test that starts a process holds the fork lock, so that another test's
+//! `live_children` never sees it.
+
+use fork_rss::{
+    Ballast, Kind, Pages, SizeResult, measure_in_fresh_process, measure_size, memory_cap_mib,
+    record_id, sizes, vm_rss_bytes,
+};
+use kit::Report;
+use kit::testing::{descendants_of, fork_lock, live_children};
+use nix::unistd::Pid;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const EXE: &str = env!("CARGO_BIN_EXE_fork-rss");
+const MIB: u64 = 1 << 20;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(EXE).args(args).output().unwrap()
+}
+
+#[test]
+fn the_touched_memory_is_resident_in_the_measuring_copy() {
+    let _lock = fork_lock();
+    for mib in [64, 256] {
+        let result = measure_in_fresh_process(Path::new(EXE), mib, Pages::Normal, 2).unwrap();
+        assert_eq!(result.mib, mib);
+        let touched = mib as u64 * MIB;
+        assert!(
+            result.rss_growth * 10 >= touched * 9,
+            "VmRSS grew by {} bytes for {touched} touched",
+            result.rss_growth
+        );
+        assert_eq!(result.fork.samples, 2);
+        assert_eq!(result.posix_spawn.samples, 2);
+        assert_eq!(result.thread.samples, 2);
+    }
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn a_ballast_is_resident_and_gone_after_drop() {
+    // In the test process itself. The lock keeps the other tests that touch memory (and the
+    // ones that start children) from running meanwhile.
+    let _lock = fork_lock();
+    let before = vm_rss_bytes().unwrap();
+    let ballast = Ballast::new(128, Pages::Normal).unwrap();
+    let during = vm_rss_bytes().unwrap();
+    assert!(
+        during.saturating_sub(before) * 10 >= 128 * MIB * 9,
+        "VmRSS grew from {before} to {during}"
+    );
+    drop(ballast);
+    let after = vm_rss_bytes().unwrap();
+    assert!(
+        after < during - 64 * MIB,
+        "VmRSS still {after} after unmapping"
+    );
+}
+
+#[test]
+fn every_kind_reaps_what_it_started() {
+    let _lock = fork_lock();
+    let result: SizeResult = measure_size(16, Pages::Normal, 5).unwrap();
+    for kind in Kind::ALL {
+        assert_eq!(result.of(kind).samples, 5, "{}", kind.name());
+    }
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn sizes_grow_fourfold_up_to_the_maximum() {
+    assert_eq!(sizes(1024), [0, 64, 256, 1024]);
+    assert_eq!(sizes(2048), [0, 64, 256, 1024, 2048]);
+    assert_eq!(sizes(100), [0, 64, 100]);
+    assert_eq!(sizes(64), [0, 64]);
+    assert_eq!(sizes(10), [0, 10]);
+    assert_eq!(sizes(0), [0]);
+}
+
+#[test]
+fn the_cap_is_half_of_mem_available_in_64_mib_steps() {
+    assert_eq!(memory_cap_mib(4096 * MIB), 2048);
+    assert_eq!(memory_cap_mib(1000 * MIB), 448);
+    assert_eq!(memory_cap_mib(100 * MIB), 0);
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for args in [
+        &["--rounds", "0"][..],
+        &["--max-mib", "100000"],
+        &["--no-such-flag"],
+        &["--parent", "1"],
+    ] {
+        let output = run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_exits_0_and_explains() {
+    let _lock = fork_lock();
+    let output = run(&["--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("page tables"), "{text}");
+    assert!(!text.contains("measure-size"), "internal flags stay hidden");
+}
+
+#[test]
+fn json_has_a_record_per_kind_and_size_and_leaves_nothing_behind() {
+    let _lock = fork_lock();
+    let output = run(&["--json", "--max-mib", "64", "--rounds", "2"]);
+    assert!(output.status.success(), "{output:?}");
+    let report: Report = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report.lab, "fork-rss");
+    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "fork-rss/fork/0MiB",
+            "fork-rss/posix-spawn/0MiB",
+            "fork-rss/thread/0MiB",
+            "fork-rss/rss/0MiB",
+            "fork-rss/fork/64MiB",
+            "fork-rss/posix-spawn/64MiB",
+            "fork-rss/thread/64MiB",
+            "fork-rss/rss/64MiB",
+        ]
+    );
+    let rss = report.get("fork-rss/rss/64MiB").unwrap();
+    assert_eq!(rss.unit, "bytes");
+    assert!(rss.median >= 0.9 * (64 * MIB) as f64);
+    let fork = report.get("fork-rss/fork/64MiB").unwrap();
+    assert_eq!((fork.unit.as_str(), fork.samples), ("ns", 2));
+    assert_eq!(
+        record_id("fork", 64, Pages::Huge),
+        "fork-rss/fork/64MiB-huge"
+    );
+    assert!(live_children().is_empty());
+    assert!(descendants_of(Pid::this()).is_empty());
+}
+
+#[test]
+fn the_readable_report_says_what_to_observe() {
+    let _lock = fork_lock();
+    let output = run(&["--max-mib", "64", "--rounds", "2"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("Machine: "), "{text}");
+    assert!(text.contains("What to observe:"), "{text}");
+    assert!(text.contains("64 MiB"), "{text}");
+    assert!(live_children().is_empty());
+}

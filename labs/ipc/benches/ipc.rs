@@ -1,0 +1,51 @@
+//! Criterion benchmarks for the ipc page.
+//!
+//! Ids: group `ipc`, functions `latency-64B/TRANSPORT` (one round trip of a 64-byte message
+//! per iteration) and `stream-1MiB/TRANSPORT` (one 1 MiB message streamed per iteration),
+//! the same ids as the lab's `--json` records. The peer process or thread is started, and is
+//! ready, before the clock starts, and it is reaped after the clock stops; a stream's expected
+//! checksum is computed outside the timed part too. Every streamed byte is still checked.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ipc::{Echo, Transport, WARM_UP_ROUND_TRIPS, size_label, stream_checked};
+use std::time::Duration;
+
+const SMALL: usize = 64;
+const LARGE: usize = 1 << 20;
+
+fn benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ipc");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for transport in Transport::ALL {
+        let id = format!("latency-{}/{}", size_label(SMALL), transport.name());
+        group.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                let mut echo =
+                    Echo::start(transport, SMALL, WARM_UP_ROUND_TRIPS + iters).expect("start");
+                echo.round_trips(WARM_UP_ROUND_TRIPS).expect("warm up");
+                let took = echo.round_trips(iters).expect("round trips");
+                echo.finish().expect("the peer ends cleanly");
+                took
+            });
+        });
+    }
+    // Criterion also prints bytes per second for these.
+    group.throughput(Throughput::Bytes(LARGE as u64));
+    for transport in Transport::ALL {
+        let id = format!("stream-{}/{}", size_label(LARGE), transport.name());
+        group.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                stream_checked(transport, LARGE, iters)
+                    .expect("every byte arrives intact")
+                    .elapsed
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(ipc, benches);
+criterion_main!(ipc);

@@ -1,0 +1,85 @@
+use clap::{Parser, value_parser};
+use ipc::{Results, Settings, Transport};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Round trips per timed batch: the clock is read once per batch.
+const BATCH: u64 = 100;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ipc",
+    about = "Latency and throughput of a pipe, a Unix socket, shared memory and std's mpsc",
+    long_about = "Latency and throughput of a pipe, a Unix socket, shared memory and std's \
+        mpsc.\n\n\
+        Latency: one side sends a small message, the other sends it back, --round-trips \
+        times. Throughput: one side streams --messages messages of --message-kib KiB, the \
+        other reads them and checks every byte with a checksum; --runs runs. The pipe, the \
+        Unix domain socket (UnixStream::pair) and the shared-memory ring (a MAP_SHARED \
+        mapping with one ring per direction) connect a parent and a forked child; \
+        std::sync::mpsc connects two threads of one process, the in-process baseline."
+)]
+struct Args {
+    /// Bytes per latency message (at least 8: each message carries its number)
+    #[arg(long, value_name = "BYTES", default_value_t = 64,
+          value_parser = value_parser!(u32).range(8..=1_048_576))]
+    message_bytes: u32,
+
+    /// Timed round trips per transport (rounded up to a whole batch of 100)
+    #[arg(long, value_name = "N", default_value_t = 20_000,
+          value_parser = value_parser!(u64).range(1..=10_000_000))]
+    round_trips: u64,
+
+    /// KiB per streamed message
+    #[arg(long, value_name = "KIB", default_value_t = 1024,
+          value_parser = value_parser!(u32).range(1..=65_536))]
+    message_kib: u32,
+
+    /// Messages per streaming run
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = value_parser!(u64).range(1..=1_000_000))]
+    messages: u64,
+
+    /// Streaming runs per transport
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = value_parser!(u64).range(1..=1000))]
+    runs: u64,
+
+    /// Print the results as a JSON report (kit::Report) instead of the readable report
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Args = kit::cli::parse();
+    kit::cli::run(|| {
+        let settings = Settings {
+            small: args.message_bytes as usize,
+            round_trips: args.round_trips,
+            batch: BATCH.min(args.round_trips),
+            large: args.message_kib as usize * 1024,
+            messages: args.messages,
+            runs: args.runs,
+        };
+        let show_progress = std::io::stderr().is_terminal();
+        let results = Results::collect(settings, |i, total, transport: Transport| {
+            if show_progress {
+                eprint!(
+                    "\r\x1b[Kmeasuring {} ({}/{total})…",
+                    transport.name(),
+                    i + 1
+                );
+            }
+        });
+        if show_progress {
+            eprint!("\r\x1b[K");
+        }
+        let results = results?;
+        if args.json {
+            println!("{}", results.report().to_json());
+        } else {
+            print!("{}", results.render(&kit::Machine::detect()));
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,185 @@
+//! What the ipc page claims: over every transport, every byte arrives intact and in order,
+//! for small and large messages; every echo comes back unchanged; every child is reaped; the
+//! CLI behaves. No timing is asserted.
+//!
+//! Every test that forks or starts the binary holds the fork lock, so that another test's
+//! `live_children` never sees its children.
+
+use ipc::{
+    Checksum, Echo, Message, Transport, latency_id, size_label, stream, stream_checked, stream_id,
+    throughput_id,
+};
+use kit::Report;
+use kit::testing::{fork_lock, live_children};
+use std::process::{Command, Output};
+
+const EXE: &str = env!("CARGO_BIN_EXE_ipc");
+
+/// Sizes around the edges: the smallest message, a pipe's atomic limit and beyond, sizes
+/// that are not multiples of 8 or of the ring, and messages bigger than every buffer.
+const SIZES: [usize; 7] = [8, 64, 1000, 4096, 65_539, 300_007, 1 << 20];
+
+fn run(args: &[&str]) -> Output {
+    Command::new(EXE).args(args).output().unwrap()
+}
+
+#[test]
+fn every_byte_arrives_intact_and_in_order() {
+    let _lock = fork_lock();
+    for transport in Transport::ALL {
+        for size in SIZES {
+            let count = if size >= 1 << 20 { 20 } else { 37 };
+            let streamed = stream(transport, size, count).unwrap();
+            assert_eq!(
+                streamed.received,
+                streamed.expected,
+                "{} with {size}-byte messages",
+                transport.name()
+            );
+            assert_eq!(streamed.received.bytes, count * size as u64);
+            assert_eq!(streamed.bytes, count * size as u64);
+            assert!(
+                live_children().is_empty(),
+                "{} left a child",
+                transport.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_echo_comes_back_unchanged() {
+    let _lock = fork_lock();
+    for transport in Transport::ALL {
+        for size in [8, 64, 1000, 100_003] {
+            let mut echo = Echo::start(transport, size, 50).unwrap();
+            echo.round_trips(20).unwrap();
+            echo.round_trips(30).unwrap();
+            assert_eq!(echo.finish().unwrap(), 50, "{}", transport.name());
+        }
+        assert!(
+            live_children().is_empty(),
+            "{} left a child",
+            transport.name()
+        );
+    }
+}
+
+#[test]
+fn asking_for_more_echoes_than_planned_is_an_error_and_leaves_no_child() {
+    let _lock = fork_lock();
+    for transport in Transport::ALL {
+        let mut echo = Echo::start(transport, 64, 3).unwrap();
+        echo.round_trips(3).unwrap();
+        assert!(echo.round_trips(1).is_err());
+        drop(echo);
+        assert!(live_children().is_empty(), "{}", transport.name());
+    }
+}
+
+#[test]
+fn the_checksum_notices_order_and_content() {
+    let mut message = Message::new(4096);
+    let first = message.stamped(0).to_vec();
+    let second = message.stamped(1).to_vec();
+    let sum = |parts: &[&[u8]]| {
+        let mut checksum = Checksum::default();
+        for part in parts {
+            checksum.add(part);
+        }
+        checksum
+    };
+    let in_order = sum(&[&first, &second]);
+    assert_eq!(in_order, message.stream_checksum(2));
+    assert_ne!(in_order, sum(&[&second, &first]), "swapped messages");
+    let mut flipped = second.clone();
+    flipped[4000] ^= 1;
+    assert_ne!(in_order, sum(&[&first, &flipped]), "one flipped bit");
+    // The same bytes cut at other places add up the same when the cuts fall on 8-byte words.
+    let joined = [first.as_slice(), second.as_slice()].concat();
+    assert_eq!(sum(&[&joined[..2048], &joined[2048..]]), in_order);
+}
+
+#[test]
+fn stream_checked_passes_and_ids_name_the_size() {
+    let _lock = fork_lock();
+    let streamed = stream_checked(Transport::Pipe, 64, 10).unwrap();
+    assert_eq!(streamed.messages, 10);
+    assert_eq!(size_label(64), "64B");
+    assert_eq!(size_label(4096), "4KiB");
+    assert_eq!(size_label(1 << 20), "1MiB");
+    assert_eq!(size_label(1000), "1000B");
+    assert_eq!(
+        latency_id(Transport::UnixSocket, 64),
+        "ipc/latency-64B/unix-socket"
+    );
+    assert_eq!(
+        stream_id(Transport::SharedMemory, 1 << 20),
+        "ipc/stream-1MiB/shm"
+    );
+    assert_eq!(
+        throughput_id(Transport::Mpsc, 1 << 20),
+        "ipc/throughput-1MiB/mpsc"
+    );
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let _lock = fork_lock();
+    for args in [
+        &["--message-bytes", "4"][..],
+        &["--round-trips", "0"],
+        &["--runs", "0"],
+        &["--message-kib", "lots"],
+        &["--no-such-flag"],
+    ] {
+        let output = run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+    let help = run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8(help.stdout).unwrap().contains("mpsc"));
+}
+
+#[test]
+fn json_has_three_records_per_transport() {
+    let _lock = fork_lock();
+    let output = run(&[
+        "--json",
+        "--round-trips",
+        "200",
+        "--messages",
+        "4",
+        "--runs",
+        "2",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let report: Report = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report.lab, "ipc");
+    assert_eq!(report.records.len(), 3 * Transport::ALL.len());
+    for transport in Transport::ALL {
+        let latency = report.get(&latency_id(transport, 64)).unwrap();
+        assert_eq!((latency.unit.as_str(), latency.samples), ("ns", 2));
+        let per_message = report.get(&stream_id(transport, 1 << 20)).unwrap();
+        assert_eq!((per_message.unit.as_str(), per_message.samples), ("ns", 2));
+        let throughput = report.get(&throughput_id(transport, 1 << 20)).unwrap();
+        assert_eq!(throughput.unit, "MiB/s");
+        assert!(throughput.median > 0.0);
+    }
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn the_readable_report_says_what_to_observe() {
+    let _lock = fork_lock();
+    let output = run(&["--round-trips", "200", "--messages", "4", "--runs", "2"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("Machine: "), "{text}");
+    assert!(text.contains("What to observe:"), "{text}");
+    for transport in Transport::ALL {
+        assert!(text.contains(transport.name()), "{text}");
+    }
+}
