@@ -99,7 +99,8 @@ pub fn spawn_thread_once() {
     handle.join().expect("an empty thread cannot panic");
 }
 
-/// The same with a scoped thread: the scope joins it before `scope` returns.
+/// The same with a scoped thread. `scope` returns once the thread's closure has finished,
+/// which is not quite a join: the OS thread may still be exiting (see the page).
 pub fn spawn_scoped_thread_once() {
     std::thread::scope(|scope| {
         scope.spawn(|| {});
