@@ -406,3 +406,234 @@ fn no_measurement_is_typed_by_hand() {
         book::figures::check(&repo_root()),
     );
 }
+
+// ---- Labs against pages, and links between pages ------------------------------------------
+
+#[test]
+fn every_lab_has_a_page_tests_and_bench_and_every_anchor_is_used() {
+    assert_none("labs and pages (meta-check)", check::meta(&repo_root()));
+}
+
+#[test]
+fn every_link_and_anchor_between_built_pages_resolves() {
+    let root = repo_root();
+    let outcome = book::build(
+        &root,
+        &BuildOptions {
+            dest: Some(root.join("target/book-links")),
+            verbose: false,
+        },
+    )
+    .unwrap_or_else(|e| panic!("the book does not build: {e:#}"));
+    assert_none(
+        "links between pages",
+        book::linkcheck::check(&root, &outcome.html_dir),
+    );
+}
+
+/// The meta-check and the link check on a book of their own, broken one way at a time: each
+/// breakage fails naming the file (and line) to fix.
+mod breakage {
+    use super::assert_none;
+    use book::BuildOptions;
+    use book::check::{self, Problem};
+    use std::path::PathBuf;
+
+    /// A two-page book with one lab, `demo`, in a temporary folder removed on drop.
+    struct Demo(PathBuf);
+
+    const LIB: &str = "//! The demo lab.\n\n// ANCHOR: work\npub fn work() -> u32 {\n    42\n}\n\
+                       // ANCHOR_END: work\n";
+    const LAB_PAGE: &str = "# Demo lab\n\n```rust\n{{#include ../labs/demo/src/lib.rs:work}}\n```\n\n\
+                            Run it with `cargo lab demo`.\n\nSee [the details](other.md#details).\n";
+
+    impl Demo {
+        fn new(name: &str) -> Demo {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("breakage-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let demo = Demo(dir);
+            demo.write(
+                "book.toml",
+                "[book]\ntitle = \"Demo\"\nsrc = \"src\"\n\n[build]\ncreate-missing = false\n",
+            );
+            demo.write(
+                "src/SUMMARY.md",
+                "# Summary\n\n- [Demo lab](demo.md)\n- [Other](other.md)\n",
+            );
+            demo.write("src/demo.md", LAB_PAGE);
+            demo.write(
+                "src/other.md",
+                "# Other\n\n## Details\n\nBack to [the lab](demo.md).\n",
+            );
+            demo.write(
+                "labs/demo/Cargo.toml",
+                "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n",
+            );
+            demo.write("labs/demo/src/lib.rs", LIB);
+            demo.write(
+                "labs/demo/tests/demo.rs",
+                "#[test]\nfn works() {\n    assert_eq!(demo::work(), 42);\n}\n",
+            );
+            demo
+        }
+
+        fn write(&self, path: &str, text: &str) {
+            let path = self.0.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+
+        /// The source checks this breakage is about (the others, e.g. quizzes and results,
+        /// have demos of their own).
+        fn problems(&self) -> Vec<Problem> {
+            let mut problems = check::summary(&self.0);
+            problems.extend(check::includes(&self.0));
+            problems.extend(check::meta(&self.0));
+            problems
+        }
+
+        /// Builds the book and checks its links.
+        fn link_problems(&self) -> Vec<Problem> {
+            let options = BuildOptions {
+                dest: Some(self.0.join("out")),
+                verbose: false,
+            };
+            let outcome = book::build(&self.0, &options)
+                .unwrap_or_else(|e| panic!("the demo book does not build: {e:#}"));
+            book::linkcheck::check(&self.0, &outcome.html_dir)
+        }
+    }
+
+    impl Drop for Demo {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Exactly one problem, at `location` (`file:line`), whose message contains `words`.
+    fn assert_one(problems: &[Problem], location: &str, words: &str) {
+        let report = check::report(problems);
+        assert_eq!(problems.len(), 1, "expected one problem, got:\n{report}");
+        assert!(
+            report.starts_with(&format!("{location}: ")) && report.contains(words),
+            "expected `{location}: …{words}…`, got:\n{report}"
+        );
+    }
+
+    #[test]
+    fn the_demo_book_is_sound() {
+        let demo = Demo::new("sound");
+        assert_none("the demo book", demo.problems());
+        assert_none("the demo book's links", demo.link_problems());
+    }
+
+    #[test]
+    fn a_removed_anchor_names_the_page_that_includes_it() {
+        let demo = Demo::new("removed-anchor");
+        let without: String = LIB.lines().filter(|l| !l.contains("ANCHOR")).collect();
+        demo.write("labs/demo/src/lib.rs", &without);
+        assert_one(
+            &demo.problems(),
+            "src/demo.md:4",
+            "has no ANCHOR/ANCHOR_END pair named `work`",
+        );
+    }
+
+    #[test]
+    fn an_anchor_no_page_includes_names_the_lab_file() {
+        let demo = Demo::new("unused-anchor");
+        let spare = format!("{LIB}\n// ANCHOR: spare\npub fn spare() {{}}\n// ANCHOR_END: spare\n");
+        demo.write("labs/demo/src/lib.rs", &spare);
+        assert_one(
+            &demo.problems(),
+            "labs/demo/src/lib.rs:9",
+            "ANCHOR `spare` is not included by any page",
+        );
+    }
+
+    #[test]
+    fn a_lab_without_a_page_names_its_manifest() {
+        let demo = Demo::new("no-page");
+        demo.write(
+            "labs/orphan/Cargo.toml",
+            "[package]\nname = \"orphan\"\nversion = \"0.1.0\"\n",
+        );
+        demo.write("labs/orphan/src/lib.rs", "pub fn orphan() {}\n");
+        demo.write("labs/orphan/tests/orphan.rs", "#[test]\nfn t() {}\n");
+        assert_one(
+            &demo.problems(),
+            "labs/orphan/Cargo.toml:1",
+            "lab `orphan` has no page",
+        );
+    }
+
+    #[test]
+    fn a_lab_without_tests_names_its_manifest() {
+        let demo = Demo::new("no-tests");
+        std::fs::remove_dir_all(demo.0.join("labs/demo/tests")).unwrap();
+        assert_one(
+            &demo.problems(),
+            "labs/demo/Cargo.toml:1",
+            "lab `demo` has no test file",
+        );
+    }
+
+    #[test]
+    fn a_lab_that_times_without_a_bench_names_where_it_times() {
+        let demo = Demo::new("no-bench");
+        demo.write(
+            "labs/demo/src/main.rs",
+            "fn main() {\n    let unit = \"ns\";\n    println!(\"{unit}\");\n}\n",
+        );
+        assert_one(
+            &demo.problems(),
+            "labs/demo/src/main.rs:2",
+            "measures time (a record in ns here) but has no criterion bench",
+        );
+        demo.write("labs/demo/benches/demo.rs", "fn main() {}\n");
+        assert_none("a timing lab with its bench", demo.problems());
+    }
+
+    #[test]
+    fn a_page_naming_a_lab_that_does_not_exist_names_the_page_and_line() {
+        let demo = Demo::new("unknown-lab");
+        demo.write(
+            "src/other.md",
+            "# Other\n\n## Details\n\nTry `cargo lab nosuch` too.\n",
+        );
+        assert_one(
+            &demo.problems(),
+            "src/other.md:5",
+            "`cargo lab nosuch`: there is no such lab",
+        );
+    }
+
+    #[test]
+    fn a_broken_anchor_link_names_the_page_and_line() {
+        let demo = Demo::new("broken-fragment");
+        demo.write(
+            "src/demo.md",
+            &LAB_PAGE.replace("other.md#details", "other.md#no-such-heading"),
+        );
+        assert_one(
+            &demo.link_problems(),
+            "src/demo.md:9",
+            "other.html has no element with id `no-such-heading`",
+        );
+    }
+
+    #[test]
+    fn a_link_to_a_missing_page_names_the_page_and_line() {
+        let demo = Demo::new("missing-page");
+        demo.write(
+            "src/other.md",
+            "# Other\n\n## Details\n\nSee [the gone page](gone.md).\n",
+        );
+        assert_one(
+            &demo.link_problems(),
+            "src/other.md:5",
+            "gone.html does not exist",
+        );
+    }
+}

@@ -77,9 +77,11 @@ fn report_warnings(warnings: &[String]) {
     }
 }
 
-type Response = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
+pub type Response = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
 
-fn respond(html_dir: &Path, url: &str) -> Response {
+/// The response to a GET of `url`: the file under `html_dir` with its content type, else
+/// the book's 404 page. Public for the browser tests, which serve books with it.
+pub fn respond(html_dir: &Path, url: &str) -> Response {
     let Some(path) = resolve(html_dir, url) else {
         return text(400, "bad request path");
     };
