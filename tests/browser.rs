@@ -13,11 +13,11 @@ mod cdp;
 use book::BuildOptions;
 use cdp::Browser;
 use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Chromium is heavy: on 2 cores, one at a time (the tests of this file share the lock).
@@ -54,87 +54,6 @@ fn browser_executable() -> Option<PathBuf> {
         path.display()
     );
     None
-}
-
-/// A book served on 127.0.0.1 by this test; stops on drop.
-///
-/// The responses are the book tool's own ([`book::serve::respond`]), but the connections are
-/// handled here, one thread each and closed after one response: tiny_http's pool of
-/// connection threads can leave one of Chromium's six parallel connections unserved until
-/// another closes (a page then never finishes loading), which a test cannot afford.
-struct Served {
-    stop: Arc<AtomicBool>,
-    address: SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
-    base: String,
-}
-
-impl Served {
-    fn new(html_dir: &Path) -> Served {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("listen on loopback");
-        let address = listener.local_addr().expect("a local address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let (stopped, dir) = (Arc::clone(&stop), html_dir.to_path_buf());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stopped.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let dir = dir.clone();
-                std::thread::spawn(move || answer(stream, &dir));
-            }
-        });
-        Served {
-            stop,
-            address,
-            thread: Some(thread),
-            base: format!("http://{address}/"),
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accept loop, which then sees `stop`.
-        let _ = TcpStream::connect(self.address);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Reads one request from `stream` and answers it as `cargo book serve` would.
-fn answer(mut stream: TcpStream, html_dir: &Path) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    let mut head = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buffer[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&head);
-    let url = head.split_whitespace().nth(1).unwrap_or("/");
-    let response = book::serve::respond(html_dir, url);
-    let status = response.status_code().0;
-    let content_type = response
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Content-Type"))
-        .map(|h| h.value.as_str().to_owned())
-        .unwrap_or_else(|| "application/octet-stream".to_owned());
-    let body = response.into_reader().into_inner();
-    let header = format!(
-        "HTTP/1.1 {status} -\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream
-        .write_all(header.as_bytes())
-        .and_then(|()| stream.write_all(&body));
 }
 
 /// One browser tab, attached with its events flattened into the browser's pipe.
@@ -596,13 +515,14 @@ fn every_page_renders_in_a_real_browser_and_search_finds_fork() {
         },
     )
     .unwrap_or_else(|e| panic!("the book does not build: {e:#}"));
-    let served = Served::new(&outcome.html_dir);
+    let served = book::serve::Server::start(&outcome.html_dir, 0).expect("serve the book");
+    let base = served.url();
     let chapters = summary_chapters(&root);
     assert!(!chapters.is_empty(), "no chapters in src/SUMMARY.md");
 
     let mut browser = launch(&executable, "book");
-    let visit = visit(&mut browser, &served.base, &chapters, Some(""));
-    let search = search(&mut browser, &served.base, "fork", Some("search"));
+    let visit = visit(&mut browser, &base, &chapters, Some(""));
+    let search = search(&mut browser, &base, "fork", Some("search"));
     drop(browser);
 
     eprintln!(
@@ -674,14 +594,15 @@ fn a_broken_diagram_fails_naming_its_page_while_quiz_and_chart_pass() {
         },
     )
     .unwrap_or_else(|e| panic!("the test book does not build: {e:#}"));
-    let served = Served::new(&outcome.html_dir);
+    let served = book::serve::Server::start(&outcome.html_dir, 0).expect("serve the book");
+    let base = served.url();
 
     let mut browser = launch(&executable, "broken");
     let chapters = ["good.md".to_owned(), "bad.md".to_owned()];
-    let visit = visit(&mut browser, &served.base, &chapters, Some("fixture-"));
+    let visit = visit(&mut browser, &base, &chapters, Some("fixture-"));
     let mut tab = Tab::open(&mut browser);
     let shot = tab
-        .navigate(&format!("{}bad.html", served.base))
+        .navigate(&format!("{}bad.html", base))
         .and_then(|()| tab.wait_until(DIAGRAMS_SETTLED, PAGE_TIMEOUT))
         .and_then(|_| tab.screenshot("fixture-broken"));
     drop(browser);
