@@ -179,7 +179,7 @@ fn every_exercise_has_a_todo_a_test_a_hint_and_a_solution() {
 #[test]
 fn every_exercise_has_a_page_listed_in_the_summary() {
     let summary = read(Path::new("src/SUMMARY.md"));
-    let overview = read(&Path::new(exercises::PAGES).join("README.md"));
+    let overview = read(&Path::new(exercises::PAGES).join("index.md"));
     for exercise in all_exercises() {
         let (name, page) = (&exercise.name, exercise.page());
         let text = read(&page);

@@ -9,6 +9,8 @@
 //! - [`results_preprocessor`]: `{{#bench}}`, `{{#value}}`, `{{#ratio}}`, `{{#machine}}` (measured
 //!   results from [`results`], charts from [`chart`]); [`measure`] produces them, reading
 //!   criterion's files through [`criterion`] only;
+//! - [`exercises`]: `cargo book exercises`, the self-study loop over `labs/exercises`, whose
+//!   runner the tests' meta-check reuses;
 //! - [`meta`]: the labs and the book agree (every lab has a page, tests, a bench where it
 //!   measures time; every anchor is used); [`linkcheck`]: links between built pages resolve.
 
@@ -17,6 +19,7 @@ pub mod build;
 pub mod chart;
 pub mod check;
 pub mod criterion;
+pub mod exercises;
 pub mod figures;
 pub mod linkcheck;
 pub mod measure;

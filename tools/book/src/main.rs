@@ -45,6 +45,13 @@ enum Command {
         /// Measure only these labs (default: every lab under labs/).
         labs: Vec<String>,
     },
+    /// Self-study: test the exercises in labs/exercises in order, show how many are done,
+    /// and stop at the first unsolved one with its failing test and a hint.
+    Exercises {
+        /// Keep watching labs/exercises, and check again whenever a file is saved.
+        #[arg(long)]
+        watch: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -67,6 +74,7 @@ fn main() -> ExitCode {
         }
         Command::Serve { port } => book::serve::serve(&root, port),
         Command::Check => run_check(&root),
+        Command::Exercises { watch } => book::exercises::run(&root, watch),
         Command::Measure {
             quick,
             reference,
