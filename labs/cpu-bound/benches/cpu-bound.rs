@@ -7,6 +7,8 @@
 //! than derived from this machine's cores, so the reference machine's results and the
 //! reader's have the same ids and sit side by side in the book: on 2 cores, 4 workers shows
 //! what more workers than cores buys (nothing), on more cores it shows the speed-up going on.
+//! The lab's `--json` report describes these in words (`cpu_bound::BENCH_WORKERS`,
+//! `Mode::bench_name`), which is how `cargo book measure` names their results.
 //!
 //! Every iteration is one whole run, workers created and joined (or forked and reaped)
 //! included, as in the lab. Checking the sum is outside the timed part.
@@ -15,15 +17,12 @@
 //! millisecond, even from a process with cached thread stacks) is noise beside a run that
 //! takes a good fraction of a second.
 
-use cpu_bound::{Mode, closed_form, run};
-use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use cpu_bound::{BENCH_WORKERS, DEFAULT_N, Mode, closed_form, run};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use std::time::{Duration, Instant};
 
-/// The lab's default N (`--n`, src/main.rs), so `sequential` measures what the lab reports.
-const N: u64 = 1_000_000_000;
-
-/// Worker counts for the threads and processes modes.
-const WORKERS: [usize; 3] = [1, 2, 4];
+/// The lab's default N (`--n`), so `sequential` measures what the lab reports.
+const N: u64 = DEFAULT_N;
 
 fn modes(c: &mut Criterion) {
     let expected = closed_form(N);
@@ -37,9 +36,9 @@ fn modes(c: &mut Criterion) {
         b.iter_custom(|iters| timed_runs(iters, Mode::Sequential, 1, expected));
     });
     for mode in [Mode::Threads, Mode::Processes] {
-        for workers in WORKERS {
-            let id = BenchmarkId::new(mode.name(), workers);
-            group.bench_function(id, |b| {
+        // The lab's `--json` report describes each of these (Results::report).
+        for workers in BENCH_WORKERS {
+            group.bench_function(mode.bench_name(workers), |b| {
                 b.iter_custom(|iters| timed_runs(iters, mode, workers, expected));
             });
         }

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 )]
 struct Args {
     /// How many numbers to square and add (0..N)
-    #[arg(long, default_value_t = 1_000_000_000,
+    #[arg(long, default_value_t = cpu_bound::DEFAULT_N,
           value_parser = value_parser!(u64).range(1..=100_000_000_000))]
     n: u64,
 

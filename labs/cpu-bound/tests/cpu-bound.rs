@@ -127,6 +127,21 @@ fn json_is_a_report_with_the_expected_ids() {
     assert_eq!(report.get("cpu-bound/workers").unwrap().median, 3.0);
     assert_eq!(report.get("cpu-bound/threads").unwrap().samples, 2);
     assert_eq!(report.get("cpu-bound/threads").unwrap().unit, "ns");
+    // Every benchmark without a record of its id is described, whatever the flags.
+    let described: Vec<(&str, &str)> = report
+        .benchmarks
+        .iter()
+        .map(|b| (b.id.as_str(), b.what.as_str()))
+        .collect();
+    assert_eq!(described.len(), 6, "{described:?}");
+    assert!(described.contains(&(
+        "cpu-bound/threads/2",
+        "sum of squares of 0..1000000000 (threads, W = 2)"
+    )));
+    assert!(described.contains(&(
+        "cpu-bound/processes/4",
+        "sum of squares of 0..1000000000 (processes, W = 4)"
+    )));
 }
 
 #[test]

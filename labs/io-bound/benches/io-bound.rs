@@ -9,19 +9,25 @@
 //! sequential mode takes about K delays, the concurrent modes about one, plus what creating K
 //! threads or forking K processes costs.
 //!
+//! The lab's `--json` report describes these in words (`Mode::bench_name`, `BENCH_REQUESTS`,
+//! `BENCH_DELAY`), which is how `cargo book measure` names their results.
+//!
 //! The server is started once, outside every timed loop, and stopped at the end. Each
 //! iteration is one whole fetch of K resources, threads joined or children reaped included;
 //! checking that all K answers were right is outside the timed part.
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
-use io_bound::{Mode, Server, fetch_sequentially, fetch_with_processes, fetch_with_threads};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use io_bound::{
+    BENCH_DELAY, BENCH_REQUESTS, Mode, Server, fetch_sequentially, fetch_with_processes,
+    fetch_with_threads,
+};
 use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
 /// K: resources fetched per iteration.
-const REQUESTS: usize = 8;
+const REQUESTS: usize = BENCH_REQUESTS;
 /// How long the server waits before each answer.
-const DELAY: Duration = Duration::from_millis(20);
+const DELAY: Duration = BENCH_DELAY;
 
 fn modes(c: &mut Criterion) {
     let server = Server::start(DELAY).expect("start the loopback server");
@@ -29,9 +35,8 @@ fn modes(c: &mut Criterion) {
     let mut group = c.benchmark_group("io-bound");
     // An iteration takes tens of milliseconds or more: time batches of equal size.
     group.sampling_mode(SamplingMode::Flat);
-    let parameter = format!("{REQUESTS}-requests-{}ms", DELAY.as_millis());
     for mode in Mode::ALL {
-        group.bench_function(BenchmarkId::new(mode.id(), &parameter), |b| {
+        group.bench_function(mode.bench_name(), |b| {
             b.iter_custom(|iters| timed_fetches(iters, mode, addr));
         });
     }

@@ -30,6 +30,12 @@ pub const CHILD_IO_FAILED: i32 = 3;
 /// Exit status of a child that received something other than [`RESPONSE`].
 pub const CHILD_WRONG_RESPONSE: i32 = 4;
 
+/// K for the benchmarks (benches/io-bound.rs): fewer resources than the lab's default 16 and
+/// a shorter delay than its 100 ms, so that a run of every mode stays short.
+pub const BENCH_REQUESTS: usize = 8;
+/// The server's delay before each answer in the benchmarks.
+pub const BENCH_DELAY: Duration = Duration::from_millis(20);
+
 /// The three ways of fetching K resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -51,6 +57,16 @@ impl Mode {
             Mode::Threads => "threads",
             Mode::Processes => "processes",
         }
+    }
+
+    /// The benchmark of this mode, by its name in the benchmarks' `io-bound` group
+    /// (`threads/8-requests-20ms`), which makes its record id `io-bound/threads/8-requests-20ms`.
+    pub fn bench_name(self) -> String {
+        format!(
+            "{}/{BENCH_REQUESTS}-requests-{}ms",
+            self.id(),
+            BENCH_DELAY.as_millis()
+        )
     }
 
     /// The least time K requests can take this way: K delays one after another, or one delay

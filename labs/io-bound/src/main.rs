@@ -1,5 +1,5 @@
 use clap::{Parser, value_parser};
-use io_bound::{Fetched, Mode};
+use io_bound::{BENCH_DELAY, BENCH_REQUESTS, Fetched, Mode};
 use kit::table::{Table, nanos};
 use kit::{Machine, Record, Report, Summary};
 use std::process::ExitCode;
@@ -146,6 +146,17 @@ fn json_report(requests: usize, delay: Duration, results: &[Fetched]) -> Report 
             "responses",
             r.right as f64,
         ));
+    }
+    // What the benchmarks measure, in the words of the records above.
+    for mode in Mode::ALL {
+        report.describe_benchmark(
+            format!("io-bound/{}", mode.bench_name()),
+            format!(
+                "wall time to fetch {BENCH_REQUESTS} resources with a {} ms delay, {}",
+                BENCH_DELAY.as_millis(),
+                label(mode)
+            ),
+        );
     }
     report
 }

@@ -149,6 +149,13 @@ fn json_is_a_report_with_every_mode() {
         let right = report.get(&format!("io-bound/{id}-right")).unwrap();
         assert_eq!(right.median, 4.0);
     }
+    // Every benchmark is described, with its own K and delay, whatever the flags.
+    let described = |id: &str| report.benchmarks.iter().find(|b| b.id == id).unwrap();
+    assert_eq!(report.benchmarks.len(), Mode::ALL.len());
+    assert_eq!(
+        described("io-bound/threads/8-requests-20ms").what,
+        "wall time to fetch 8 resources with a 20 ms delay, one thread each"
+    );
 }
 
 #[test]

@@ -23,6 +23,6 @@ pub mod testing;
 
 pub use children::{Children, fork_child};
 pub use machine::Machine;
-pub use record::{Record, Report};
+pub use record::{Benchmark, Record, Report, Spread};
 pub use shm::SharedRegion;
 pub use stats::Summary;

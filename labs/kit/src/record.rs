@@ -5,6 +5,18 @@ use crate::machine::Machine;
 use crate::stats::Summary;
 use serde::{Deserialize, Serialize};
 
+/// What a record's `low` and `high` are: two different things, depending on who measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Spread {
+    /// The lowest and the highest sample ([`Summary`]): what a lab's own runs report. For a
+    /// single observation both are the value itself.
+    Range,
+    /// The 95 % confidence interval of the median, as criterion estimates it from its
+    /// samples (written by `cargo book measure` for a benchmark's result).
+    Ci95,
+}
+
 /// One measured quantity: a median with its spread, in a stated unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -18,6 +30,10 @@ pub struct Record {
     pub low: f64,
     pub high: f64,
     pub samples: u64,
+    /// What `low` and `high` are. `None` in results written before records said so: those
+    /// hold ranges and confidence intervals alike, and nothing in them tells which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<Spread>,
 }
 
 impl Record {
@@ -35,6 +51,7 @@ impl Record {
             low: summary.low,
             high: summary.high,
             samples: summary.samples,
+            spread: Some(Spread::Range),
         }
     }
 
@@ -49,12 +66,27 @@ impl Record {
     }
 }
 
+/// Words for a quantity the lab's criterion benchmarks measure and none of its records does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Benchmark {
+    /// The benchmark's record id: `LAB/` and criterion's id below the lab's group, such as
+    /// `cpu-bound/threads/2`.
+    pub id: String,
+    /// What it measures, in words a reader understands (a record's `what`).
+    pub what: String,
+}
+
 /// A lab run: the machine it ran on and everything it measured or observed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub lab: String,
     pub machine: Machine,
     pub records: Vec<Record>,
+    /// What the lab's benchmarks measure that no record above does (see
+    /// [`Report::describe_benchmark`]). `cargo book measure` names their results with these
+    /// words and writes no `benchmarks` to the results files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub benchmarks: Vec<Benchmark>,
 }
 
 impl Report {
@@ -63,11 +95,23 @@ impl Report {
             lab: lab.into(),
             machine: Machine::detect(),
             records: Vec::new(),
+            benchmarks: Vec::new(),
         }
     }
 
     pub fn push(&mut self, record: Record) {
         self.records.push(record);
+    }
+
+    /// Describes a benchmark of the lab that measures something no record of the `--json`
+    /// report does (a benchmark named like a record takes that record's words). The words
+    /// belong to the lab, not to the benchmark's id, so a result reads the same whichever
+    /// benchmarks ran; `cargo book measure` fails on a benchmark described nowhere.
+    pub fn describe_benchmark(&mut self, id: impl Into<String>, what: impl Into<String>) {
+        self.benchmarks.push(Benchmark {
+            id: id.into(),
+            what: what.into(),
+        });
     }
 
     pub fn get(&self, id: &str) -> Option<&Record> {
@@ -91,5 +135,30 @@ mod tests {
         let back: Report = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(back, report);
         assert_eq!(back.get("demo/lost").unwrap().median, 12.0);
+        assert_eq!(back.records[0].spread, Some(Spread::Range));
+        assert!(!report.to_json().contains("benchmarks"), "none described");
+    }
+
+    #[test]
+    fn spread_and_benchmarks_are_written_by_name() {
+        let mut report = Report::new("demo");
+        report.push(Record::count("demo/lost", "updates lost", "updates", 12.0));
+        report.records[0].spread = Some(Spread::Ci95);
+        report.describe_benchmark("demo/bench/2", "two of something");
+        let json = report.to_json();
+        assert!(json.contains(r#""spread": "ci95""#), "{json}");
+        assert!(json.contains(r#""what": "two of something""#), "{json}");
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, report);
+    }
+
+    /// Results written before records said what their spread is still load, saying nothing.
+    #[test]
+    fn loads_a_record_without_a_spread() {
+        let json = r#"{"id": "demo/x", "what": "x", "unit": "ns", "median": 2.0,
+                       "low": 1.0, "high": 3.0, "samples": 10}"#;
+        let record: Record = serde_json::from_str(json).unwrap();
+        assert_eq!(record.spread, None);
+        assert!(!serde_json::to_string(&record).unwrap().contains("spread"));
     }
 }

@@ -5,8 +5,9 @@
 //! Ids: the lab's own `--json` ids where the lab measures the same thing with its default
 //! sizes (`shared-state/thread-mutex`, `thread-atomic`, `process-atomic`, `process-mutex`),
 //! and `thread-sharded`, `process-sharded` for the sharded counter, which only the benchmarks
-//! use. The lab's fifth mode, the ordinary `Vec` that processes cannot share, is a mistake to
-//! look at, not a way of sharing to time, so it is not benchmarked.
+//! use (the lab's `--json` report describes those two in words). The lab's fifth mode, the
+//! ordinary `Vec` that processes cannot share, is a mistake to look at, not a way of sharing
+//! to time, so it is not benchmarked.
 //!
 //! Each iteration is one whole count: workers created and joined (or forked and reaped) and
 //! the shared counter made and dropped, as in the lab. Checking the total is outside the
@@ -19,8 +20,8 @@
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use shared_state::{
-    processes_with_shards, processes_with_shared_atomic, processes_with_shared_mutex,
-    threads_with_atomic, threads_with_mutex, threads_with_shards,
+    PROCESS_SHARDED, THREAD_SHARDED, processes_with_shards, processes_with_shared_atomic,
+    processes_with_shared_mutex, threads_with_atomic, threads_with_mutex, threads_with_shards,
 };
 use std::time::{Duration, Instant};
 
@@ -36,10 +37,10 @@ fn variants(c: &mut Criterion) {
     let variants: [(&str, Count); 6] = [
         ("process-atomic", processes_with_shared_atomic),
         ("process-mutex", processes_with_shared_mutex),
-        ("process-sharded", processes_with_shards),
+        (PROCESS_SHARDED, processes_with_shards),
         ("thread-mutex", |w, n| Ok(threads_with_mutex(w, n))),
         ("thread-atomic", |w, n| Ok(threads_with_atomic(w, n))),
-        ("thread-sharded", |w, n| Ok(threads_with_shards(w, n))),
+        (THREAD_SHARDED, |w, n| Ok(threads_with_shards(w, n))),
     ];
     let mut group = c.benchmark_group("shared-state");
     // A count takes milliseconds: time batches of equal size.

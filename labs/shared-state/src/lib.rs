@@ -244,6 +244,12 @@ pub struct Shard(AtomicU64);
 // access is atomic.
 unsafe impl ZeroedShareable for Shard {}
 
+/// The ids (`shared-state/<id>`) of the benchmarks of [`threads_with_shards`] and
+/// [`processes_with_shards`], which only the benchmarks measure; the lab's `--json` report
+/// describes them in words, which is how `cargo book measure` names their results.
+pub const THREAD_SHARDED: &str = "thread-sharded";
+pub const PROCESS_SHARDED: &str = "process-sharded";
+
 /// The most workers the processes' shard array has room for (the lab's `--workers` maximum).
 pub const MAX_SHARDS: usize = 64;
 

@@ -138,6 +138,20 @@ fn json_has_an_id_per_mode_and_exact_counts() {
         (child_lens.low, child_lens.high, child_lens.samples),
         (2_000.0, 2_000.0, 3)
     );
+    // The benchmarks' sharded counts have no record: they are described instead.
+    let described: Vec<&str> = report.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(
+        described,
+        [
+            "shared-state/thread-sharded",
+            "shared-state/process-sharded"
+        ]
+    );
+    assert!(
+        report.benchmarks[0]
+            .what
+            .starts_with("wall time, threads, ")
+    );
 }
 
 #[test]

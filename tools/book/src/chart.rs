@@ -5,6 +5,10 @@
 //! low to high on each. The value axis turns logarithmic when values span more than 100×, so
 //! a thread's microseconds and a process's milliseconds both stay visible.
 //!
+//! Labels are shown whole: a long one wraps onto up to three lines, broken where a phrase
+//! ends if that keeps the lines even (see [`labels`]). The rows that differ only at the end of
+//! their descriptions (`… from a parent with 16 MiB touched`) are the ones that most need it.
+//!
 //! The SVG is made to live inside Markdown and mdBook's themes:
 //! - it has no blank line (a blank line ends an HTML block in Markdown);
 //! - text and axes are drawn in a placeholder color that is replaced by `currentColor`, so
@@ -57,17 +61,29 @@ const FOREGROUND: RGBColor = RGBColor(0x01, 0x02, 0x03);
 const FOREGROUND_SVG: &str = "\"#010203\"";
 /// plotters' font size; it writes 1/1.24 of it into the SVG, so 15 is a 12 px text.
 const LABEL_SIZE: u32 = 15;
-/// Labels longer than this are cut (the table beside the chart has them in full).
-const MAX_LABEL_CHARS: usize = 40;
+/// Pixels from one line of a label to the next (12 px text).
+const LINE_HEIGHT: u32 = 14;
+/// Roughly the width of a character of a 12 px sans-serif text, for the labels' room.
+const CHAR_WIDTH: u32 = 7;
+/// A label's lines are at most this many characters long, if it fits in [`MAX_LINES`] lines
+/// so; otherwise its lines grow as long as it takes.
+const LINE_CHARS: usize = 40;
+const MAX_LINES: usize = 3;
+/// Labels longer than this lose their beginning, not their end, where rows differ (the table
+/// beside the chart has them in full). No lab's description comes near it.
+const MAX_LABEL_CHARS: usize = 120;
 
 /// Draws the chart as one SVG element without blank lines.
 pub fn svg(chart: &Chart<'_>) -> anyhow::Result<String> {
     let has_local = chart.bars.iter().any(|b| b.local.is_some());
-    let row_height = if has_local { 44 } else { 30 };
+    let labels = labels(chart.bars);
+    let most_lines = labels.iter().map(Vec::len).max().unwrap_or(1) as u32;
+    // Room for the label's lines with a line's height to spare, and for two bars per row.
+    let row_height = (LINE_HEIGHT * (most_lines + 1)).max(if has_local { 44 } else { 30 });
     let legend_height = if has_local { 28 } else { 0 };
     let height = 20 + legend_height + 48 + row_height * chart.bars.len() as u32;
-    let labels = labels(chart.bars);
-    let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32 * 7 + 20;
+    let longest_line = labels.iter().flatten().map(|l| l.chars().count()).max();
+    let label_width = longest_line.unwrap_or(0) as u32 * CHAR_WIDTH + 20;
 
     let spans = chart
         .bars
@@ -99,7 +115,8 @@ pub fn svg(chart: &Chart<'_>) -> anyhow::Result<String> {
 
 struct Layout<'a> {
     chart: &'a Chart<'a>,
-    labels: &'a [String],
+    /// Each bar's label, in lines.
+    labels: &'a [Vec<String>],
     size: (u32, u32),
     label_width: u32,
     legend_height: u32,
@@ -134,12 +151,6 @@ impl Layout<'_> {
             .build_cartesian_2d(x_axis, Rows(bars.len()))
             .map_err(plot_error)?;
         let x_format = |v: &f64| axis_value(*v, unit);
-        let y_format = |v: &f64| {
-            self.labels
-                .get(v.floor() as usize)
-                .cloned()
-                .unwrap_or_default()
-        };
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -148,12 +159,27 @@ impl Layout<'_> {
             .axis_style(FOREGROUND.mix(0.6))
             .x_labels(6)
             .x_label_formatter(&x_format)
-            .y_label_formatter(&y_format)
             .x_desc(axis_name)
             .label_style(text(LABEL_SIZE))
+            // plotters draws a tick label on one line: the mesh draws the rows' ticks, with
+            // invisible labels (plotters skips transparent text), and the labels are drawn
+            // below, line by line.
+            .y_label_style(text(LABEL_SIZE).color(&TRANSPARENT))
             .axis_desc_style(text(LABEL_SIZE))
             .draw()
             .map_err(plot_error)?;
+        // Right-aligned beside the axis, as plotters places a tick label, centred on the row.
+        let right = chart.plotting_area().get_base_pixel().0 - 9;
+        let line_style = text(LABEL_SIZE).pos(Pos::new(HPos::Right, VPos::Center));
+        for (row, lines) in self.labels.iter().enumerate() {
+            let (_, middle) = chart.backend_coord(&(base, row as f64 + 0.5));
+            let first = middle as f64 - (lines.len() - 1) as f64 * f64::from(LINE_HEIGHT) / 2.0;
+            for (i, line) in lines.iter().enumerate() {
+                let y = (first + i as f64 * f64::from(LINE_HEIGHT)).round() as i32;
+                root.draw(&Text::new(line.as_str(), (right, y), line_style.clone()))
+                    .map_err(plot_error)?;
+            }
+        }
 
         let slots: [(Option<f64>, bool); 2] = if has_local {
             [(Some(0.12), true), (Some(0.5), false)]
@@ -181,10 +207,12 @@ impl Layout<'_> {
                     Rectangle::new([(base, top), (s.median, top + thickness)], color.filled())
                 }))
                 .map_err(plot_error)?;
-            // Error bars from low to high, with short caps, across the middle of each bar.
+            // Error bars from low to high, with short caps, across the middle of each bar; none
+            // for a single value (or samples all alike), which has no spread to show.
             let whisker = FOREGROUND.stroke_width(1);
+            let spread = spans.iter().filter(|(_, s)| s.low < s.high);
             chart
-                .draw_series(spans.iter().flat_map(|&(top, s)| {
+                .draw_series(spread.flat_map(|&(top, s)| {
                     let mid = top + thickness / 2.0;
                     let cap = thickness / 4.0;
                     [
@@ -266,10 +294,9 @@ fn axis_value(value: f64, unit: &str) -> String {
     format!("{number} {unit}").trim_end().to_owned()
 }
 
-/// The bars' labels, made to fit beside the chart: on one line, without a lead-in every label
-/// starts with (`create and wait: …`; the table has it), and long ones cut in the middle,
-/// since labels of related results often differ only at the end (`… 16 MiB touched`).
-fn labels(bars: &[Bar]) -> Vec<String> {
+/// The bars' labels, made to fit beside the chart: without a lead-in every label starts with
+/// (`create and wait: …`; the table has it), and wrapped into lines (see [`wrap`]).
+fn labels(bars: &[Bar]) -> Vec<Vec<String>> {
     let one_line: Vec<String> = bars
         .iter()
         .map(|b| b.label.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -279,12 +306,14 @@ fn labels(bars: &[Bar]) -> Vec<String> {
     } else {
         0
     };
-    one_line.iter().map(|l| shorten(&l[common..])).collect()
+    one_line.iter().map(|l| wrap(&l[common..])).collect()
 }
 
 /// Length in bytes of the lead-in all labels share, if it ends at a `: ` or `, ` (such as
 /// `create and wait: ` or `wall time, `), so only a phrase of its own is dropped, never the
-/// subject of a sentence; 0 if there is none or it would leave a label empty.
+/// subject of a sentence; 0 if there is none or it would leave a label empty. Only the first
+/// such phrase goes: rows that all start `fork, child _exit(0), ` keep it, it says what the
+/// chart compares.
 fn common_words(labels: &[String]) -> usize {
     let first = &labels[0];
     let cuts = first
@@ -297,20 +326,106 @@ fn common_words(labels: &[String]) -> usize {
             .iter()
             .all(|l| l.starts_with(prefix) && l.len() > prefix.len())
     })
-    .max()
+    .min()
     .unwrap_or(0)
 }
 
-fn shorten(label: &str) -> String {
-    let chars: Vec<char> = label.chars().collect();
-    if chars.len() <= MAX_LABEL_CHARS {
-        return label.to_owned();
+/// A label (on one line, words single-spaced) as the lines it is drawn in: the fewest lines
+/// of at most [`LINE_CHARS`], up to [`MAX_LINES`], or else [`MAX_LINES`] lines as long as it
+/// takes. Among the ways to break it, the one whose longest line is shortest wins, but a
+/// break between clauses (after `,` `:` `;`, before `(`) beats one before a phrase (a word
+/// such as `in`, `with`, `from`), which beats any other, unless that makes a line much longer:
+/// `fork, child _exit(0), waitpid,` / `from a parent with 16 MiB touched`, `sum of squares of
+/// 0..1000000000` / `(threads)`, `processes of generation 3` / `in the unguarded demo`. A
+/// label too long even for that keeps its end, where the rows of a chart differ, behind a `…`.
+fn wrap(label: &str) -> Vec<String> {
+    let chars = label.chars().count();
+    let label: String = if chars > MAX_LABEL_CHARS {
+        let tail: String = label.chars().skip(chars - (MAX_LABEL_CHARS - 1)).collect();
+        // Start at a word, unless the tail is one.
+        let tail = tail.split_once(' ').map_or(tail.as_str(), |(_, rest)| rest);
+        format!("…{tail}")
+    } else {
+        label.to_owned()
+    };
+    let words: Vec<&str> = label.split(' ').collect();
+    let fits = |width: usize| (1..=MAX_LINES).find_map(|lines| best_breaks(&words, lines, width));
+    // Terminates: with the whole label as the width, one line fits.
+    (LINE_CHARS..)
+        .find_map(fits)
+        .expect("one line of the whole label fits")
+}
+
+/// The best way to set `words` in exactly `lines` lines of at most `width` characters, if
+/// there is one (see [`wrap`]).
+fn best_breaks(words: &[&str], lines: usize, width: usize) -> Option<Vec<String>> {
+    /// What a break costs, in characters of the longest line: nothing between clauses, this
+    /// much before a phrase, and `MID_PHRASE` anywhere else.
+    const BEFORE_PHRASE: usize = 8;
+    const MID_PHRASE: usize = 20;
+    /// Words that start a phrase.
+    const PHRASE_STARTS: [&str; 16] = [
+        "in", "with", "from", "of", "for", "on", "to", "by", "at", "and", "or", "between", "while",
+        "before", "after", "per",
+    ];
+    if lines == 0 || lines > words.len() {
+        return None;
     }
-    let head = (MAX_LABEL_CHARS - 1) / 2;
-    let tail = MAX_LABEL_CHARS - 1 - head;
-    let start: String = chars[..head].iter().collect();
-    let end: String = chars[chars.len() - tail..].iter().collect();
-    format!("{}…{}", start.trim_end(), end.trim_start())
+    // Every choice of `lines - 1` breaks among the gaps between words; labels are short.
+    // (cost, longest line, breaks): of two equal costs, the more even lines.
+    let mut best: Option<(usize, usize, Vec<usize>)> = None;
+    let mut breaks: Vec<usize> = (1..lines).collect();
+    loop {
+        let starts: Vec<usize> = std::iter::once(0).chain(breaks.iter().copied()).collect();
+        let ends: Vec<usize> = breaks.iter().copied().chain([words.len()]).collect();
+        let lengths: Vec<usize> = starts
+            .iter()
+            .zip(&ends)
+            .map(|(&a, &b)| {
+                words[a..b].iter().map(|w| w.chars().count()).sum::<usize>() + b - a - 1
+            })
+            .collect();
+        let longest = lengths.iter().copied().max().unwrap_or(0);
+        if longest <= width {
+            let break_cost = |b: usize| {
+                if words[b - 1].ends_with([',', ':', ';']) || words[b].starts_with('(') {
+                    0
+                } else if PHRASE_STARTS.contains(&words[b]) {
+                    BEFORE_PHRASE
+                } else {
+                    MID_PHRASE
+                }
+            };
+            let cost = longest + breaks.iter().map(|&b| break_cost(b)).sum::<usize>();
+            if best
+                .as_ref()
+                .is_none_or(|(c, l, _)| (cost, longest) < (*c, *l))
+            {
+                best = Some((cost, longest, breaks.clone()));
+            }
+        }
+        // The next combination of breaks, in lexicographic order.
+        let gaps = words.len();
+        let Some(i) = (0..breaks.len())
+            .rev()
+            .find(|&i| breaks[i] < gaps - (breaks.len() - i))
+        else {
+            break;
+        };
+        breaks[i] += 1;
+        for j in i + 1..breaks.len() {
+            breaks[j] = breaks[j - 1] + 1;
+        }
+    }
+    let (_, _, breaks) = best?;
+    let starts = std::iter::once(0).chain(breaks.iter().copied());
+    let ends = breaks.iter().copied().chain([words.len()]);
+    Some(
+        starts
+            .zip(ends)
+            .map(|(a, b)| words[a..b].join(" "))
+            .collect(),
+    )
 }
 
 /// Makes plotters' SVG fit for a page: theme colors, an accessible name, scaling, and no
@@ -402,6 +517,27 @@ mod tests {
     }
 
     #[test]
+    fn draws_no_error_bar_for_a_single_value() {
+        let mut bars = bars(false);
+        bars[1].reference = Some(Span {
+            median: 5.0,
+            low: 5.0,
+            high: 5.0,
+        });
+        let svg = svg(&Chart {
+            title: "t",
+            unit: "processes",
+            bars: &bars,
+        })
+        .unwrap();
+        let whiskers = svg.matches("opacity=\"1\" stroke=\"currentColor\"").count();
+        assert_eq!(
+            whiskers, 3,
+            "a line and two caps, for the first bar only: {svg}"
+        );
+    }
+
+    #[test]
     fn draws_both_machines_side_by_side_on_a_log_axis() {
         let mut bars = bars(true);
         bars[1].reference = span(40_000_000.0);
@@ -428,26 +564,152 @@ mod tests {
         assert_eq!(axis_value(0.0, "ns"), "0");
     }
 
-    #[test]
-    fn shortens_long_labels() {
-        let bar = |label: &str| Bar {
+    fn bar(label: &str) -> Bar {
+        Bar {
             label: label.into(),
-            reference: None,
+            reference: span(1.0),
             local: None,
-        };
-        let long = format!("fork, {} 16 MiB touched", "x".repeat(60));
+        }
+    }
+
+    #[test]
+    fn drops_a_lead_in_every_label_shares() {
         let shown = labels(&[
             bar("create and wait:  thread::spawn\n+ join"),
-            bar(&format!("create and wait: {long}")),
+            bar("create and wait: fork, child _exit(0), waitpid"),
         ]);
-        assert_eq!(shown[0], "thread::spawn + join", "common words dropped");
-        assert_eq!(shown[1].chars().count(), MAX_LABEL_CHARS);
-        assert!(shown[1].starts_with("fork, x") && shown[1].ends_with("x 16 MiB touched"));
-        assert!(shown[1].contains('…'));
+        assert_eq!(shown[0], ["thread::spawn + join"], "common words dropped");
+        assert_eq!(shown[1], ["fork, child _exit(0), waitpid"]);
         assert_eq!(
             labels(&[bar("same words"), bar("same words")]),
-            ["same words"; 2]
+            [["same words"], ["same words"]]
         );
-        assert_eq!(labels(&[bar("only one label")]), ["only one label"]);
+        assert_eq!(labels(&[bar("only one label")]), [["only one label"]]);
+    }
+
+    /// Labels that differ only at the end are shown whole, wrapped, and broken where a
+    /// phrase ends when that keeps the lines even.
+    #[test]
+    fn wraps_long_labels_whole() {
+        let shown = labels(&[
+            bar("create and wait: fork, child _exit(0), waitpid"),
+            bar(
+                "create and wait: fork, child _exit(0), waitpid, from a parent with 16 MiB touched",
+            ),
+            bar(
+                "create and wait: fork, child _exit(0), waitpid, from a parent with 256 MiB touched",
+            ),
+        ]);
+        assert_eq!(shown[0], ["fork, child _exit(0), waitpid"]);
+        assert_eq!(
+            shown[1],
+            [
+                "fork, child _exit(0), waitpid,",
+                "from a parent with 16 MiB touched"
+            ]
+        );
+        assert_eq!(
+            shown[2],
+            [
+                "fork, child _exit(0), waitpid,",
+                "from a parent with 256 MiB touched"
+            ]
+        );
+        assert_eq!(
+            wrap("processes of generation 3 in the unguarded demo"),
+            ["processes of generation 3", "in the unguarded demo"]
+        );
+        assert_eq!(
+            wrap("sum of squares of 0..1000000000 (threads, W = 2)"),
+            ["sum of squares of 0..1000000000", "(threads, W = 2)"]
+        );
+        assert_eq!(
+            wrap("fork, child _exit(0), waitpid with 0 MiB touched in the parent"),
+            [
+                "fork, child _exit(0), waitpid",
+                "with 0 MiB touched in the parent"
+            ],
+            "of two breaks that cost the same, the one that makes even lines"
+        );
+        assert_eq!(
+            wrap("sum of squares of 0..1000000000 (sequential)"),
+            ["sum of squares of 0..1000000000", "(sequential)"],
+            "between clauses, though another break makes more even lines"
+        );
+        assert_eq!(
+            wrap("processes, one AtomicU64 shard per worker in MAP_SHARED"),
+            ["processes, one AtomicU64 shard", "per worker in MAP_SHARED"],
+            "the first line would be too long after `processes,`"
+        );
+        let three = wrap(
+            "Command::new(\"/bin/true\").spawn() + wait (posix_spawn) with 1024 MiB \
+             touched in the parent",
+        );
+        assert_eq!(three.len(), 3, "{three:?}");
+        assert!(
+            three.iter().all(|l| l.chars().count() <= LINE_CHARS),
+            "{three:?}"
+        );
+        assert_eq!(three.join(" ").matches("1024 MiB").count(), 1, "{three:?}");
+    }
+
+    #[test]
+    fn a_label_too_long_for_its_lines_keeps_its_words_and_its_end() {
+        let word = "x".repeat(50);
+        assert_eq!(wrap(&word), [word.as_str()], "a long word is not split");
+        let long = format!("{}the end", "word ".repeat(30));
+        let lines = wrap(long.trim());
+        assert_eq!(lines.len(), MAX_LINES);
+        let text = lines.join(" ");
+        assert!(
+            text.starts_with('…') && text.ends_with("word the end"),
+            "{text}"
+        );
+        assert!(text.chars().count() <= MAX_LABEL_CHARS, "{text}");
+    }
+
+    #[test]
+    fn draws_every_line_of_every_label() {
+        let bars = [
+            bar("create and wait: fork, child _exit(0), waitpid"),
+            bar(
+                "create and wait: fork, child _exit(0), waitpid, from a parent with 16 MiB touched",
+            ),
+        ];
+        let svg = svg(&Chart {
+            title: "Spawn cost from bigger parents",
+            unit: "ns",
+            bars: &bars,
+        })
+        .unwrap();
+        // plotters writes a text's content on a line of its own.
+        let text = |line: &str| format!(">\n{line}\n</text>");
+        for line in [
+            "fork, child _exit(0), waitpid",
+            "fork, child _exit(0), waitpid,",
+            "from a parent with 16 MiB touched",
+        ] {
+            assert_eq!(svg.matches(&text(line)).count(), 1, "{line} in {svg}");
+        }
+        assert!(!svg.contains('…'), "nothing cut: {svg}");
+        // The lines of the second label: right-aligned at one x, one line apart, centred on
+        // their row, below the first label's line.
+        let at = |line: &str| -> (i32, i32) {
+            let before = &svg[..svg.find(&text(line)).unwrap()];
+            let tag = &before[before.rfind("<text").unwrap()..];
+            let attr = |name: &str| -> i32 {
+                let from = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+                tag[from..].split('"').next().unwrap().parse().unwrap()
+            };
+            assert!(tag.contains("text-anchor=\"end\""), "{tag}");
+            (attr("x"), attr("y"))
+        };
+        let (x0, y0) = at("fork, child _exit(0), waitpid");
+        let (x1, y1) = at("fork, child _exit(0), waitpid,");
+        let (x2, y2) = at("from a parent with 16 MiB touched");
+        assert_eq!((x0, x1), (x2, x2));
+        assert_eq!(y2 - y1, LINE_HEIGHT as i32);
+        assert!(y1 > y0, "rows top to bottom");
+        assert!(svg.contains("<title>Spawn cost from bigger parents</title>"));
     }
 }

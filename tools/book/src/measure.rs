@@ -12,13 +12,17 @@
 //!
 //! A benchmark named like one of the lab's record ids (`spawn-cost/thread`, or just `thread`)
 //! replaces that record's numbers with criterion's, keeping the lab's description; any other
-//! benchmark becomes a record of its own, `LAB/<criterion id>`. A lab that fails to build or
-//! run is reported and the others still run; the command fails at the end if any lab did.
+//! benchmark becomes a record of its own, `LAB/<criterion id>`, with the words the lab's
+//! report gives it ([`kit::Report::describe_benchmark`]). A benchmark the lab describes
+//! nowhere fails the lab, so no result shows a bare id as its description. Either way the
+//! record's spread is criterion's 95 % confidence interval of the median
+//! ([`kit::Spread::Ci95`]). A lab that fails to build or run is reported and the others still
+//! run; the command fails at the end if any lab did.
 
 use crate::criterion::{self, Estimate};
 use crate::results::{self, LOCAL_DIR, REFERENCE_DIR};
 use anyhow::{Context, bail};
-use kit::{Machine, Record, Report};
+use kit::{Machine, Record, Report, Spread};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -191,12 +195,15 @@ impl LabRun<'_> {
                 lab: name.clone(),
                 machine: Machine::detect(),
                 records: Vec::new(),
+                benchmarks: Vec::new(),
             },
         };
         for bench in &benches {
             let estimates = self.run_bench(bench, progress)?;
-            merge(name, &mut report.records, estimates);
+            merge(name, &mut report, estimates)?;
         }
+        // Consumed: the results files hold records only.
+        report.benchmarks.clear();
         if report.records.is_empty() {
             bail!("measured nothing (no records from --json and no benchmarks)");
         }
@@ -291,6 +298,7 @@ impl LabRun<'_> {
             .records
             .iter()
             .map(|r| r.id.as_str())
+            .chain(report.benchmarks.iter().map(|b| b.id.as_str()))
             .filter(|id| !id.starts_with(&prefix))
             .collect();
         if !strays.is_empty() {
@@ -368,47 +376,52 @@ fn bench_name(exe: &Path) -> String {
     }
 }
 
-/// Adds criterion's estimates to a lab's records (see the module docs). Ids are made
-/// directive-friendly: `LAB/` in front if missing, no whitespace.
-pub fn merge(lab: &str, records: &mut Vec<Record>, estimates: Vec<Estimate>) {
+/// Adds criterion's estimates to a lab's report (see the module docs). Ids are made
+/// directive-friendly: `LAB/` in front if missing, no whitespace. Fails, naming them, if any
+/// benchmark is neither a record of the report nor described by it; the others are merged.
+pub fn merge(lab: &str, report: &mut Report, estimates: Vec<Estimate>) -> anyhow::Result<()> {
     let prefix = format!("{lab}/");
-    for estimate in estimates {
-        let id: String = if estimate.id.starts_with(&prefix) {
-            estimate.id.clone()
+    let id_of = |id: &str| -> String {
+        let full = if id.starts_with(&prefix) {
+            id.to_owned()
         } else {
-            format!("{prefix}{}", estimate.id)
+            format!("{prefix}{id}")
         };
-        let id = id.split_whitespace().collect::<Vec<_>>().join("-");
-        let (median, low, high, samples) = (
-            estimate.median,
-            estimate.low,
-            estimate.high,
-            estimate.samples,
-        );
-        match records.iter_mut().find(|r| r.id == id) {
-            Some(record) => {
-                record.unit = "ns".into();
-                record.median = median;
-                record.low = low;
-                record.high = high;
-                record.samples = samples;
+        full.split_whitespace().collect::<Vec<_>>().join("-")
+    };
+    let mut undescribed = Vec::new();
+    for estimate in estimates {
+        let id = id_of(&estimate.id);
+        let index = match report.records.iter().position(|r| r.id == id) {
+            Some(index) => index,
+            None => {
+                let described = report.benchmarks.iter().find(|b| id_of(&b.id) == id);
+                let Some(what) = described.map(|b| b.what.clone()) else {
+                    undescribed.push(id);
+                    continue;
+                };
+                // Its numbers are criterion's, set below like those of a lab's record.
+                report.records.push(Record::count(id, what, "ns", 0.0));
+                report.records.len() - 1
             }
-            None => records.push(Record {
-                id,
-                // The lab's name is on the page already; criterion's id is all it says.
-                what: estimate
-                    .id
-                    .strip_prefix(&prefix)
-                    .unwrap_or(&estimate.id)
-                    .to_owned(),
-                unit: "ns".into(),
-                median,
-                low,
-                high,
-                samples,
-            }),
-        }
+        };
+        let record = &mut report.records[index];
+        record.unit = "ns".into();
+        record.median = estimate.median;
+        record.low = estimate.low;
+        record.high = estimate.high;
+        record.samples = estimate.samples;
+        record.spread = Some(Spread::Ci95);
     }
+    if !undescribed.is_empty() {
+        bail!(
+            "benchmark(s) the lab does not describe: {}. Give each the words the book shows: \
+             a `--json` record of the same id, or `Report::describe_benchmark` in the lab's \
+             report",
+            undescribed.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// What a finished child printed.
@@ -692,22 +705,32 @@ mod tests {
     }
 
     #[test]
-    fn criterion_refines_a_lab_record_or_adds_its_own() {
-        let mut records = vec![Record::count(
-            "spawn-cost/thread",
-            "spawn and join a thread",
-            "ns",
-            50_000.0,
-        )];
+    fn criterion_refines_a_lab_record_or_adds_a_described_one() {
+        let mut report = Report {
+            lab: "spawn-cost".into(),
+            machine: Machine::detect(),
+            records: vec![Record::count(
+                "spawn-cost/thread",
+                "spawn and join a thread",
+                "ns",
+                50_000.0,
+            )],
+            benchmarks: Vec::new(),
+        };
+        report.describe_benchmark("spawn-cost/fork", "fork, then wait");
+        report.describe_benchmark("spawn-cost/group/spawn thread", "a thread in a group");
+        report.describe_benchmark("spawn-cost/not-run", "a benchmark that did not run");
         merge(
             "spawn-cost",
-            &mut records,
+            &mut report,
             vec![
                 estimate("thread", 20_000.0),
                 estimate("spawn-cost/fork", 300_000.0),
                 estimate("group/spawn thread", 7.0),
             ],
-        );
+        )
+        .unwrap();
+        let records = &report.records;
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
             ids,
@@ -726,8 +749,40 @@ mod tests {
             (20_000.0, 100),
             "criterion's numbers"
         );
-        assert_eq!(records[1].what, "fork", "criterion's id, without the lab");
-        assert_eq!(records[2].what, "group/spawn thread");
+        assert_eq!(records[1].what, "fork, then wait", "described by the lab");
+        assert_eq!(records[2].what, "a thread in a group");
+        assert!(
+            records.iter().all(|r| r.spread == Some(Spread::Ci95)),
+            "criterion's spread is a confidence interval: {records:?}"
+        );
+    }
+
+    #[test]
+    fn a_benchmark_described_nowhere_fails_the_lab() {
+        let mut report = Report::new("cpu-bound");
+        report.push(Record::count(
+            "cpu-bound/sequential",
+            "one thread",
+            "ns",
+            1.0,
+        ));
+        let err = merge(
+            "cpu-bound",
+            &mut report,
+            vec![
+                estimate("sequential", 2.0),
+                estimate("threads/1", 3.0),
+                estimate("cpu-bound/threads/2", 4.0),
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("cpu-bound/threads/1, cpu-bound/threads/2"),
+            "{err}"
+        );
+        assert!(err.contains("describe_benchmark"), "{err}");
+        assert_eq!(report.records[0].median, 2.0, "the others are merged");
     }
 
     #[test]

@@ -159,7 +159,7 @@ pub fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
 
 /// A measured value as the book writes it: durations (`ns`) in the unit that keeps them
 /// readable (`12.4 µs`), bytes in binary units, factors as `3.2×`, other counts with their
-/// unit (`1,024 updates`).
+/// unit (`1,024 updates`, `1 process`: see [`unit_for`]).
 pub fn quantity(value: f64, unit: &str) -> String {
     match unit {
         "ns" => kit::table::nanos(value),
@@ -167,8 +167,61 @@ pub fn quantity(value: f64, unit: &str) -> String {
         "x" | "×" => factor(value),
         "%" => format!("{}%", number(value)),
         "" => number(value),
-        _ => format!("{} {unit}", number(value)),
+        _ => format!("{} {}", number(value), unit_for(value, unit)),
     }
+}
+
+/// A count's unit as it reads after `value`. Records name units in the plural (`processes`,
+/// `updates`, `page faults`), which is right for every value but one: `1 process`, `-1
+/// update`. Only the last word changes, and only a plain lowercase word of three letters or
+/// more: `MiB/s`, `ms` and `Hz` are symbols, the same for every value.
+pub fn unit_for(value: f64, unit: &str) -> std::borrow::Cow<'_, str> {
+    if value.abs() != 1.0 {
+        return unit.into();
+    }
+    let (head, word) = match unit.rsplit_once(' ') {
+        Some((head, word)) => (Some(head), word),
+        None => (None, unit),
+    };
+    let Some(one) = singular(word) else {
+        return unit.into();
+    };
+    match head {
+        Some(head) => format!("{head} {one}").into(),
+        None => one.into(),
+    }
+}
+
+/// The singular of a plural English word, if it is one: a short table of irregular words,
+/// then the regular endings (`processes`, `switches`, `entries`, `updates`).
+fn singular(word: &str) -> Option<String> {
+    const IRREGULAR: [(&str, &str); 5] = [
+        ("children", "child"),
+        ("caches", "cache"),
+        ("aliases", "alias"),
+        ("statuses", "status"),
+        ("indices", "index"),
+    ];
+    if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    if let Some(&(_, one)) = IRREGULAR.iter().find(|(many, _)| *many == word) {
+        return Some(one.to_owned());
+    }
+    let stem = |suffix: &str| word.strip_suffix(suffix);
+    let one = if let Some(stem) = stem("ies") {
+        format!("{stem}y")
+    } else if ["sses", "ches", "shes", "xes", "zzes"]
+        .iter()
+        .any(|s| word.ends_with(s))
+    {
+        word[..word.len() - 2].to_owned()
+    } else if word.ends_with("ss") || word.ends_with("us") {
+        return None; // Already singular: `progress`, `status`.
+    } else {
+        stem("s")?.to_owned()
+    };
+    Some(one)
 }
 
 /// A plain number: whole numbers exactly with thousands separators, others with three
@@ -256,6 +309,31 @@ mod tests {
     }
 
     #[test]
+    fn a_count_of_one_takes_the_singular() {
+        assert_eq!(quantity(1.0, "processes"), "1 process");
+        assert_eq!(quantity(2.0, "processes"), "2 processes");
+        assert_eq!(quantity(0.0, "processes"), "0 processes");
+        assert_eq!(quantity(1.5, "threads"), "1.50 threads");
+        assert_eq!(quantity(-1.0, "updates"), "-1 update");
+        assert_eq!(quantity(1.0, "switches"), "1 switch");
+        assert_eq!(quantity(1.0, "entries"), "1 entry");
+        assert_eq!(quantity(1.0, "boxes"), "1 box");
+        assert_eq!(quantity(1.0, "responses"), "1 response");
+        assert_eq!(quantity(1.0, "children"), "1 child");
+        assert_eq!(quantity(1.0, "caches"), "1 cache");
+        assert_eq!(quantity(1.0, "page faults"), "1 page fault");
+        assert_eq!(quantity(1.0, "lines"), "1 line");
+        assert_eq!(quantity(1.0, "workers"), "1 worker");
+        // Already singular, or a symbol: left as written.
+        assert_eq!(quantity(1.0, "flag"), "1 flag");
+        assert_eq!(quantity(1.0, "progress"), "1 progress");
+        assert_eq!(quantity(1.0, "MiB/s"), "1 MiB/s");
+        assert_eq!(quantity(1.0, "ms"), "1 ms");
+        assert_eq!(quantity(1.0, "Hz"), "1 Hz");
+        assert_eq!(quantity(1.0, "bytes"), "1 B");
+    }
+
+    #[test]
     fn formats_ratios() {
         assert_eq!(factor(14.2), "14×");
         assert_eq!(factor(9.96), "10×");
@@ -287,6 +365,7 @@ mod tests {
                 Record::count("a/two", "second", "updates", 2.0),
                 Record::count("a/one", "first", "updates", 1.0),
             ],
+            benchmarks: Vec::new(),
         };
         write_report(&dir, &a).unwrap();
         let set = ResultSet::load(&dir).unwrap();

@@ -10,13 +10,18 @@
 //!
 //! | Directive | Becomes |
 //! |---|---|
-//! | `{{#bench PREFIX…}}` | On a line of its own: a bar chart (SVG; one per unit) and a table of every result whose id is a PREFIX or lies below one (`spawn-cost` and `spawn-cost/` mean the whole lab; `spawn-cost/fork` means `spawn-cost/fork` and `spawn-cost/fork/…`, not `spawn-cost/fork-exec`), in the order of the prefixes given: what was measured, median, spread (low – high), samples, for each machine; captioned with the machines they were measured on. |
+//! | `{{#bench PREFIX…}}` | On a line of its own: a bar chart (SVG; one per unit) and a table of every result whose id is a PREFIX or lies below one (`spawn-cost` and `spawn-cost/` mean the whole lab; `spawn-cost/fork` means `spawn-cost/fork` and `spawn-cost/fork/…`, not `spawn-cost/fork-exec`), in the order of the prefixes given: what was measured, median, spread (low – high), samples, for each machine; captioned with the machines they were measured on and what the spread is (see below). |
 //! | `{{#value ID}}` | The median, formatted for prose: `12.4 µs`, then ` (yours: 15.1 µs)` with local results. |
 //! | `{{#ratio ID_A ID_B}}` | Median A ÷ median B (same unit): `14×`, `3.2×`, then ` (yours: 12×)` with local results. |
 //! | `{{#machine}}` | A sentence naming the reference machine (CPU, cores, memory, kernel, rustc, date) and the reader's. |
 //!
 //! Durations (unit `ns`) are written in the unit that keeps them readable, bytes in binary
 //! units, other counts with their unit (see [`crate::results::quantity`]).
+//!
+//! A spread is one of two things ([`kit::Spread`]): the 95 % confidence interval of the
+//! median for a criterion benchmark, the lowest and highest sample for a lab's own runs. A
+//! table whose spreads are all of one kind names it in its header and caption; a table that
+//! mixes them tags each spread (`95% CI`, `range`) and the caption says what the tags mean.
 //!
 //! A directive whose id or prefix has no reference result is a build error naming the page
 //! and line (`src/labs/spawn-cost.md:42: no reference result for `spawn-cost/thread``), so
@@ -28,7 +33,7 @@
 use crate::chart::{self, Bar, Chart, Span, html_escape};
 use crate::check::{self, Problem};
 use crate::results::{self, Measured, Results, day, distinct_machines, factor, quantity};
-use kit::Machine;
+use kit::{Machine, Record, Spread};
 use mdbook_preprocessor::book::{Book, BookItem, Chapter};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use pulldown_cmark::{Event, Options, Parser, Tag};
@@ -313,7 +318,8 @@ fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&table(&rows, has_local));
+    let kinds = spread_kinds(&rows);
+    out.push_str(&table(&rows, has_local, &kinds));
     out.push('\n');
     let machines_of = |pick: for<'r> fn(&'r Row<'r>) -> Option<Measured<'r>>| {
         distinct_machines(rows.iter().filter_map(pick).map(|m| m.machine))
@@ -330,7 +336,25 @@ fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
             html_escape(&machines(&machines_of(|r| r.local)))
         );
     }
-    out.push_str(". Bars show medians, lines the spread from low to high.</figcaption>\n");
+    out.push_str(". Bars show medians");
+    match kinds.as_slice() {
+        [] => out.push('.'),
+        [kind] => {
+            let _ = write!(out, ", lines the spread: {}.", meaning(*kind));
+        }
+        kinds => {
+            let tags: Vec<String> = kinds
+                .iter()
+                .map(|&k| format!("“{}”, {}", tag(k), meaning(k)))
+                .collect();
+            let _ = write!(
+                out,
+                ", lines the spread, tagged in the table: {}.",
+                tags.join("; ")
+            );
+        }
+    }
+    out.push_str("</figcaption>\n");
     out.push_str("</figure>\n\n");
     Ok(out)
 }
@@ -343,8 +367,58 @@ fn span(m: Measured<'_>) -> Span {
     }
 }
 
-fn table(rows: &[Row<'_>], has_local: bool) -> String {
-    let mut out = String::from("| Measured | Median | Spread (low – high) | Samples |");
+/// Whether a record's spread is worth a cell: a single value, or samples all alike, has none.
+fn has_spread(r: &Record) -> bool {
+    r.samples > 1 && r.low != r.high
+}
+
+/// The kinds of spread the table shows, in order of first appearance.
+fn spread_kinds(rows: &[Row<'_>]) -> Vec<Option<Spread>> {
+    let mut kinds = Vec::new();
+    let shown = rows.iter().flat_map(|r| [r.reference, r.local]).flatten();
+    for m in shown.filter(|m| has_spread(m.record)) {
+        if !kinds.contains(&m.record.spread) {
+            kinds.push(m.record.spread);
+        }
+    }
+    kinds
+}
+
+/// A kind of spread in a few words, for a column header or a tag.
+fn tag(kind: Option<Spread>) -> &'static str {
+    match kind {
+        Some(Spread::Ci95) => "95% CI",
+        Some(Spread::Range) => "range",
+        None => "low – high",
+    }
+}
+
+/// A kind of spread, said in full for a caption.
+fn meaning(kind: Option<Spread>) -> &'static str {
+    match kind {
+        Some(Spread::Ci95) => {
+            "the 95% confidence interval of the median, as criterion estimates it from its samples"
+        }
+        Some(Spread::Range) => "the lowest and the highest of the samples",
+        None => {
+            "from low to high, as recorded (these results do not say whether that is the \
+             range of the samples or a confidence interval)"
+        }
+    }
+}
+
+fn table(rows: &[Row<'_>], has_local: bool, kinds: &[Option<Spread>]) -> String {
+    let spread_header = match kinds {
+        // On one line: a browser may break after a dash even before a no-break space, and a
+        // column as wide as its header has room for most spreads on one line too.
+        [kind] => format!(
+            "<span style=\"white-space: nowrap\">Spread ({})</span>",
+            tag(*kind)
+        ),
+        _ => "Spread".to_owned(),
+    };
+    let mixed = kinds.len() > 1;
+    let mut out = format!("| Measured | Median | {spread_header} | Samples |");
     if has_local {
         out.push_str(" Your median | Your spread | Your samples |");
     }
@@ -366,10 +440,18 @@ fn table(rows: &[Row<'_>], has_local: bool) -> String {
                     // A value never wraps between its number and unit; a spread may wrap
                     // after its dash.
                     let cell = |v: f64| quantity(v, &r.unit).replace(' ', "\u{a0}");
-                    let spread = if r.samples > 1 && r.low != r.high {
-                        format!("{}\u{a0}– {}", cell(r.low), cell(r.high))
-                    } else {
+                    let spread = if !has_spread(r) {
                         "—".to_owned()
+                    } else if mixed {
+                        // The tag on a line of its own, the same in every row.
+                        format!(
+                            "{}\u{a0}– {}<br><small>({})</small>",
+                            cell(r.low),
+                            cell(r.high),
+                            tag(r.spread).replace(' ', "\u{a0}")
+                        )
+                    } else {
+                        format!("{}\u{a0}– {}", cell(r.low), cell(r.high))
                     };
                     let _ = write!(out, " {} | {spread} | {} |", cell(r.median), r.samples);
                 }
@@ -555,6 +637,7 @@ mod tests {
             low: median * 0.9,
             high: median * 1.1,
             samples: 100,
+            spread: Some(Spread::Ci95),
         }
     }
 
@@ -575,6 +658,7 @@ mod tests {
                     lab: "lab".into(),
                     machine: machine(cpu),
                     records,
+                    benchmarks: Vec::new(),
                 };
                 results::write_report(&root.join(dir), &report).unwrap();
             }
@@ -734,6 +818,86 @@ mod tests {
             &results,
         );
         assert!(missing.unwrap_err().contains("`x`"));
+    }
+
+    #[test]
+    fn bench_says_what_its_spread_is() {
+        let with = |spread: Option<Spread>, samples: u64| {
+            let mut r = record("lab/x", 1000.0);
+            (r.spread, r.samples) = (spread, samples);
+            r
+        };
+        let page =
+            |records: Vec<Record>| expand("{{#bench lab}}", &results(records, vec![])).unwrap();
+        let header = |kind: &str| format!("| Measured | Median | {kind} | Samples |");
+
+        // One kind: named in the header and said in full in the caption.
+        let ci = page(vec![with(Some(Spread::Ci95), 100)]);
+        let nowrap = |text: &str| format!("<span style=\"white-space: nowrap\">{text}</span>");
+        assert!(ci.contains(&header(&nowrap("Spread (95% CI)"))), "{ci}");
+        assert!(ci.contains(
+            "lines the spread: the 95% confidence interval of the median, as criterion \
+             estimates it from its samples.</figcaption>"
+        ));
+        let range = page(vec![with(Some(Spread::Range), 20)]);
+        assert!(
+            range.contains(&header(&nowrap("Spread (range)"))),
+            "{range}"
+        );
+        assert!(range.contains("lines the spread: the lowest and the highest of the samples."));
+
+        // Results from before records said: the page does not guess.
+        let unknown = page(vec![with(None, 20)]);
+        assert!(
+            unknown.contains(&header(&nowrap("Spread (low – high)"))),
+            "{unknown}"
+        );
+        assert!(unknown.contains(
+            "do not say whether that is the range of the samples or a confidence interval"
+        ));
+
+        // Two kinds in one table: every spread is tagged, and the caption says what tags mean.
+        let mut range_row = with(Some(Spread::Range), 20);
+        range_row.id = "lab/y".into();
+        let mut single = with(None, 1);
+        single.id = "lab/z".into();
+        let mixed = page(vec![with(Some(Spread::Ci95), 100), range_row, single]);
+        assert!(mixed.contains(&header("Spread")), "{mixed}");
+        assert!(
+            mixed.contains(
+                "900\u{a0}ns\u{a0}– 1.10\u{a0}µs<br><small>(95%\u{a0}CI)</small> | 100 |"
+            ),
+            "{mixed}"
+        );
+        assert!(
+            mixed.contains("<br><small>(range)</small> | 20 |"),
+            "{mixed}"
+        );
+        assert!(mixed.contains("| what lab/x | 1.00\u{a0}µs |"));
+        assert!(
+            mixed.contains(" — | 1 |"),
+            "a single value has no spread, nor a tag"
+        );
+        assert!(
+            mixed.contains(
+                "lines the spread, tagged in the table: “95% CI”, the 95% confidence interval of \
+             the median, as criterion estimates it from its samples; “range”, the lowest and \
+             the highest of the samples.</figcaption>"
+            ),
+            "{mixed}"
+        );
+        assert!(
+            !mixed.contains("low – high"),
+            "the single value's unknown kind is not shown"
+        );
+
+        // Nothing with a spread: nothing said about one.
+        let counts = page(vec![with(None, 1)]);
+        assert!(
+            counts.contains("Bars show medians.</figcaption>"),
+            "{counts}"
+        );
+        assert!(counts.contains(&header("Spread")));
     }
 
     #[test]
