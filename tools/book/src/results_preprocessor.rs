@@ -244,6 +244,9 @@ struct Row<'a> {
     local: Option<Measured<'a>>,
 }
 
+/// Units of outcomes rather than quantities: shown in the table, never as bars.
+const UNCHARTED_UNITS: [&str; 2] = ["flag", "signal number"];
+
 fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
     // Prefix by prefix, the reference's results in its order, each beside the reader's; then
     // results only the reader has (a lab newer than the reference data), so nothing measured
@@ -281,13 +284,16 @@ fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
 
     // A figure's default side margins would squeeze the table; the page has its own.
     let mut out = String::from("\n\n<figure class=\"chart\" style=\"margin: 1em 0\">\n");
-    // One chart per unit: bars of different units on one axis would compare nothing.
+    // One chart per unit: bars of different units on one axis would compare nothing. Outcomes
+    // (a yes/no flag, a signal's number) get no chart either: their bars would compare
+    // nothing, and the table says all there is.
     let mut units: Vec<&str> = Vec::new();
     for row in &rows {
-        if !units.contains(&row.unit) {
+        if !units.contains(&row.unit) && !UNCHARTED_UNITS.contains(&row.unit) {
             units.push(row.unit);
         }
     }
+    let charted = !units.is_empty();
     for unit in units {
         let bars: Vec<Bar> = rows
             .iter()
@@ -335,6 +341,10 @@ fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
             "; your machine, {}",
             html_escape(&machines(&machines_of(|r| r.local)))
         );
+    }
+    if !charted {
+        out.push_str(".</figcaption>\n</figure>\n\n");
+        return Ok(out);
     }
     out.push_str(". Bars show medians");
     match kinds.as_slice() {
@@ -792,6 +802,20 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("; your machine, Your CPU"));
+    }
+
+    #[test]
+    fn outcomes_get_a_table_but_no_chart() {
+        let mut flag = record("lab/poisoned", 1.0);
+        flag.unit = "flag".into();
+        let page = expand("{{#bench lab}}", &results(vec![flag], vec![])).unwrap();
+        assert!(!page.contains("<svg"), "{page}");
+        assert!(page.contains("| what lab/poisoned |"), "{page}");
+        assert!(!page.contains("Bars show"), "{page}");
+        assert!(
+            page.trim_end().ends_with("</figcaption>\n</figure>"),
+            "{page}"
+        );
     }
 
     #[test]
