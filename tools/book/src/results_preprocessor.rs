@@ -282,18 +282,28 @@ fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
     }
     let has_local = rows.iter().any(|r| r.local.is_some());
 
-    // A figure's default side margins would squeeze the table; the page has its own.
-    let mut out = String::from("\n\n<figure class=\"chart\" style=\"margin: 1em 0\">\n");
     // One chart per unit: bars of different units on one axis would compare nothing. Outcomes
     // (a yes/no flag, a signal's number) get no chart either: their bars would compare
-    // nothing, and the table says all there is.
+    // nothing, and the table says all there is. Nor does a unit whose every value is zero
+    // (no core files left, say): it has no bars to draw.
     let mut units: Vec<&str> = Vec::new();
     for row in &rows {
-        if !units.contains(&row.unit) && !UNCHARTED_UNITS.contains(&row.unit) {
+        let all_zero = rows
+            .iter()
+            .filter(|r| r.unit == row.unit)
+            .flat_map(|r| [r.reference, r.local])
+            .flatten()
+            .all(|m| m.record.median == 0.0);
+        if !units.contains(&row.unit) && !UNCHARTED_UNITS.contains(&row.unit) && !all_zero {
             units.push(row.unit);
         }
     }
     let charted = !units.is_empty();
+
+    // A figure's default side margins would squeeze the table; the page has its own. A figure
+    // with a chart is `chart` (the browser tests look for its bars), one without is `results`.
+    let class = if charted { "chart" } else { "results" };
+    let mut out = format!("\n\n<figure class=\"{class}\" style=\"margin: 1em 0\">\n");
     for unit in units {
         let bars: Vec<Bar> = rows
             .iter()
@@ -810,6 +820,7 @@ mod tests {
         flag.unit = "flag".into();
         let page = expand("{{#bench lab}}", &results(vec![flag], vec![])).unwrap();
         assert!(!page.contains("<svg"), "{page}");
+        assert!(page.contains("<figure class=\"results\""), "{page}");
         assert!(page.contains("| what lab/poisoned |"), "{page}");
         assert!(!page.contains("Bars show"), "{page}");
         assert!(
