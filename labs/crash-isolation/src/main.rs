@@ -49,7 +49,10 @@ fn main() -> ExitCode {
     let args: Args = kit::cli::parse();
     let witness_wait = Duration::from_millis(args.witness_ms);
     if let Some(how) = args.crash_in_thread {
-        // We are the re-executed child: crash one thread, and see who survives.
+        // We are the re-executed child: crash one thread, and see who survives. If the lab is
+        // killed meanwhile, this child goes with it instead of waiting out its witness
+        // (PR_SET_PDEATHSIG, prctl(2)); the window before this call is a few instructions.
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
         return kit::cli::run(|| thread_crash_main(how, witness_wait));
     }
     kit::cli::run(|| {

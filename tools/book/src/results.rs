@@ -158,14 +158,17 @@ pub fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
 }
 
 /// A measured value as the book writes it: durations (`ns`) in the unit that keeps them
-/// readable (`12.4 µs`), bytes in binary units, factors as `3.2×`, other counts with their
-/// unit (`1,024 updates`, `1 process`: see [`unit_for`]).
+/// readable (`12.4 µs`), bytes in binary units, factors as `3.2×`, flags as `yes`/`no`, other
+/// counts with their unit (`1,024 updates`, `1 process`: see [`unit_for`]).
 pub fn quantity(value: f64, unit: &str) -> String {
     match unit {
         "ns" => kit::table::nanos(value),
         "bytes" | "B" => kit::table::bytes(value),
         "x" | "×" => factor(value),
         "%" => format!("{}%", number(value)),
+        // Labs record a yes/no outcome as 1 or 0, with the unit `flag`.
+        "flag" if value == 1.0 => "yes".into(),
+        "flag" if value == 0.0 => "no".into(),
         "" => number(value),
         _ => format!("{} {}", number(value), unit_for(value, unit)),
     }
@@ -325,8 +328,10 @@ mod tests {
         assert_eq!(quantity(1.0, "lines"), "1 line");
         assert_eq!(quantity(1.0, "workers"), "1 worker");
         // Already singular, or a symbol: left as written.
-        assert_eq!(quantity(1.0, "flag"), "1 flag");
         assert_eq!(quantity(1.0, "progress"), "1 progress");
+        // A flag is an outcome: yes or no.
+        assert_eq!(quantity(1.0, "flag"), "yes");
+        assert_eq!(quantity(0.0, "flag"), "no");
         assert_eq!(quantity(1.0, "MiB/s"), "1 MiB/s");
         assert_eq!(quantity(1.0, "ms"), "1 ms");
         assert_eq!(quantity(1.0, "Hz"), "1 Hz");
