@@ -9,18 +9,14 @@ use context_switch::{
     Between, Handoff, PingPong, Placement, Variant, allowed_cpus, cpus_for, measure, pin_to,
 };
 use kit::Children;
-use kit::Report;
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+};
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
-use std::process::{Command, Output};
 
 const EXE: &str = env!("CARGO_BIN_EXE_context-switch");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(EXE).args(args).output().unwrap()
-}
 
 /// The CPUs set in the calling thread's affinity mask.
 fn my_cpus() -> Vec<usize> {
@@ -168,26 +164,15 @@ fn bad_flags_exit_2_with_one_line() {
         &["--round-trips", "many"],
         &["--no-such-flag"],
     ] {
-        let output = run(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert_usage_error(EXE, args);
     }
-    let help = run(&["--help"]);
-    assert_eq!(help.status.code(), Some(0));
-    assert!(
-        String::from_utf8(help.stdout)
-            .unwrap()
-            .contains("context switches")
-    );
+    assert_help(EXE, &["context switches"]);
 }
 
 #[test]
 fn json_has_a_record_per_variant() {
     let _lock = fork_lock();
-    let output = run(&["--json", "--round-trips", "200"]);
-    assert!(output.status.success(), "{output:?}");
-    let report: Report = serde_json::from_slice(&output.stdout).unwrap();
+    let report = json_report(EXE, &["--round-trips", "200"]);
     assert_eq!(report.lab, "context-switch");
     for (variant, _) in runnable_variants() {
         let record = report.get(&variant.id()).unwrap();
@@ -204,9 +189,7 @@ fn json_has_a_record_per_variant() {
 #[test]
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
-    let output = run(&["--round-trips", "200"]);
-    assert!(output.status.success(), "{output:?}");
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = run_ok(EXE, &["--round-trips", "200"]);
     assert!(text.starts_with("Machine: "), "{text}");
     assert!(text.contains("What to observe:"), "{text}");
     assert!(text.contains("pipe-processes same-cpu"), "{text}");

@@ -5,15 +5,11 @@
 use cpu_bound::{
     Mode, Results, closed_form, processes, sequential, split, sum_of_squares, threads,
 };
-use kit::Report;
-use kit::testing::{fork_lock, live_children};
-use std::process::{Command, Output};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_cpu-bound");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(EXE).args(args).output().unwrap()
-}
 
 #[test]
 fn the_closed_form_matches_small_sums_counted_by_hand() {
@@ -103,14 +99,7 @@ fn collect_runs_every_mode_every_round_and_keeps_one_sum() {
 #[test]
 fn json_is_a_report_with_the_expected_ids() {
     let _lock = fork_lock();
-    let out = run(&["--n", "200000", "--workers", "3", "--rounds", "2", "--json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(EXE, &["--n", "200000", "--workers", "3", "--rounds", "2"]);
     assert_eq!(report.lab, "cpu-bound");
     let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
@@ -147,9 +136,7 @@ fn json_is_a_report_with_the_expected_ids() {
 #[test]
 fn the_readable_report_names_the_machine_the_sum_and_what_to_observe() {
     let _lock = fork_lock();
-    let out = run(&["--n", "1000", "--workers", "2", "--rounds", "1"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(EXE, &["--n", "1000", "--workers", "2", "--rounds", "1"]);
     assert!(text.starts_with("Machine: "));
     assert!(text.contains(&format!("same sum ({})", closed_form(1000))));
     assert!(text.contains("What to observe:"));
@@ -167,20 +154,12 @@ fn bad_flags_exit_2_with_one_line() {
         &["--rounds", "101"],
         &["--frobnicate"],
     ] {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty());
+        assert_usage_error(EXE, args);
     }
 }
 
 #[test]
 fn help_exits_0_and_explains_the_lab() {
     let _lock = fork_lock();
-    let out = run(&["--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("--workers"));
-    assert!(text.contains("speed-up"));
+    assert_help(EXE, &["--workers", "speed-up"]);
 }

@@ -7,11 +7,12 @@ use crash_isolation::{
     Crash, PANIC_MESSAGE, WITNESS_MARKER, core_files_in, crash_child_process, crash_in_thread,
     panic_in_thread,
 };
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_lab,
+};
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_crash-isolation");
@@ -109,12 +110,7 @@ fn a_forked_child_is_never_asked_to_panic() {
 #[test]
 fn cli_reports_json() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args(["--json", "--witness-ms", "50"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, &["--witness-ms", "50"]);
     assert_eq!(report.lab, "crash-isolation");
     let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
     assert_eq!(value("crash-isolation/panic/join-err"), 1.0);
@@ -135,10 +131,7 @@ fn cli_reports_json() {
 #[test]
 fn cli_readable_report() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args(["--witness-ms", "50"])
-        .output()
-        .unwrap();
+    let out = run_lab(BIN, &["--witness-ms", "50"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("crash-isolation: "));
@@ -159,20 +152,14 @@ fn cli_bad_flags_exit_2_with_one_line() {
         &["--nope"],
         &["--crash-in-thread", "melt"],
     ] {
-        let out = Command::new(BIN).args(bad).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+        assert_usage_error(BIN, bad);
     }
 }
 
 #[test]
 fn cli_help_exits_0() {
     let _lock = fork_lock();
-    let out = Command::new(BIN).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("poisoned"));
+    let text = assert_help(BIN, &["poisoned"]);
     assert!(
         !text.contains("--crash-in-thread"),
         "the internal flag is hidden"

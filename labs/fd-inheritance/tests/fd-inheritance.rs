@@ -4,7 +4,9 @@
 //! cleanly and free the port; nothing is left behind.
 
 use fd_inheritance::{inherit_across_exec, inherit_across_fork, prefork_server};
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+};
 use nix::sys::wait::WaitStatus;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
@@ -120,20 +122,10 @@ fn a_worker_without_an_inherited_socket_refuses_to_start() {
 #[test]
 fn cli_reports_json() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args([
-            "--json",
-            "--workers",
-            "2",
-            "--threads",
-            "2",
-            "--requests",
-            "8",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(
+        BIN,
+        &["--workers", "2", "--threads", "2", "--requests", "8"],
+    );
     assert_eq!(report.lab, "fd-inheritance");
     let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
     assert_eq!(value("fd-inheritance/fork/std-default/usable"), 1.0);
@@ -151,9 +143,7 @@ fn cli_reports_json() {
 #[test]
 fn cli_readable_report() {
     let _lock = fork_lock();
-    let out = Command::new(BIN).output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(BIN, &[]);
     assert!(text.starts_with("fd-inheritance: "));
     assert!(text.contains("Requests answered: 12 of 12"));
     assert!(text.contains("What to observe:"));
@@ -168,19 +158,13 @@ fn cli_bad_flags_exit_2_with_one_line() {
         &["--requests", "0"],
         &["--nope"],
     ] {
-        let out = Command::new(BIN).args(bad).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+        assert_usage_error(BIN, bad);
     }
 }
 
 #[test]
 fn cli_help_exits_0() {
     let _lock = fork_lock();
-    let out = Command::new(BIN).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("close-on-exec"));
+    let text = assert_help(BIN, &["close-on-exec"]);
     assert!(!text.contains("--probe-fds"), "internal flags are hidden");
 }

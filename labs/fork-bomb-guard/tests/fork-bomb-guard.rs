@@ -8,7 +8,7 @@
 
 use fork_bomb_guard::harness::members_of_group;
 use kit::Report;
-use kit::testing::{descendants_of, fork_lock};
+use kit::testing::{assert_help, assert_usage_error, fork_lock, live_descendants};
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill};
@@ -23,8 +23,10 @@ use std::time::{Duration, Instant};
 /// only a way not to hang forever if something is broken).
 const PATIENCE: Duration = Duration::from_secs(30);
 
+const BIN: &str = env!("CARGO_BIN_EXE_fork-bomb-guard");
+
 fn lab() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fork-bomb-guard"));
+    let mut command = Command::new(BIN);
     // If this test thread dies, the harness dies too, and with it (PR_SET_PDEATHSIG, set in
     // every process of the tree) the whole tree.
     // SAFETY: the closure makes one system call between fork and exec.
@@ -47,7 +49,7 @@ fn pgid_in(stderr: &str) -> Pid {
 /// Nothing of the tree is left: no process in its group, no descendant of this test.
 fn assert_nothing_left(pgid: Pid) {
     assert_eq!(members_of_group(pgid), [], "members of group {pgid} left");
-    assert_eq!(descendants_of(Pid::this()), [], "descendants left");
+    assert_eq!(live_descendants(), [], "descendants left");
 }
 
 struct Run {
@@ -304,7 +306,7 @@ fn a_copy_without_a_real_budget_refuses_to_run() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{env:?}");
-        assert_eq!(descendants_of(Pid::this()), []);
+        assert_eq!(live_descendants(), []);
     }
 }
 
@@ -320,19 +322,13 @@ fn bad_flags_exit_2_with_one_line() {
         &["--demo", "bomb"],
         &["--frobnicate"],
     ] {
-        let out = lab().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty());
+        // Refused before any fork: no tree, so no need for lab()'s parent-death signal.
+        assert_usage_error(BIN, args);
     }
 }
 
 #[test]
 fn help_exits_0() {
     let _lock = fork_lock();
-    let out = lab().arg("--help").output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let help = String::from_utf8(out.stdout).unwrap();
-    assert!(help.contains("--cap") && help.contains("fork-loop"));
+    assert_help(BIN, &["--cap", "fork-loop"]);
 }

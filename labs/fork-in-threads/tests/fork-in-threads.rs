@@ -4,11 +4,12 @@
 //! lock while the parent's is held; every child is reaped.
 
 use fork_in_threads::{CONTRAST_LIMIT, GLOBAL, fork_and_lock, spawn_and_lock};
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+};
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fork-in-threads");
@@ -76,12 +77,7 @@ fn the_hang_does_not_depend_on_the_time_limit() {
 #[test]
 fn cli_reports_json() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args(["--json", "--timeout-ms", "200"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, &["--timeout-ms", "200"]);
     assert_eq!(report.lab, "fork-in-threads");
     let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
     assert_eq!(value("fork-in-threads/fork-lock-held/hung"), 1.0);
@@ -97,12 +93,7 @@ fn cli_reports_json() {
 #[test]
 fn cli_readable_report() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args(["--timeout-ms", "200"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(BIN, &["--timeout-ms", "200"]);
     assert!(text.starts_with("fork-in-threads: "));
     assert!(text.contains("hung, killed by SIGKILL"));
     assert!(text.contains("the child hung on a lock that no thread in it will ever release"));
@@ -117,20 +108,14 @@ fn cli_bad_flags_exit_2_with_one_line() {
         &["--timeout-ms", "x"],
         &["--nope"],
     ] {
-        let out = Command::new(BIN).args(bad).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+        assert_usage_error(BIN, bad);
     }
 }
 
 #[test]
 fn cli_help_exits_0() {
     let _lock = fork_lock();
-    let out = Command::new(BIN).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Barrier"));
+    let text = assert_help(BIN, &["Barrier"]);
     assert!(
         !text.contains("--lock-fresh"),
         "the internal flag is hidden"

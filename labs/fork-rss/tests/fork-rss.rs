@@ -8,18 +8,14 @@ use fork_rss::{
     Ballast, Kind, Pages, SizeResult, measure_in_fresh_process, measure_size, memory_cap_mib,
     record_id, sizes, vm_rss_bytes,
 };
-use kit::Report;
-use kit::testing::{descendants_of, fork_lock, live_children};
-use nix::unistd::Pid;
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, live_descendants,
+    run_ok,
+};
 use std::path::Path;
-use std::process::{Command, Output};
 
 const EXE: &str = env!("CARGO_BIN_EXE_fork-rss");
 const MIB: u64 = 1 << 20;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(EXE).args(args).output().unwrap()
-}
 
 #[test]
 fn the_touched_memory_is_resident_in_the_measuring_copy() {
@@ -96,30 +92,21 @@ fn bad_flags_exit_2_with_one_line() {
         &["--no-such-flag"],
         &["--parent", "1"],
     ] {
-        let output = run(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(output.stdout.is_empty());
+        assert_usage_error(EXE, args);
     }
 }
 
 #[test]
 fn help_exits_0_and_explains() {
     let _lock = fork_lock();
-    let output = run(&["--help"]);
-    assert_eq!(output.status.code(), Some(0));
-    let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("page tables"), "{text}");
+    let text = assert_help(EXE, &["page tables"]);
     assert!(!text.contains("measure-size"), "internal flags stay hidden");
 }
 
 #[test]
 fn json_has_a_record_per_kind_and_size_and_leaves_nothing_behind() {
     let _lock = fork_lock();
-    let output = run(&["--json", "--max-mib", "64", "--rounds", "2"]);
-    assert!(output.status.success(), "{output:?}");
-    let report: Report = serde_json::from_slice(&output.stdout).unwrap();
+    let report = json_report(EXE, &["--max-mib", "64", "--rounds", "2"]);
     assert_eq!(report.lab, "fork-rss");
     let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
@@ -145,15 +132,13 @@ fn json_has_a_record_per_kind_and_size_and_leaves_nothing_behind() {
         "fork-rss/fork/64MiB-huge"
     );
     assert!(live_children().is_empty());
-    assert!(descendants_of(Pid::this()).is_empty());
+    assert!(live_descendants().is_empty());
 }
 
 #[test]
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
-    let output = run(&["--max-mib", "64", "--rounds", "2"]);
-    assert!(output.status.success(), "{output:?}");
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = run_ok(EXE, &["--max-mib", "64", "--rounds", "2"]);
     assert!(text.starts_with("Machine: "), "{text}");
     assert!(text.contains("What to observe:"), "{text}");
     assert!(text.contains("64 MiB"), "{text}");

@@ -5,10 +5,22 @@
 use gil::{
     PythonOutcome, local_sums, lock_every_step, run_python, sum_squares, sum_squares_threads,
 };
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_lab, run_ok,
+};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gil");
+
+/// A small run with an interpreter that does not exist.
+const WITHOUT_PYTHON: &[&str] = &[
+    "--python",
+    "/nonexistent/python3",
+    "--n",
+    "1000",
+    "--steps",
+    "1000",
+];
 
 fn python3_present() -> bool {
     Command::new("python3")
@@ -55,19 +67,7 @@ fn a_missing_interpreter_is_unavailable_not_an_error() {
 #[test]
 fn cli_without_python_says_so_and_exits_0() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args([
-            "--python",
-            "/nonexistent/python3",
-            "--n",
-            "1000",
-            "--steps",
-            "1000",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(BIN, WITHOUT_PYTHON);
     assert!(
         text.contains("Python part skipped: /nonexistent/python3 was not found."),
         "{text}"
@@ -79,20 +79,7 @@ fn cli_without_python_says_so_and_exits_0() {
 #[test]
 fn cli_json_without_python_records_it() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args([
-            "--json",
-            "--python",
-            "/nonexistent/python3",
-            "--n",
-            "1000",
-            "--steps",
-            "1000",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, WITHOUT_PYTHON);
     assert_eq!(report.get("gil/python/available").unwrap().median, 0.0);
     assert!(report.get("gil/python/threads").is_none());
     assert!(report.get("gil/rust/threads").is_some());
@@ -104,24 +91,7 @@ fn cli_json_with_python_parses() {
     if !python3_present() {
         return;
     }
-    let out = Command::new(BIN)
-        .args([
-            "--json",
-            "--n",
-            "50000",
-            "--steps",
-            "10000",
-            "--workers",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, &["--n", "50000", "--steps", "10000", "--workers", "2"]);
     assert_eq!(report.lab, "gil");
     for id in [
         "gil/python/gil-enabled",
@@ -143,10 +113,7 @@ fn cli_json_with_python_parses() {
 #[test]
 fn an_interpreter_that_fails_is_an_error() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args(["--python", "false", "--n", "10", "--steps", "10"])
-        .output()
-        .unwrap();
+    let out = run_lab(BIN, &["--python", "false", "--n", "10", "--steps", "10"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("the Python script failed"), "{stderr}");
@@ -173,17 +140,12 @@ fn cli_bad_flags_exit_2_with_one_line() {
         &["--gil"],
     ];
     for args in bad {
-        let out = Command::new(BIN).args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert_usage_error(BIN, args);
     }
 }
 
 #[test]
 fn cli_help_exits_0() {
     let _lock = fork_lock();
-    let out = Command::new(BIN).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout).unwrap().contains("Mutex"));
+    assert_help(BIN, &["Mutex"]);
 }

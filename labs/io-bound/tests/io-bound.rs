@@ -7,9 +7,10 @@
 //! `live_children`.
 
 use io_bound::{Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_with_processes};
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+};
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_io-bound");
@@ -98,10 +99,6 @@ fn a_child_that_gets_no_answer_is_counted_wrong_and_still_reaped() {
     assert!(live_children().is_empty());
 }
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
@@ -113,31 +110,20 @@ fn bad_flags_exit_2_with_one_line() {
         &["--requests", "many"],
         &["--frobnicate"],
     ] {
-        let out = run(bad);
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{bad:?}: {stderr}");
-        assert!(out.stdout.is_empty());
+        assert_usage_error(BIN, bad);
     }
 }
 
 #[test]
 fn help_explains_the_lab_and_exits_0() {
     let _lock = fork_lock();
-    let out = run(&["--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
-    for flag in ["--requests", "--delay-ms", "--json"] {
-        assert!(text.contains(flag), "{flag} missing from --help");
-    }
+    assert_help(BIN, &["--requests", "--delay-ms", "--json"]);
 }
 
 #[test]
 fn json_is_a_report_with_every_mode() {
     let _lock = fork_lock();
-    let out = run(&["--json", "--requests", "4", "--delay-ms", "5"]);
-    assert_eq!(out.status.code(), Some(0));
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, &["--requests", "4", "--delay-ms", "5"]);
     assert_eq!(report.lab, "io-bound");
     assert_eq!(report.get("io-bound/requests").unwrap().median, 4.0);
     assert_eq!(report.get("io-bound/delay").unwrap().median, 5e6);
@@ -161,9 +147,7 @@ fn json_is_a_report_with_every_mode() {
 #[test]
 fn the_readable_report_names_the_machine_and_every_mode() {
     let _lock = fork_lock();
-    let out = run(&["--requests", "2", "--delay-ms", "5"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(BIN, &["--requests", "2", "--delay-ms", "5"]);
     assert!(text.starts_with("Machine: "));
     for row in ["one after another", "one thread each", "one process each"] {
         assert!(text.contains(row), "{row} missing:\n{text}");

@@ -9,19 +9,15 @@ use ipc::{
     Checksum, Echo, Message, Transport, latency_id, size_label, stream, stream_checked, stream_id,
     throughput_id,
 };
-use kit::Report;
-use kit::testing::{fork_lock, live_children};
-use std::process::{Command, Output};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ipc");
 
 /// Sizes around the edges: the smallest message, a pipe's atomic limit and beyond, sizes
 /// that are not multiples of 8 or of the ring, and messages bigger than every buffer.
 const SIZES: [usize; 7] = [8, 64, 1000, 4096, 65_539, 300_007, 1 << 20];
-
-fn run(args: &[&str]) -> Output {
-    Command::new(EXE).args(args).output().unwrap()
-}
 
 #[test]
 fn every_byte_arrives_intact_and_in_order() {
@@ -133,30 +129,18 @@ fn bad_flags_exit_2_with_one_line() {
         &["--message-kib", "lots"],
         &["--no-such-flag"],
     ] {
-        let output = run(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert_usage_error(EXE, args);
     }
-    let help = run(&["--help"]);
-    assert_eq!(help.status.code(), Some(0));
-    assert!(String::from_utf8(help.stdout).unwrap().contains("mpsc"));
+    assert_help(EXE, &["mpsc"]);
 }
 
 #[test]
 fn json_has_three_records_per_transport() {
     let _lock = fork_lock();
-    let output = run(&[
-        "--json",
-        "--round-trips",
-        "200",
-        "--messages",
-        "4",
-        "--runs",
-        "2",
-    ]);
-    assert!(output.status.success(), "{output:?}");
-    let report: Report = serde_json::from_slice(&output.stdout).unwrap();
+    let report = json_report(
+        EXE,
+        &["--round-trips", "200", "--messages", "4", "--runs", "2"],
+    );
     assert_eq!(report.lab, "ipc");
     assert_eq!(report.records.len(), 3 * Transport::ALL.len());
     for transport in Transport::ALL {
@@ -174,9 +158,10 @@ fn json_has_three_records_per_transport() {
 #[test]
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
-    let output = run(&["--round-trips", "200", "--messages", "4", "--runs", "2"]);
-    assert!(output.status.success(), "{output:?}");
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = run_ok(
+        EXE,
+        &["--round-trips", "200", "--messages", "4", "--runs", "2"],
+    );
     assert!(text.starts_with("Machine: "), "{text}");
     assert!(text.contains("What to observe:"), "{text}");
     for transport in Transport::ALL {

@@ -2,11 +2,12 @@
 //! print every one; an unwaited child is a zombie until waitpid reaps it; nothing is left.
 
 use join::{Ending, run_demo, zombie_then_reap};
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_join");
@@ -57,12 +58,7 @@ fn an_unwaited_child_is_a_zombie_until_reaped() {
 #[test]
 fn cli_runs_and_reports_json() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args(["--json", "--workers", "3", "--work-ms", "20"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, &["--workers", "3", "--work-ms", "20"]);
     assert_eq!(report.lab, "join");
     // How many unjoined lines are lost with a short work time is the race the page describes;
     // the exact claim (all of them, with work that outlasts main) is tested above.
@@ -80,12 +76,7 @@ fn cli_runs_and_reports_json() {
 #[test]
 fn cli_readable_report_names_the_lost_lines() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args(["--workers", "2", "--work-ms", "10"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(BIN, &["--workers", "2", "--work-ms", "10"]);
     assert!(text.starts_with("join: "));
     assert!(text.contains("What to observe:"));
     assert!(text.contains("Z (zombie)"));
@@ -100,17 +91,12 @@ fn cli_bad_flags_exit_2_with_one_line() {
         &["--hold-ms", "60001"],
         &["--nope"],
     ] {
-        let out = Command::new(BIN).args(bad).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+        assert_usage_error(BIN, bad);
     }
 }
 
 #[test]
 fn cli_help_exits_0() {
     let _lock = fork_lock();
-    let out = Command::new(BIN).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout).unwrap().contains("zombie"));
+    assert_help(BIN, &["zombie"]);
 }

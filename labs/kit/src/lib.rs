@@ -10,7 +10,8 @@
 //! - [`stats`]: medians and spread of repeated measurements;
 //! - [`machine`] and [`record`]: what a result was measured on, and the one result schema;
 //! - [`table`]: aligned text tables and human-readable durations for the labs' reports;
-//! - [`testing`]: the process-wide fork lock and `/proc` scans the labs' tests use.
+//! - [`testing`]: the process-wide fork lock, `/proc` scans and the command-line checks the
+//!   labs' tests use.
 
 pub mod children;
 pub mod cli;

@@ -1,10 +1,8 @@
 //! What the race page claims: the racy modes lose updates, every fix is exact, children are
 //! reaped, and the binary's command line behaves.
 
-use kit::Report;
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{assert_help, assert_usage_error, fork_lock, json_report, live_children};
 use race::{Mode, Outcome};
-use std::process::Command;
 
 const WORKERS: u32 = 4;
 const INCREMENTS: u64 = 2_000;
@@ -71,9 +69,7 @@ fn fixes_are_exact_with_the_most_workers() {
     assert!(live_children().is_empty());
 }
 
-fn lab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_race"))
-}
+const BIN: &str = env!("CARGO_BIN_EXE_race");
 
 #[test]
 fn bad_flags_exit_2_with_one_line() {
@@ -86,32 +82,20 @@ fn bad_flags_exit_2_with_one_line() {
         &["--mode", "threads"],
         &["--frobnicate"],
     ] {
-        let out = lab().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty());
+        assert_usage_error(BIN, args);
     }
 }
 
 #[test]
 fn help_exits_0() {
     let _lock = fork_lock();
-    let out = lab().arg("--help").output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let help = String::from_utf8(out.stdout).unwrap();
-    assert!(help.contains("--mode") && help.contains("threads-racy"));
+    assert_help(BIN, &["--mode", "threads-racy"]);
 }
 
 #[test]
 fn json_is_a_report_with_exact_fixes() {
     let _lock = fork_lock();
-    let out = lab()
-        .args(["--json", "--workers", "3", "--increments", "500"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, &["--workers", "3", "--increments", "500"]);
     assert_eq!(report.lab, "race");
     assert_eq!(report.get("race/expected").unwrap().median, 1500.0);
     for mode in Mode::ALL {
@@ -139,12 +123,7 @@ fn json_is_a_report_with_exact_fixes() {
 #[test]
 fn one_mode_runs_only_that_mode() {
     let _lock = fork_lock();
-    let out = lab()
-        .args(["--json", "--mode", "threads-mutex", "--increments", "100"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, &["--mode", "threads-mutex", "--increments", "100"]);
     let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
         ids,

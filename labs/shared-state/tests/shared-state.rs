@@ -5,12 +5,13 @@
 //! Every test holds the fork lock: the process modes fork, and the CLI tests start children
 //! that another test's `live_children` would otherwise see.
 
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+};
 use shared_state::{
     Mode, ProcessSharedCounter, count, processes_with_plain_vec, processes_with_shared_atomic,
     processes_with_shared_mutex, threads_with_atomic, threads_with_mutex,
 };
-use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_shared-state");
 
@@ -82,10 +83,6 @@ fn the_process_shared_counter_works_in_one_process_too() {
     assert_eq!(counter.get().unwrap(), 10);
 }
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
@@ -97,31 +94,20 @@ fn bad_flags_exit_2_with_one_line() {
         &["--workers", "-3"],
         &["--frobnicate"],
     ] {
-        let out = run(bad);
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{bad:?}: {stderr}");
-        assert!(out.stdout.is_empty());
+        assert_usage_error(BIN, bad);
     }
 }
 
 #[test]
 fn help_explains_the_lab_and_exits_0() {
     let _lock = fork_lock();
-    let out = run(&["--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
-    for flag in ["--workers", "--increments", "--json"] {
-        assert!(text.contains(flag), "{flag} missing from --help");
-    }
+    assert_help(BIN, &["--workers", "--increments", "--json"]);
 }
 
 #[test]
 fn json_has_an_id_per_mode_and_exact_counts() {
     let _lock = fork_lock();
-    let out = run(&["--json", "--workers", "3", "--increments", "2000"]);
-    assert_eq!(out.status.code(), Some(0));
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report(BIN, &["--workers", "3", "--increments", "2000"]);
     assert_eq!(report.lab, "shared-state");
     assert_eq!(report.get("shared-state/expected").unwrap().median, 6_000.0);
     for mode in Mode::ALL {
@@ -157,9 +143,7 @@ fn json_has_an_id_per_mode_and_exact_counts() {
 #[test]
 fn the_readable_report_names_the_machine_and_every_mode() {
     let _lock = fork_lock();
-    let out = run(&["--workers", "2", "--increments", "100"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(BIN, &["--workers", "2", "--increments", "100"]);
     assert!(text.starts_with("Machine: "));
     assert!(text.contains("counted exactly 200"), "{text}");
     assert!(text.contains("The parent's Vec has 0 items"), "{text}");

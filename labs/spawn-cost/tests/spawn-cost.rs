@@ -1,22 +1,19 @@
 //! What the spawn-cost page claims: every kind runs and yields one sample per round, every
 //! child is reaped with the exact status it exited with, and the CLI behaves.
 
-use kit::testing::{descendants_of, fork_lock, live_children};
-use kit::{Children, Report, Summary};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, live_descendants,
+    run_ok,
+};
+use kit::{Children, Summary};
 use nix::sys::wait::WaitStatus;
-use nix::unistd::Pid;
 use spawn_cost::{
     Kind, PARENT_KINDS, Program, Settings, TRUE_PROGRAM, fork_exec_once, fork_once, measure,
     measure_in_fresh_process, posix_spawn_once, std_command_once, touched_memory,
 };
 use std::path::Path;
-use std::process::{Command, Output};
 
 const EXE: &str = env!("CARGO_BIN_EXE_spawn-cost");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(EXE).args(args).output().unwrap()
-}
 
 #[test]
 fn every_kind_returns_one_sample_per_round_and_reaps_its_children() {
@@ -110,37 +107,31 @@ fn a_fresh_copy_measures_one_kind_and_leaves_nothing_behind() {
     let summary = measure_in_fresh_process(Path::new(EXE), Kind::PosixSpawn, 3, 2).unwrap();
     assert_eq!(summary.samples, 3);
     assert!(summary.low <= summary.median && summary.median <= summary.high);
-    assert!(descendants_of(Pid::this()).is_empty());
+    assert!(live_descendants().is_empty());
 }
 
 #[test]
 fn measure_only_prints_a_summary_with_the_asked_number_of_samples() {
     let _lock = fork_lock();
-    let out = run(&["--measure-only", "thread", "--rounds", "4"]);
-    assert_eq!(out.status.code(), Some(0));
-    let summary: Summary = serde_json::from_slice(&out.stdout).unwrap();
+    let stdout = run_ok(EXE, &["--measure-only", "thread", "--rounds", "4"]);
+    let summary: Summary = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary.samples, 4);
 }
 
 #[test]
 fn json_is_a_report_with_one_record_per_kind() {
     let _lock = fork_lock();
-    let out = run(&[
-        "--rounds",
-        "3",
-        "--parent-mib",
-        "1,2",
-        "--parent-rounds",
-        "2",
-        "--json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = json_report(
+        EXE,
+        &[
+            "--rounds",
+            "3",
+            "--parent-mib",
+            "1,2",
+            "--parent-rounds",
+            "2",
+        ],
     );
-    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.lab, "spawn-cost");
     let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
@@ -166,15 +157,16 @@ fn json_is_a_report_with_one_record_per_kind() {
         assert_eq!(record.samples, rounds, "{}", record.id);
         assert!(record.low <= record.median && record.median <= record.high);
     }
-    assert!(descendants_of(Pid::this()).is_empty());
+    assert!(live_descendants().is_empty());
 }
 
 #[test]
 fn the_readable_report_names_the_machine_and_says_what_to_observe() {
     let _lock = fork_lock();
-    let out = run(&["--rounds", "2", "--parent-mib", "1", "--parent-rounds", "1"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(
+        EXE,
+        &["--rounds", "2", "--parent-mib", "1", "--parent-rounds", "1"],
+    );
     assert!(text.starts_with("Machine: "));
     assert!(text.contains("What to observe:"));
     for kind in Kind::ALL {
@@ -199,22 +191,14 @@ fn bad_flags_exit_2_with_one_line() {
         &["--parent-mib", "16,x"],
         &["--parent-rounds", "0"],
     ] {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty());
+        assert_usage_error(EXE, args);
     }
 }
 
 #[test]
 fn help_exits_0_and_explains_the_lab() {
     let _lock = fork_lock();
-    let out = run(&["--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("posix_spawn"));
-    assert!(text.contains("--rounds"));
+    let text = assert_help(EXE, &["posix_spawn", "--rounds"]);
     assert!(
         !text.contains("--measure-only"),
         "internal flags stay hidden"

@@ -2,9 +2,10 @@
 //! uses exactly its N workers, a refused thread is an error value and not a panic, every child
 //! process is reaped, and bad flags exit 2.
 
-use kit::testing::{fork_lock, live_children};
+use kit::testing::{
+    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_lab, run_ok,
+};
 use std::path::Path;
-use std::process::Command;
 use too_many_threads::{
     checksum_sequential, pool, process_per_task, run_limit_demo, spawn_until_refused,
     thread_per_task,
@@ -82,7 +83,7 @@ fn the_capped_child_reports_the_refusal_and_exits_cleanly() {
     assert!(live_children().is_empty());
 
     // The child's stderr is empty: no panic message, no abort.
-    let out = Command::new(BIN).arg("--limit-demo").output().unwrap();
+    let out = run_lab(BIN, &["--limit-demo"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
@@ -90,24 +91,10 @@ fn the_capped_child_reports_the_refusal_and_exits_cleanly() {
 #[test]
 fn cli_json_parses_and_every_checksum_matches() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args([
-            "--json",
-            "--tasks",
-            "500",
-            "--process-tasks",
-            "40",
-            "--workers",
-            "3",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = json_report(
+        BIN,
+        &["--tasks", "500", "--process-tasks", "40", "--workers", "3"],
     );
-    let report: kit::Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.lab, "too-many-threads");
     for mode in ["thread-per-task", "pool", "process-per-task"] {
         let ok = report
@@ -132,12 +119,7 @@ fn cli_json_parses_and_every_checksum_matches() {
 #[test]
 fn cli_readable_report() {
     let _lock = fork_lock();
-    let out = Command::new(BIN)
-        .args(["--tasks", "200", "--process-tasks", "20"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_ok(BIN, &["--tasks", "200", "--process-tasks", "20"]);
     assert!(text.starts_with("too-many-threads: "));
     assert!(text.contains("could not be created"));
     assert!(text.contains("What to observe:"));
@@ -155,17 +137,12 @@ fn cli_bad_flags_exit_2_with_one_line() {
         &["--frobnicate"],
     ];
     for args in bad {
-        let out = Command::new(BIN).args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert_usage_error(BIN, args);
     }
 }
 
 #[test]
 fn cli_help_exits_0() {
     let _lock = fork_lock();
-    let out = Command::new(BIN).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout).unwrap().contains("RLIMIT_AS"));
+    assert_help(BIN, &["RLIMIT_AS"]);
 }
