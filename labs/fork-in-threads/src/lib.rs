@@ -119,11 +119,11 @@ pub fn fork_and_lock(held: bool, give_up_after: Duration) -> anyhow::Result<Fork
     let (reader, writer) = io::pipe()?;
     let helper = Helper::start(held)?;
     let mut children = Children::new(); // kills and reaps the child however we leave
-    // SAFETY: this child breaks the rule on purpose: it calls Mutex::lock after a fork in a
+    // This child breaks the rule on purpose: it calls Mutex::lock after a fork in a
     // multithreaded process, which is exactly the bug this lab demonstrates. With the lock
-    // held at the fork, no thread in the child will ever release it, so the child hangs;
-    // the parent kills it (SIGKILL) and reaps it. Everything else it does is `write` (async-
-    // signal-safe), and an uncontended std Mutex is one atomic compare-and-swap.
+    // held at the fork, no thread in the child will ever release it, so the child hangs.
+    // SAFETY: the parent kills (SIGKILL) and reaps the hung child; everything else the child
+    // does is `write` (async-signal-safe), and an uncontended std Mutex is one atomic CAS.
     let pid = unsafe {
         children.spawn(|| {
             let _ = write(&writer, &[REACHED]);

@@ -342,11 +342,11 @@ impl Peer {
             return Ok(Peer::Thread(std::thread::spawn(move || job(&mut end))));
         }
         let mut children = Children::new();
-        // SAFETY: forwarded to our caller. In the child, `end` and the job's buffers are
-        // forgotten, not dropped: dropping them would call free(3), which a forked child may
-        // not; `_exit` releases everything anyway. In the parent, the closure (and with it
-        // `end`) is dropped unrun when `spawn` returns, which closes the parent's copy of the
-        // child's ends.
+        // In the child, `end` and the job's buffers are forgotten, not dropped: dropping them
+        // would call free(3), which a forked child may not; `_exit` releases everything anyway.
+        // In the parent, the closure (and `end` with it) is dropped unrun when `spawn` returns,
+        // which closes the parent's copy of the child's ends.
+        // SAFETY: forwarded to our caller, who promises the job is async-signal-safe.
         let pid = unsafe {
             children.spawn(move || {
                 let status = job(&mut end);

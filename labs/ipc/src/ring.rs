@@ -152,11 +152,12 @@ impl io::Write for Writer {
                 let n = free.min(buf.len());
                 let start = (written % RING_BYTES as u64) as usize;
                 let first = n.min(RING_BYTES - start); // up to the end of the buffer...
-                // SAFETY: `start + first <= RING_BYTES` and `n - first <= start`, so both
-                // copies stay inside `data`. They fill bytes `written..written + n` (mod
-                // RING_BYTES), which are free: the consumer has read up to `read`, and
-                // `written + n <= read + RING_BYTES`; it will not look at them before we
-                // publish `written + n` below. `buf` is ours and does not overlap the ring.
+                // `start + first <= RING_BYTES` and `n - first <= start`, so both copies stay
+                // inside `data`. They fill bytes `written..written + n` (mod RING_BYTES),
+                // free because the consumer has read up to `read` and
+                // `written + n <= read + RING_BYTES`.
+                // SAFETY: in bounds and free (above); the consumer will not look at these bytes
+                // before we publish `written + n` below; `buf` does not overlap the ring.
                 unsafe {
                     std::ptr::copy_nonoverlapping(buf.as_ptr(), ring.base().add(start), first);
                     std::ptr::copy_nonoverlapping(buf[first..].as_ptr(), ring.base(), n - first);
@@ -189,10 +190,11 @@ impl io::Read for Reader {
                 let n = available.min(buf.len());
                 let start = (read % RING_BYTES as u64) as usize;
                 let first = n.min(RING_BYTES - start);
-                // SAFETY: both copies stay inside `data` (as in `write`). They read bytes
-                // `read..read + n`, which the producer published with its `Release` store of
-                // `written` (loaded above with `Acquire`) and will not overwrite before we
-                // publish `read + n` below. `buf` is ours and does not overlap the ring.
+                // Both copies stay inside `data` (as in `write`). They read bytes `read..read + n`,
+                // which the producer published with its `Release` store of `written` (loaded
+                // above with `Acquire`).
+                // SAFETY: in bounds and published (above); the producer will not overwrite them
+                // before we publish `read + n` below; `buf` does not overlap the ring.
                 unsafe {
                     std::ptr::copy_nonoverlapping(ring.base().add(start), buf.as_mut_ptr(), first);
                     std::ptr::copy_nonoverlapping(

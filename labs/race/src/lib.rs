@@ -283,14 +283,14 @@ pub fn processes_racy(workers: u32, increments: u64) -> anyhow::Result<u64> {
     let counter = region.as_ptr();
     let work = |_index| {
         for _ in 0..increments {
-            // SAFETY: this is a data race, on purpose. Several processes read and write the
-            // same `u64` with no synchronisation at all, which the Rust memory model calls
-            // undefined behaviour. It is confined to this demo: the pointer is valid and
-            // aligned (the mapping outlives every child), every access is volatile so the
-            // compiler cannot merge, reorder or drop them, any bit pattern is a valid `u64`,
-            // an aligned 8-byte access is never torn on the 64-bit CPUs we support, and no
-            // other code ever sees this memory. The parent reads it only after reaping every
-            // child. Real code uses an atomic (`processes_fetch_add`).
+            // A data race, on purpose: several processes read and write the same `u64` with no
+            // synchronisation at all, which the Rust memory model calls undefined behaviour.
+            // Real code uses an atomic (`processes_fetch_add`). It stays confined to this demo:
+            // every access is volatile, so the compiler cannot merge, reorder or drop one; any
+            // bit pattern is a valid `u64`; an aligned 8-byte access is never torn on the
+            // 64-bit CPUs we support; no other code sees this memory.
+            // SAFETY: the pointer is valid and aligned (the mapping outlives every child), and
+            // the parent reads the counter only after reaping every child.
             unsafe {
                 let seen = std::ptr::read_volatile(counter);
                 let _ = sched_yield();
