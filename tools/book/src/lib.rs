@@ -32,13 +32,77 @@ pub mod serve;
 pub use build::{BuildOptions, BuildOutcome, build};
 pub use check::Problem;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The repository root: the book, the labs and the results all live below it. The tool is
-/// always built from this repository, so its own manifest directory locates it.
+/// The files that mark the root of a checkout of this repository: the book's configuration
+/// beside the book tool's own manifest (another mdBook's `book.toml` is not enough).
+const ROOT_MARKERS: [&str; 2] = ["book.toml", "tools/book/Cargo.toml"];
+
+/// The repository root that holds `start`: the nearest ancestor of `start` (or `start`
+/// itself) with `book.toml` and `tools/book/Cargo.toml`.
+///
+/// The root is found at run time, never baked in at compile time: two checkouts that share a
+/// `CARGO_TARGET_DIR` run the same binary, and a checkout can move. A path compiled into the
+/// binary (`CARGO_MANIFEST_DIR`) would make `cargo book` build, serve and watch whichever
+/// checkout compiled it last.
+pub fn find_root(start: &Path) -> anyhow::Result<PathBuf> {
+    let start = std::path::absolute(start)?;
+    start
+        .ancestors()
+        .find(|dir| ROOT_MARKERS.iter().all(|marker| dir.join(marker).is_file()))
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is not inside a Threads vs Processes checkout (no book.toml beside \
+                 tools/book above it): run this from the repository, or pass --root",
+                start.display()
+            )
+        })
+}
+
+/// The repository root that holds the current directory, for the tests (cargo runs every
+/// test in its package's directory, which is inside the checkout).
+///
+/// # Panics
+///
+/// If the current directory is not inside a checkout; the command line uses [`find_root`]
+/// and reports that as a one-line error instead.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the book tool lives at tools/book in the repository")
+    let here = std::env::current_dir().expect("the current directory is readable");
+    find_root(&here).unwrap_or_else(|err| panic!("{err:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_root;
+    use std::fs;
+
+    #[test]
+    fn finds_the_nearest_checkout_above_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().to_path_buf();
+        let nested = base.join("src/concepts");
+        fs::create_dir_all(base.join("tools/book")).unwrap();
+        fs::create_dir_all(&nested).unwrap();
+        let found_before = find_root(&nested);
+        fs::write(base.join("book.toml"), "").unwrap();
+        fs::write(base.join("tools/book/Cargo.toml"), "").unwrap();
+        let found = find_root(&nested);
+        // No markers yet: the search may find some checkout further up (the machine's temp
+        // directory is not inside one), but never this one.
+        assert_ne!(found_before.ok().as_deref(), Some(base.as_path()));
+        assert_eq!(found.unwrap(), base);
+    }
+
+    #[test]
+    fn a_directory_outside_any_checkout_is_a_one_line_error() {
+        let err = find_root(std::path::Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not inside a Threads vs Processes checkout"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+    }
 }

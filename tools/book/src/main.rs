@@ -1,6 +1,6 @@
 //! `cargo book build|serve|measure|check`: see the crate docs of `book`.
 
-use book::{BuildOptions, check, repo_root};
+use book::{BuildOptions, check};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +9,8 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "cargo book", version)]
 struct Cli {
-    /// The repository root holding book.toml (default: the one this tool was built from).
+    /// The repository root holding book.toml (default: the checkout that holds the current
+    /// directory).
     #[arg(long, global = true)]
     root: Option<PathBuf>,
     #[command(subcommand)]
@@ -56,11 +57,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli: Cli = kit::cli::parse();
-    let root = cli.root.unwrap_or_else(repo_root);
-    kit::cli::run(|| match cli.command {
+    kit::cli::run(|| {
+        // Found at run time, from where the reader stands: the binary may have been built by
+        // another checkout that shares the target directory.
+        let root = match cli.root {
+            Some(root) => book::find_root(&root)?,
+            None => book::find_root(&std::env::current_dir()?)?,
+        };
+        run(cli.command, &root)
+    })
+}
+
+fn run(command: Command, root: &std::path::Path) -> anyhow::Result<()> {
+    match command {
         Command::Build { dest } => {
             let outcome = book::build(
-                &root,
+                root,
                 &BuildOptions {
                     dest,
                     verbose: true,
@@ -72,22 +84,22 @@ fn main() -> ExitCode {
             println!("Built the book in {}", outcome.html_dir.display());
             Ok(())
         }
-        Command::Serve { port } => book::serve::serve(&root, port),
-        Command::Check => run_check(&root),
-        Command::Exercises { watch } => book::exercises::run(&root, watch),
+        Command::Serve { port } => book::serve::serve(root, port),
+        Command::Check => run_check(root),
+        Command::Exercises { watch } => book::exercises::run(root, watch),
         Command::Measure {
             quick,
             reference,
             labs,
         } => book::measure::measure(
-            &root,
+            root,
             &book::measure::MeasureOptions {
                 quick,
                 reference,
                 labs,
             },
         ),
-    })
+    }
 }
 
 fn run_check(root: &std::path::Path) -> anyhow::Result<()> {

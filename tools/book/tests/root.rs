@@ -1,0 +1,68 @@
+//! `cargo book` works on the checkout it is run in, not on the one that compiled it.
+//!
+//! Two checkouts that share a `CARGO_TARGET_DIR` run the same binary; so does a checkout
+//! that was moved after it was built. The binary must find its book from the current
+//! directory. Before this was fixed, the binary built the book it was compiled from, and
+//! only a path in its output told.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+/// A minimal checkout of another book: the markers the tool looks for and one chapter.
+fn other_checkout(root: &Path) {
+    fs::create_dir_all(root.join("tools/book")).unwrap();
+    fs::create_dir_all(root.join("src")).unwrap();
+    fs::write(root.join("tools/book/Cargo.toml"), "").unwrap();
+    fs::write(
+        root.join("book.toml"),
+        "[book]\ntitle = \"Another checkout\"\nsrc = \"src\"\n\n[build]\nbuild-dir = \"target/book\"\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("src/SUMMARY.md"),
+        "# Summary\n\n[Only](only.md)\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("src/only.md"),
+        "# Only\n\nThe page of another checkout.\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn builds_the_checkout_it_is_run_in() {
+    let dir = tempfile::tempdir().unwrap();
+    other_checkout(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_book"))
+        .arg("build")
+        .current_dir(dir.path().join("src"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = fs::read_to_string(dir.path().join("target/book/only.html"))
+        .expect("the book of the checkout the tool was run in is built in its target/book");
+    assert!(page.contains("The page of another checkout."));
+}
+
+#[test]
+fn outside_any_checkout_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_book"))
+        .arg("build")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("not inside a Threads vs Processes checkout"),
+        "{stderr}"
+    );
+}
