@@ -50,6 +50,15 @@ pub fn load(root: &Path) -> anyhow::Result<MDBook> {
 /// Builds the book under `root` to HTML. Fails on any error; warnings are returned so that
 /// callers decide (`cargo book check` and the tests treat them as errors).
 pub fn build(root: &Path, options: &BuildOptions) -> anyhow::Result<BuildOutcome> {
+    // mdBook only logs a broken `{{#include}}`: a missing file ships the raw directive, a
+    // missing anchor an empty code block. Neither may reach a reader, so every build (not only
+    // `cargo book check`) refuses them first, with the page's file:line.
+    let broken = crate::check::includes(root);
+    anyhow::ensure!(
+        broken.is_empty(),
+        "{}",
+        crate::check::report(&broken).trim_end()
+    );
     let mut book = load(root)?;
     if let Some(dest) = &options.dest {
         book.config.set("build.build-dir", dest)?;

@@ -1,3 +1,6 @@
+//! The command line as a reader meets it: it works on the checkout it is run in, and a
+//! broken include fails the build.
+//!
 //! `cargo book` works on the checkout it is run in, not on the one that compiled it.
 //!
 //! Two checkouts that share a `CARGO_TARGET_DIR` run the same binary; so does a checkout
@@ -64,5 +67,32 @@ fn outside_any_checkout_is_a_one_line_error() {
     assert!(
         stderr.contains("not inside a Threads vs Processes checkout"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_broken_include_fails_the_build_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    other_checkout(dir.path());
+    fs::write(dir.path().join("src/listing.rs"), "fn main() {}\n").unwrap();
+    fs::write(
+        dir.path().join("src/only.md"),
+        "# Only\n\n```rust\n{{#include listing.rs:missing}}\n```\n\n{{#include gone.rs}}\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_book"))
+        .arg("build")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("src/only.md:4"), "{stderr}");
+    assert!(stderr.contains("no ANCHOR/ANCHOR_END pair named `missing`"), "{stderr}");
+    assert!(stderr.contains("src/only.md:7"), "{stderr}");
+    assert!(stderr.contains("includes gone.rs, which does not exist"), "{stderr}");
+    assert!(
+        !dir.path().join("target/book/only.html").exists(),
+        "nothing is built from a page with a broken include"
     );
 }
