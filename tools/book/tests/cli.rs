@@ -88,9 +88,15 @@ fn a_broken_include_fails_the_build_with_file_and_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("src/only.md:4"), "{stderr}");
-    assert!(stderr.contains("no ANCHOR/ANCHOR_END pair named `missing`"), "{stderr}");
+    assert!(
+        stderr.contains("no ANCHOR/ANCHOR_END pair named `missing`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("src/only.md:7"), "{stderr}");
-    assert!(stderr.contains("includes gone.rs, which does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("includes gone.rs, which does not exist"),
+        "{stderr}"
+    );
     assert!(
         !dir.path().join("target/book/only.html").exists(),
         "nothing is built from a page with a broken include"
