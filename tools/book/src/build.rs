@@ -3,6 +3,7 @@
 use crate::assets;
 use anyhow::Context;
 use mdbook_driver::MDBook;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tracing::{Event, Level, Subscriber};
@@ -53,7 +54,10 @@ pub fn build(root: &Path, options: &BuildOptions) -> anyhow::Result<BuildOutcome
     // mdBook only logs a broken `{{#include}}`: a missing file ships the raw directive, a
     // missing anchor an empty code block. Neither may reach a reader, so every build (not only
     // `cargo book check`) refuses them first, with the page's file:line.
-    let broken = crate::check::includes(root);
+    // A chapter that SUMMARY.md lists but that is gone fails mdBook's load, naming only the
+    // file: say which line of SUMMARY.md lists it.
+    let mut broken = crate::check::summary_chapters(root);
+    broken.extend(crate::check::includes(root));
     anyhow::ensure!(
         broken.is_empty(),
         "{}",
@@ -69,6 +73,8 @@ pub fn build(root: &Path, options: &BuildOptions) -> anyhow::Result<BuildOutcome
     let fmt = options.verbose.then(|| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
+            // Colour only for a person at a terminal, never into a pipe or a log file.
+            .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)
             .without_time()
             .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))

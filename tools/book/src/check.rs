@@ -99,11 +99,35 @@ static SUMMARY_LINK: LazyLock<Regex> =
 /// Every SUMMARY.md entry exists, and every chapter file is listed in SUMMARY.md.
 pub fn summary(root: &Path) -> Vec<Problem> {
     let summary_path = PathBuf::from("src/SUMMARY.md");
+    let (mut problems, listed) = summary_links(root);
+    for page in pages(root) {
+        if page.path != summary_path && !listed.contains(&page.path) {
+            problems.push(problem(
+                &page.path,
+                1,
+                "chapter is not listed in src/SUMMARY.md",
+            ));
+        }
+    }
+    problems
+}
+
+/// What stops mdBook from loading the book, with the line of SUMMARY.md to fix: a chapter
+/// listed there that does not exist, or a draft (empty) link. mdBook's own error names only
+/// the file it could not read.
+pub fn summary_chapters(root: &Path) -> Vec<Problem> {
+    summary_links(root).0
+}
+
+/// The chapters SUMMARY.md lists, and the problems with its links.
+fn summary_links(root: &Path) -> (Vec<Problem>, BTreeSet<PathBuf>) {
+    let summary_path = PathBuf::from("src/SUMMARY.md");
+    let mut listed = BTreeSet::new();
     let Ok(text) = std::fs::read_to_string(root.join(&summary_path)) else {
-        return vec![problem(&summary_path, 1, "src/SUMMARY.md is missing")];
+        let missing = problem(&summary_path, 1, "src/SUMMARY.md is missing");
+        return (vec![missing], listed);
     };
     let mut problems = Vec::new();
-    let mut listed = BTreeSet::new();
     for (index, line) in text.lines().enumerate() {
         for link in SUMMARY_LINK.captures_iter(line) {
             let target = &link[1];
@@ -123,16 +147,7 @@ pub fn summary(root: &Path) -> Vec<Problem> {
             listed.insert(chapter);
         }
     }
-    for page in pages(root) {
-        if page.path != summary_path && !listed.contains(&page.path) {
-            problems.push(problem(
-                &page.path,
-                1,
-                "chapter is not listed in src/SUMMARY.md",
-            ));
-        }
-    }
-    problems
+    (problems, listed)
 }
 
 static INCLUDE: LazyLock<Regex> = LazyLock::new(|| {

@@ -51,6 +51,13 @@ fn builds_the_checkout_it_is_run_in() {
     let page = fs::read_to_string(dir.path().join("target/book/only.html"))
         .expect("the book of the checkout the tool was run in is built in its target/book");
     assert!(page.contains("The page of another checkout."));
+    // mdBook's progress goes to stderr through tracing: plain text on a pipe.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("INFO"), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b'),
+        "no colour codes on a pipe: {stderr}"
+    );
 }
 
 #[test]
@@ -100,5 +107,27 @@ fn a_broken_include_fails_the_build_with_file_and_line() {
     assert!(
         !dir.path().join("target/book/only.html").exists(),
         "nothing is built from a page with a broken include"
+    );
+}
+
+#[test]
+fn a_deleted_chapter_names_its_summary_line() {
+    let dir = tempfile::tempdir().unwrap();
+    other_checkout(dir.path());
+    fs::remove_file(dir.path().join("src/only.md")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_book"))
+        .arg("build")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("src/SUMMARY.md:3: lists only.md, which does not exist"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\x1b'),
+        "no colour codes on a pipe: {stderr}"
     );
 }
