@@ -12,9 +12,9 @@
 //! test harness, for one).
 
 use crate::{
-    BUDGET_FD_ENV, Demo, GENERATION_ENV, MAX_CAP, PROGRAM_ENV, REFUSED, STARTED, STARTED_FD_ENV,
-    STARTUP_MS_ENV, TOKEN, WORK_MS_ENV, WORKER_ENV, WORKERS_ENV, die_with_parent, fork_loop,
-    take_token,
+    BUDGET_FD_ENV, DEADLINE_ENV, Demo, GENERATION_ENV, MAX_CAP, MAX_TIMEOUT, PROGRAM_ENV,
+    REFUSED, STARTED, STARTED_FD_ENV, STARTUP_MS_ENV, TOKEN, WORK_MS_ENV, WORKER_ENV,
+    WORKERS_ENV, die_with_parent, fork_loop, monotonic_now, take_token,
 };
 use anyhow::Context;
 use nix::errno::Errno;
@@ -124,6 +124,11 @@ pub fn run(demo: Demo, config: &Config) -> anyhow::Result<Outcome> {
         (1..=MAX_CAP).contains(&config.cap),
         "cap must be in 1..={MAX_CAP}"
     );
+    anyhow::ensure!(
+        config.timeout <= MAX_TIMEOUT,
+        "the deadline may be at most {} s away",
+        MAX_TIMEOUT.as_secs()
+    );
     limit_user_processes(config.cap)?;
     let budget = fill_budget(config.cap)?;
     let (messages, started) = pipe2(OFlag::O_CLOEXEC)?;
@@ -133,7 +138,11 @@ pub fn run(demo: Demo, config: &Config) -> anyhow::Result<Outcome> {
 
     // The harness pays for the first process, like every parent in the tree.
     anyhow::ensure!(take_token(budget.as_fd()), "the budget is empty");
-    let pgid = start_first(demo, config, &budget, &started)?;
+    // One deadline on two clocks read together: an `Instant` for this loop, and the
+    // monotonic clock's nanoseconds for the tree, which enforces it on itself too.
+    let deadline = Instant::now() + config.timeout;
+    let tree_deadline = monotonic_now()? + config.timeout;
+    let pgid = start_first(demo, config, &budget, &started, tree_deadline)?;
     let tree = KillOnDrop(pgid); // also on an early return or a panic from here on
     drop(started); // from now on only the tree can write: end of file means all are gone
     // Never `eprintln!` while the tree runs: it panics if stderr is closed.
@@ -146,7 +155,7 @@ pub fn run(demo: Demo, config: &Config) -> anyhow::Result<Outcome> {
     );
 
     let mut received = Vec::new();
-    let stop = supervise(&messages, &mut received, Instant::now() + config.timeout);
+    let stop = supervise(&messages, &mut received, deadline);
     drop(tree); // kill what is left of the group (nothing, if it finished) and reap it
     drain(&messages, &mut received);
     let tokens_left = count_tokens(&budget);
@@ -191,6 +200,7 @@ fn start_first(
     config: &Config,
     budget: &OwnedFd,
     started: &OwnedFd,
+    deadline: Duration,
 ) -> anyhow::Result<Pid> {
     match demo {
         Demo::Unguarded | Demo::Guarded => {
@@ -203,6 +213,7 @@ fn start_first(
                 .env(WORKERS_ENV, config.workers.to_string())
                 .env(STARTUP_MS_ENV, config.startup.as_millis().to_string())
                 .env(WORK_MS_ENV, config.work.as_millis().to_string())
+                .env(DEADLINE_ENV, deadline.as_nanos().to_string())
                 .env_remove(WORKER_ENV)
                 .process_group(0) // setpgid(0, 0) in the child, before exec
                 .stdin(Stdio::null())
@@ -267,18 +278,26 @@ impl Drop for KillOnDrop {
 }
 
 /// Kills the whole process group and reaps until the harness has no child left.
+///
+/// One `killpg` reaches every process of the tree at once; then each `waitpid` reaps one.
+/// Only while a killed process is still dying (`WNOHANG` finds nothing to reap) does it
+/// look again for children that left the group (as subreaper, the harness inherits any
+/// orphan): cleaning up N processes costs N waits, not N scans of `/proc`.
 fn kill_group_and_reap(pgid: Pid) {
+    // ESRCH (the group is empty) is fine: then only zombies remain to reap.
+    let _ = killpg(pgid, Signal::SIGKILL);
     loop {
-        // ESRCH (the group is empty) is fine: then only zombies remain to reap.
-        let _ = killpg(pgid, Signal::SIGKILL);
-        // Anything that somehow left the group is still our child (we are its subreaper).
-        for child in kit::testing::children_of(Pid::this()) {
-            let _ = kill(child, Signal::SIGKILL);
-        }
         match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(1)),
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(_) => return, // ECHILD: nothing left
+            Ok(WaitStatus::StillAlive) => {
+                // Something is still dying, or escaped the group: kill both kinds again.
+                let _ = killpg(pgid, Signal::SIGKILL);
+                for child in kit::testing::children_of(Pid::this()) {
+                    let _ = kill(child, Signal::SIGKILL);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Ok(_) | Err(Errno::EINTR) => {} // reaped one: look again at once
+            Err(_) => return,               // ECHILD: nothing left
         }
     }
 }

@@ -9,6 +9,13 @@
 //! budget the harness owns ([`take_token`]) before it may start another; the harness runs
 //! the whole tree in its own process group with a deadline, then kills the group and reaps
 //! every member ([`harness`]).
+//!
+//! The tree does not take the harness's word for it. A copy of the binary that finds itself
+//! started as part of a tree checks, before it runs anything, that its budget holds no more
+//! than [`MAX_CAP`] tokens, that it runs in the tree's own process group, and that it has a
+//! deadline no further than [`MAX_TIMEOUT`] away, which it then enforces on itself with
+//! `alarm(2)` (kept across `execve`, so even a copy whose harness is gone dies on time).
+//! A copy started by hand with a worker's environment and a big pipe refuses to run.
 
 pub mod harness;
 
@@ -17,7 +24,8 @@ use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::sys::wait::waitpid;
-use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
+use nix::time::{ClockId, clock_gettime};
+use nix::unistd::{ForkResult, Pid, alarm, fork, getpgrp, getpid, getppid};
 use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -25,6 +33,8 @@ use std::time::Duration;
 
 /// The most processes one demo may start, whatever the command line says.
 pub const MAX_CAP: u32 = 256;
+/// The longest a demo's tree may live, whatever the command line says.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Names the demo program a copy of this binary runs (`unguarded` or `guarded`). The
 /// harness sets it for the first process of a tree; every copy inherits it.
@@ -39,6 +49,9 @@ const STARTED_FD_ENV: &str = "FORK_BOMB_GUARD_STARTED_FD";
 const GENERATION_ENV: &str = "FORK_BOMB_GUARD_GENERATION";
 const WORKERS_ENV: &str = "FORK_BOMB_GUARD_WORKERS";
 const STARTUP_MS_ENV: &str = "FORK_BOMB_GUARD_STARTUP_MS";
+/// The harness's deadline, as `CLOCK_MONOTONIC` nanoseconds: one clock for every process
+/// of the machine, so the whole tree shares one deadline.
+const DEADLINE_ENV: &str = "FORK_BOMB_GUARD_DEADLINE_NS";
 const WORK_MS_ENV: &str = "FORK_BOMB_GUARD_WORK_MS";
 
 /// One byte in the budget pipe: the right to start one process.
@@ -128,6 +141,8 @@ pub struct Tree {
     workers: u32,
     startup: Duration,
     work: Duration,
+    /// The harness's deadline on the monotonic clock.
+    deadline: Duration,
 }
 
 impl Tree {
@@ -146,19 +161,47 @@ impl Tree {
         };
         let workers: u32 = number(WORKERS_ENV)?;
         anyhow::ensure!((1..=8).contains(&workers), "{WORKERS_ENV} must be in 1..=8");
+        let budget = inherited_pipe(BUDGET_FD_ENV)?;
+        let tokens = tokens_in(budget)?;
+        anyhow::ensure!(
+            tokens <= MAX_CAP,
+            "the budget holds {tokens} tokens, more than the hard maximum of {MAX_CAP}: \
+             not a harness's budget"
+        );
+        let deadline = Duration::from_nanos(number(DEADLINE_ENV)?);
+        let left = deadline.saturating_sub(monotonic_now()?);
+        anyhow::ensure!(!left.is_zero(), "{DEADLINE_ENV}: the deadline has passed");
+        anyhow::ensure!(
+            left <= MAX_TIMEOUT,
+            "{DEADLINE_ENV} is more than {} s away: not a harness's deadline",
+            MAX_TIMEOUT.as_secs()
+        );
+        let generation: u32 = number(GENERATION_ENV)?;
+        anyhow::ensure!(
+            in_the_trees_own_group(generation),
+            "not in the tree's own process group: only the harness starts a tree"
+        );
         Ok(Tree {
             program,
-            budget: inherited_pipe(BUDGET_FD_ENV)?,
+            budget,
             started: inherited_pipe(STARTED_FD_ENV)?,
-            generation: number(GENERATION_ENV)?,
+            generation,
             workers,
             startup: Duration::from_millis(number(STARTUP_MS_ENV)?),
             work: Duration::from_millis(number(WORK_MS_ENV)?),
+            deadline,
         })
     }
 
     /// Runs the program this copy was started for, after telling the harness it started.
     pub fn run(&self) -> anyhow::Result<()> {
+        // The deadline holds even if the harness is gone: SIGALRM's default action ends the
+        // process (signal(7)), and the alarm survives `execve` (alarm(2)). A second of slack,
+        // so that a live harness, which kills the group at the deadline itself, always
+        // comes first.
+        let left = self.deadline.saturating_sub(monotonic_now()?);
+        let seconds = u32::try_from(left.as_secs() + 2).unwrap_or(u32::MAX);
+        alarm::set(seconds);
         announce(self.started, STARTED, self.generation);
         match self.program {
             Demo::Guarded => guarded_main(self),
@@ -171,7 +214,7 @@ impl Tree {
     /// environment, one generation further, plus `mark` if given. Starts nothing and returns
     /// `None` when the budget has no token left.
     fn start_copy(&self, mark: Option<(&str, &str)>) -> anyhow::Result<Option<Child>> {
-        if self.generation >= MAX_CAP || !take_token(self.budget) {
+        if self.generation >= MAX_CAP || self.past_deadline() || !take_token(self.budget) {
             announce(self.started, REFUSED, self.generation);
             return Ok(None);
         }
@@ -187,6 +230,11 @@ impl Tree {
         Ok(Some(command.spawn().context("starting a copy of myself")?))
     }
     // ANCHOR_END: start_copy
+
+    /// Whether the harness's deadline has passed (then nothing more may start).
+    fn past_deadline(&self) -> bool {
+        monotonic_now().map_or(true, |now| now >= self.deadline)
+    }
 
     /// What every copy does first, before any check: load, parse, connect... Here it only
     /// takes time, as it would in a real program.
@@ -289,6 +337,51 @@ fn reap_own_children() {
             Err(_) => return,
         }
     }
+}
+
+/// `CLOCK_MONOTONIC` now, as a duration since the clock's start (boot).
+pub fn monotonic_now() -> nix::Result<Duration> {
+    clock_gettime(ClockId::CLOCK_MONOTONIC).map(Duration::from)
+}
+
+/// The bytes (tokens) waiting in the budget pipe: `ioctl(FIONREAD)`, which Linux answers
+/// for a pipe with the bytes not yet read (fs/pipe.c, `pipe_ioctl`).
+fn tokens_in(budget: BorrowedFd) -> anyhow::Result<u32> {
+    use std::os::fd::AsRawFd;
+    let mut bytes: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one `int` through the pointer, which points at `bytes`.
+    let result = unsafe { libc::ioctl(budget.as_raw_fd(), libc::FIONREAD, &mut bytes) };
+    anyhow::ensure!(result != -1, "FIONREAD on the budget: {}", Errno::last());
+    Ok(u32::try_from(bytes).unwrap_or(u32::MAX))
+}
+
+/// Whether this process runs in the tree's own process group. The harness starts the first
+/// copy (generation 0) as the leader of a new group (`process_group(0)`), and every later
+/// copy inherits that group, so: the first copy leads its group; a later one finds the
+/// leader among its ancestors, every process between them in the group, and the leader
+/// running this same executable (a shell or `cargo` leading the group does not count).
+fn in_the_trees_own_group(generation: u32) -> bool {
+    let me = getpid().as_raw();
+    let group = getpgrp().as_raw();
+    if generation == 0 {
+        return me == group;
+    }
+    let same_program = |pid: i32| {
+        let exe = |pid: String| std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        exe(pid.to_string()).is_some_and(|leader| Some(leader) == exe("self".into()))
+    };
+    let mut pid = me;
+    // A chain longer than the most processes a tree may have cannot be one.
+    for _ in 0..=MAX_CAP {
+        if pid == group {
+            return pid != me && same_program(pid);
+        }
+        match kit::testing::stat_of(pid) {
+            Some(stat) if stat.pgrp == group => pid = stat.ppid,
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn number<T: std::str::FromStr>(var: &str) -> anyhow::Result<T> {

@@ -133,6 +133,15 @@ fn report(outcomes: &[Outcome]) -> Report {
             f64::from(o.started()),
         );
         count(
+            "tokens",
+            format!(
+                "tokens the {name} demo took from its budget: processes started, including \
+                 any killed before they could announce themselves"
+            ),
+            "processes",
+            f64::from(o.tokens_used),
+        );
+        count(
             "refused",
             format!("processes of the {name} demo refused a token (budget spent)"),
             "processes",
@@ -177,6 +186,7 @@ fn print_readable(config: &Config, outcomes: &[Outcome]) {
         "new",
         "per generation",
         "refused",
+        "tokens taken",
         "ended",
         "left behind",
     ]);
@@ -187,6 +197,7 @@ fn print_readable(config: &Config, outcomes: &[Outcome]) {
             o.started().saturating_sub(1).to_string(),
             generations(o),
             o.refused.to_string(),
+            o.tokens_used.to_string(),
             match o.stop {
                 Stop::Finished => "by itself".to_owned(),
                 Stop::TimedOut => "killed at deadline".to_owned(),
@@ -238,11 +249,18 @@ fn observations(config: &Config, outcomes: &[Outcome]) -> Vec<String> {
                         "Only the budget stopped it ({} refused a token).",
                         o.refused
                     )
+                } else if o.stop == Stop::TimedOut {
+                    format!(
+                        "The deadline killed it before the budget ran out: {} tokens taken, \
+                         {} processes had announced themselves.",
+                        o.tokens_used,
+                        o.started()
+                    )
                 } else {
                     "It ended before the budget ran out.".to_owned()
                 };
                 lines.push(format!(
-                    "unguarded: {} processes; full generations {} ({}x each time). {stopper}",
+                    "unguarded: {} processes; full generations {} ({}× each time). {stopper}",
                     o.started(),
                     full_counts.join(", "),
                     config.workers,

@@ -310,6 +310,133 @@ fn a_copy_without_a_real_budget_refuses_to_run() {
     }
 }
 
+/// A copy of the binary started by hand with a tree's environment, as if it were part of a
+/// tree: `tokens` in its budget, `deadline` (monotonic ns) as its deadline, in a process
+/// group of its own when `own_group`. Returns its exit status and stderr. Should the copy
+/// wrongly run, it is still caged here: its group is killed and reaped after PATIENCE.
+fn start_copy_by_hand(
+    generation: &str,
+    tokens: usize,
+    deadline: Option<Duration>,
+    own_group: bool,
+) -> (Option<i32>, String) {
+    use nix::fcntl::OFlag;
+    use std::os::fd::AsRawFd;
+    let (budget, filler) = nix::unistd::pipe2(OFlag::empty()).unwrap();
+    let (_messages, started) = nix::unistd::pipe2(OFlag::empty()).unwrap();
+    let mut written = 0;
+    while written < tokens {
+        written += nix::unistd::write(&filler, &vec![b'T'; tokens - written]).unwrap();
+    }
+    drop(filler);
+    let mut command = lab();
+    command
+        .env("FORK_BOMB_GUARD_PROGRAM", "unguarded")
+        .env("FORK_BOMB_GUARD_WORKERS", "1")
+        .env("FORK_BOMB_GUARD_BUDGET_FD", budget.as_raw_fd().to_string())
+        .env(
+            "FORK_BOMB_GUARD_STARTED_FD",
+            started.as_raw_fd().to_string(),
+        )
+        .env("FORK_BOMB_GUARD_GENERATION", generation)
+        .env("FORK_BOMB_GUARD_STARTUP_MS", "0")
+        .env("FORK_BOMB_GUARD_WORK_MS", "0")
+        .env_remove("FORK_BOMB_GUARD_DEADLINE_NS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(deadline) = deadline {
+        command.env(
+            "FORK_BOMB_GUARD_DEADLINE_NS",
+            deadline.as_nanos().to_string(),
+        );
+    }
+    // Always a group apart from this test's, to cage it. Not the copy's own: a group led by
+    // another program (`sleep`, standing in for a shell or `cargo` that leads a job).
+    let mut leader = (!own_group).then(|| {
+        Command::new("sleep")
+            .arg("60")
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    });
+    let pgid = leader.as_ref().map_or(0, |leader| leader.id() as i32);
+    command.process_group(pgid);
+    let mut copy = command.spawn().unwrap();
+    let pgid = Pid::from_raw(if own_group { copy.id() as i32 } else { pgid });
+    let until = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = copy.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > until {
+            let _ = nix::sys::signal::killpg(pgid, Signal::SIGKILL);
+            break copy.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    if let Some(leader) = &mut leader {
+        leader.kill().unwrap();
+        leader.wait().unwrap();
+    }
+    let mut stderr = String::new();
+    copy.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code(), stderr)
+}
+
+/// The monotonic clock now (the clock of the tree's deadline).
+fn now() -> Duration {
+    fork_bomb_guard::monotonic_now().unwrap()
+}
+
+#[test]
+fn a_copy_refuses_a_budget_above_the_hard_maximum() {
+    let _lock = fork_lock();
+    let deadline = Some(now() + Duration::from_secs(10));
+    let over = fork_bomb_guard::MAX_CAP as usize + 1;
+    let (code, stderr) = start_copy_by_hand("0", over, deadline, true);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("more than the hard maximum"), "{stderr}");
+    assert_eq!(live_descendants(), []);
+    // The same copy with a budget at the maximum is accepted (and runs its one worker).
+    let (code, stderr) = start_copy_by_hand("0", over - 1, deadline, true);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(live_descendants(), []);
+}
+
+#[test]
+fn a_copy_refuses_to_run_without_a_near_deadline() {
+    let _lock = fork_lock();
+    for deadline in [
+        None,
+        Some(now() - Duration::from_millis(1)),
+        Some(now() + fork_bomb_guard::MAX_TIMEOUT + Duration::from_secs(5)),
+    ] {
+        let (code, stderr) = start_copy_by_hand("0", 4, deadline, true);
+        assert_eq!(code, Some(1), "{deadline:?}: {stderr}");
+        assert!(stderr.contains("FORK_BOMB_GUARD_DEADLINE_NS"), "{stderr}");
+        assert_eq!(live_descendants(), []);
+    }
+}
+
+#[test]
+fn a_copy_refuses_to_run_outside_the_trees_own_group() {
+    let _lock = fork_lock();
+    let deadline = Some(now() + Duration::from_secs(10));
+    // Generation 0 that does not lead its group; a later generation whose group leader is
+    // not a copy of the lab (here: this test binary).
+    for generation in ["0", "1"] {
+        let (code, stderr) = start_copy_by_hand(generation, 4, deadline, false);
+        assert_eq!(code, Some(1), "generation {generation}: {stderr}");
+        assert!(stderr.contains("process group"), "{stderr}");
+        assert_eq!(live_descendants(), []);
+    }
+}
+
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
