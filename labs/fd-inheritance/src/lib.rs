@@ -182,8 +182,10 @@ pub struct ExecRun {
 }
 
 // ANCHOR: exec_probe
-/// Runs this lab again (`exe --probe-fds A,B`): `Command` forks and the child execs at once.
-/// The program reports which descriptors it has; the two pipes say which it could use.
+/// Runs this lab again (`exe --probe-fds A,B`): `Command` creates the child (with `posix_spawn`
+/// here, as nothing in this command needs a fork) and the child execs at once. The descriptor
+/// table is copied either way, so the same inheritance rules apply. The program reports which
+/// descriptors it has; the two pipes say which it could use.
 pub fn inherit_across_exec(exe: &Path) -> anyhow::Result<ExecRun> {
     let channels = [Channel::new(false)?, Channel::new(true)?];
     let numbers: Vec<String> = channels.iter().map(|c| c.fd().to_string()).collect();
