@@ -4,7 +4,7 @@
 //! really lands on a heading.
 //!
 //! A scan of `href` and `id` attributes is enough for HTML mdBook generated; a crate such as
-//! mdbook-linkcheck2 would double the tool's compile time (see DESIGN.md). External links
+//! mdbook-linkcheck2 would double the tool's compile time (see ARCHITECTURE.md). External links
 //! (`http:`, `https:`, `mailto:` …) are not fetched: tests run offline, and a slow foreign
 //! site is not a broken book.
 

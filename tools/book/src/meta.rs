@@ -5,9 +5,10 @@
 //! - every lab has a test file, `labs/<lab>/tests/*.rs`;
 //! - every lab that measures time has a criterion bench in `labs/<lab>/benches/`. A lab
 //!   *measures time* when its sources write a result record in nanoseconds (a `"ns"` unit,
-//!   the unit `kit::Record` uses for durations): then the book shows a time for it, and the
-//!   DESIGN wants such times from criterion. [`UNBENCHED`] lists, with the reason, the labs
-//!   whose timings are a single demonstration run that criterion cannot repeat usefully;
+//!   the unit `kit::Record` uses for durations): then the book shows a time for it, and it
+//!   takes such times from criterion (see ARCHITECTURE.md). [`UNBENCHED`] lists, with the
+//!   reason, the labs whose timings are a single demonstration run that criterion cannot
+//!   repeat usefully;
 //! - every `cargo lab X` and every `labs/X/` path on a page names a crate that exists;
 //! - every `ANCHOR: name` under `labs/` is included by some page (the other direction, an
 //!   include naming an anchor that does not exist, is [`crate::check::includes`]).

@@ -1,0 +1,335 @@
+//! The repository's own documents point at things that exist. README.md, ARCHITECTURE.md and
+//! CONTRIBUTING.md are a newcomer's map: a path in them that was renamed or never existed
+//! sends the reader nowhere. A failure names `document:line` and the missing path.
+//!
+//! What counts as a path, and what is skipped:
+//!
+//! - **Markdown links** (`[text](target)` and `[label]: target`): every target that is not a
+//!   URL (`https:`, `mailto:` …) or a bare `#fragment`. It is resolved from the document's
+//!   folder, with any `#fragment` or `?query` dropped; fragments are not checked.
+//! - **Code spans** (`` `labs/kit/src/children.rs` ``) that look like repository paths: no
+//!   whitespace, and a first component that is an entry at the repository root (`src`, `labs`,
+//!   `Cargo.toml`, …). Other spans are not paths: commands (`cargo lab race`), result ids
+//!   (`spawn-cost/thread`), Rust paths (`kit::Report`), absolute paths (`/usr/bin/chromium`),
+//!   bare file names (`HINT.md`). A `:line` suffix (`meta.rs:42`) is dropped.
+//! - **Placeholders**: a component with `<`, `>`, `{`, `}`, `*` or `…` is a pattern, not a
+//!   name (`labs/<lab>/tests/<lab>.rs`, `results/{reference,local}/`, `results/…/`). What comes
+//!   before it must exist as a folder (`labs/`, `results/`).
+//! - **Generated paths**: anything under `target/` or `results/local/`, which builds and
+//!   `cargo book measure` create (see [`GENERATED`]). They are named but not required.
+//! - **Fenced code blocks** are skipped: they hold commands and diagrams, not links.
+//! - A path written with a trailing `/` must be a folder.
+//! - A path that climbs out of the repository (`../shared/…`) fails even if it exists on this
+//!   machine: in any other clone it leads nowhere.
+//!
+//! A span whose first component is misspelt (`lab/race`) is not recognised as a path and so
+//! not checked: the rule trades that for never flagging a result id or a command.
+
+use book::repo_root;
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+/// The documents checked, relative to the repository root.
+const DOCS: [&str; 3] = ["README.md", "ARCHITECTURE.md", "CONTRIBUTING.md"];
+
+/// Made at build or run time and never committed: the documents may name them, and they may
+/// not exist in a fresh clone.
+const GENERATED: [&str; 2] = ["target/", "results/local/"];
+
+/// A component holding one of these is a pattern (`<lab>`, `{reference,local}`, `*.json`, `…`).
+const PLACEHOLDER: [char; 6] = ['<', '>', '{', '}', '*', '…'];
+
+/// A path a document names, at its 1-based line.
+#[derive(Debug, PartialEq, Eq)]
+struct Named {
+    line: usize,
+    /// The path as the check sees it: placeholders cut off, relative to the document.
+    path: String,
+}
+
+/// The names at the repository root (but `.git`), the first components a path may start with.
+fn top_level(root: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(root)
+        .expect("the repository root is readable")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != ".git")
+        .collect()
+}
+
+/// Every path a Markdown document names, outside fenced code blocks.
+fn named_paths(text: &str, top_level: &BTreeSet<String>) -> Vec<Named> {
+    let mut found = Vec::new();
+    let mut fence: Option<String> = None;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let marker: String = trimmed
+            .chars()
+            .take_while(|&c| c == '`' || c == '~')
+            .collect();
+        match &fence {
+            Some(open) => {
+                if marker.starts_with(open.as_str()) && trimmed.trim_end() == marker {
+                    fence = None;
+                }
+                continue;
+            }
+            None if marker.len() >= 3 => {
+                fence = Some(marker);
+                continue;
+            }
+            None => {}
+        }
+        let mut add = |path: String| {
+            found.push(Named {
+                line: index + 1,
+                path,
+            })
+        };
+        // Split at backticks: even segments are text, odd ones code spans. An unmatched last
+        // backtick is literal text, as in Markdown.
+        let segments: Vec<&str> = line.split('`').collect();
+        // Backticks that close a span: all of them, or all but the last when they are odd.
+        let closed = (segments.len() - 1) / 2 * 2;
+        for (i, segment) in segments.iter().enumerate() {
+            if i % 2 == 1 && i < closed {
+                if let Some(path) = code_span_path(segment, top_level) {
+                    add(path);
+                }
+            } else {
+                link_targets(segment).into_iter().for_each(&mut add);
+            }
+        }
+        if let Some(target) = reference_definition(line) {
+            add(target);
+        }
+    }
+    found
+}
+
+/// The local targets of the inline links in a piece of text (not code).
+fn link_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("](") {
+        rest = &rest[at + 2..];
+        let end = rest.find(')').unwrap_or(rest.len());
+        if let Some(target) = local_target(&rest[..end]) {
+            targets.push(target);
+        }
+        rest = &rest[end..];
+    }
+    targets
+}
+
+/// `[label]: target` at the start of a line.
+fn reference_definition(line: &str) -> Option<String> {
+    let line = line.trim_start();
+    let after = line.strip_prefix('[')?;
+    let (_, target) = after.split_once("]:")?;
+    local_target(target)
+}
+
+/// A link target as a path relative to the document, or `None` for a URL or a `#fragment`.
+fn local_target(raw: &str) -> Option<String> {
+    // `(target "title")` and `(<target>)` are both Markdown.
+    let target = raw.split_whitespace().next()?;
+    let target = target.trim_start_matches('<').trim_end_matches('>');
+    let has_scheme = target
+        .split_once(':')
+        .is_some_and(|(scheme, _)| !scheme.is_empty() && !scheme.contains('/'));
+    if has_scheme {
+        return None;
+    }
+    let path = target.split(['#', '?']).next().unwrap_or("");
+    (!path.is_empty()).then(|| path.to_owned())
+}
+
+/// The repository path a code span names, placeholders cut off; `None` if it is no path.
+fn code_span_path(span: &str, top_level: &BTreeSet<String>) -> Option<String> {
+    let span = span.trim();
+    if span.is_empty() || span.contains(char::is_whitespace) {
+        return None;
+    }
+    // `file.rs:42` or `file.rs:42-50` names the file; any other colon (`kit::Report`,
+    // `https://…`) means the span is not a path.
+    let is_line = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '-');
+    let span = match span.split_once(':') {
+        Some((path, line)) if is_line(line) => path,
+        Some(_) => return None,
+        None => span,
+    };
+    let span = span.strip_prefix("./").unwrap_or(span);
+    let first = span.split('/').next().unwrap_or("");
+    if !top_level.contains(first) {
+        return None;
+    }
+    let mut kept = Vec::new();
+    let mut cut = false;
+    for component in span.split('/') {
+        if component.contains(PLACEHOLDER) {
+            cut = true;
+            break;
+        }
+        kept.push(component);
+    }
+    let mut path = kept.join("/");
+    if cut && !path.ends_with('/') {
+        path.push('/');
+    }
+    Some(path)
+}
+
+/// `path` (relative to the root) with `.` and `..` resolved, or `None` if it leaves the root.
+fn inside_repository(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(name) => out.push(name),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Whether `path` (relative to the root) is created by builds or runs.
+fn is_generated(path: &str) -> bool {
+    let path = path.strip_prefix("./").unwrap_or(path);
+    GENERATED
+        .iter()
+        .any(|g| path.starts_with(g) || path == g.trim_end_matches('/'))
+}
+
+#[test]
+fn every_path_the_documents_name_exists() {
+    let root = repo_root();
+    let top = top_level(&root);
+    let mut problems = Vec::new();
+    for doc in DOCS {
+        let Ok(text) = std::fs::read_to_string(root.join(doc)) else {
+            problems.push(format!("{doc}:1: the document is missing"));
+            continue;
+        };
+        let dir = Path::new(doc).parent().unwrap_or(Path::new(""));
+        for named in named_paths(&text, &top) {
+            let Some(relative) = inside_repository(&dir.join(&named.path)) else {
+                problems.push(format!(
+                    "{doc}:{}: `{}` is outside the repository",
+                    named.line, named.path
+                ));
+                continue;
+            };
+            let shown = relative.to_string_lossy();
+            if is_generated(&shown) {
+                continue;
+            }
+            let full = root.join(&relative);
+            let missing = if named.path.ends_with('/') {
+                !full.is_dir()
+            } else {
+                !full.exists()
+            };
+            if missing {
+                let what = if named.path.ends_with('/') {
+                    "is not a folder in the repository"
+                } else {
+                    "does not exist"
+                };
+                problems.push(format!("{doc}:{}: `{}` {what}", named.line, named.path));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} path(s) in the documents lead nowhere:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+// ---- The rules above, on a small document ---------------------------------------------------
+
+fn top(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn paths(text: &str) -> Vec<(usize, String)> {
+    named_paths(text, &top(&["src", "labs", "results", "Cargo.toml", ".ci"]))
+        .into_iter()
+        .map(|n| (n.line, n.path))
+        .collect()
+}
+
+#[test]
+fn links_are_paths_unless_they_are_urls_or_fragments() {
+    let text = "See [the map](ARCHITECTURE.md#the-map), [a page](src/labs/ipc.md \"IPC\").\n\
+                [mdBook](https://rust-lang.github.io/mdBook/) and [below](#known-debts).\n\
+                [def]: labs/kit/src/cli.rs\n";
+    assert_eq!(
+        paths(text),
+        [
+            (1, "ARCHITECTURE.md".to_owned()),
+            (1, "src/labs/ipc.md".to_owned()),
+            (3, "labs/kit/src/cli.rs".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn code_spans_are_paths_when_they_start_at_the_root() {
+    let text = "`cargo lab race` prints `race/expected`; see `labs/race/src/lib.rs:12`,\n\
+                `kit::Report`, `/usr/bin/chromium`, `HINT.md`, `Cargo.toml` and `./.ci/run`.\n";
+    assert_eq!(
+        paths(text),
+        [
+            (1, "labs/race/src/lib.rs".to_owned()),
+            (2, "Cargo.toml".to_owned()),
+            (2, ".ci/run".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn placeholders_leave_the_folder_before_them() {
+    let text = "`labs/<lab>/tests/<lab>.rs`, `results/{reference,local}/*.json`, `src/…/x.md`\n";
+    assert_eq!(
+        paths(text),
+        [
+            (1, "labs/".to_owned()),
+            (1, "results/".to_owned()),
+            (1, "src/".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn fenced_blocks_are_skipped_and_a_lone_backtick_is_text() {
+    let text = "```sh\ncargo test --manifest-path labs/nowhere/Cargo.toml\n```\n\
+                ~~~\n[x](src/nowhere.md)\n~~~\n\
+                A ` alone, then [a link](src/SUMMARY.md).\n";
+    assert_eq!(paths(text), [(7, "src/SUMMARY.md".to_owned())]);
+}
+
+#[test]
+fn a_path_out_of_the_repository_is_refused() {
+    assert_eq!(inside_repository(Path::new("../shared/DESIGN.md")), None);
+    assert_eq!(inside_repository(Path::new("/etc/passwd")), None);
+    assert_eq!(
+        inside_repository(Path::new("src/labs/../SUMMARY.md")),
+        Some(PathBuf::from("src/SUMMARY.md"))
+    );
+}
+
+#[test]
+fn generated_paths_are_named_but_not_required() {
+    assert!(is_generated("target/book"));
+    assert!(is_generated("target"));
+    assert!(is_generated("results/local/spawn-cost.json"));
+    assert!(!is_generated("results/reference/spawn-cost.json"));
+}
