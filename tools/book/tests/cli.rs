@@ -131,3 +131,68 @@ fn a_deleted_chapter_names_its_summary_line() {
         "no colour codes on a pipe: {stderr}"
     );
 }
+
+/// `cargo book serve` in `root`, with at most `fds` descriptors; returns it and its URL.
+fn serve_with_fd_limit(root: &Path, fds: u64) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_book"));
+    command
+        .args(["serve", "--port", "0"])
+        .current_dir(root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: between fork and exec the closure makes two system calls (setrlimit, prctl)
+    // and builds its error from an errno, without allocating.
+    unsafe {
+        command.pre_exec(move || {
+            use nix::sys::resource::{Resource, setrlimit};
+            setrlimit(Resource::RLIMIT_NOFILE, fds, fds)?;
+            // Dies with this test's thread, should the test fail before it kills it.
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+            Ok(())
+        });
+    }
+    let mut server = command.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (server, url)
+}
+
+#[test]
+fn serve_answers_while_idle_connections_exceed_its_descriptors() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let dir = tempfile::tempdir().unwrap();
+    other_checkout(dir.path());
+    let (mut server, url) = serve_with_fd_limit(dir.path(), 256);
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    // Connections that never send a request, more than the server has descriptors for.
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(address).unwrap())
+        .collect();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(address).unwrap();
+        // A liveness bound, not a timing claim: a server that makes room answers at once; one
+        // that waits for idle connections to time out (30 s per read before this was fixed)
+        // does not answer within it.
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        write!(stream, "GET /only.html HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+        assert!(reply.contains("The page of another checkout."));
+    }
+    drop(idle);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
