@@ -3,7 +3,10 @@
 //! exits 0; a program started with Command (fork, then exec at once) takes its own fresh
 //! lock while the parent's is held; every child is reaped.
 
-use fork_in_threads::{CONTRAST_LIMIT, GLOBAL, fork_and_lock, spawn_and_lock};
+use fork_in_threads::{
+    ALLOCATOR_FORKS, CONTRAST_LIMIT, GLOBAL, VFORK_ADVANCE, VFORK_SAW_PROGRESS, fork_and_lock,
+    spawn_and_lock, vfork_while_counting,
+};
 use kit::testing::{
     assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
 };
@@ -74,6 +77,64 @@ fn the_hang_does_not_depend_on_the_time_limit() {
     assert!(live_children().is_empty());
 }
 
+/// The contrast to the hung child above: glibc's `fork` takes every malloc arena lock before
+/// the clone and re-initialises them in the child (posix/fork.c, malloc/arena.c), so children
+/// forked while other threads allocate and free in a tight loop can allocate. These children
+/// call malloc after fork in a multithreaded process, which POSIX does not allow: the test
+/// shows glibc's behaviour, and only runs on glibc.
+#[cfg(target_env = "gnu")]
+#[test]
+fn on_glibc_children_forked_while_other_threads_allocate_can_allocate() {
+    use fork_in_threads::fork_while_allocating;
+    let _lock = fork_lock();
+    let run = fork_while_allocating(CONTRAST_LIMIT).unwrap();
+    if let Some(failure) = &run.failure {
+        panic!(
+            "fork {} of {ALLOCATOR_FORKS}: child {} {} within {CONTRAST_LIMIT:?}{}; waitpid \
+             returned {:?}. glibc's fork should have re-initialised the malloc locks in it.",
+            failure.index,
+            failure.pid,
+            if failure.allocated {
+                "allocated but had not exited"
+            } else {
+                "had not finished allocating"
+            },
+            if failure.hung {
+                ", so it was killed (SIGKILL) and reaped"
+            } else {
+                ""
+            },
+            failure.status,
+        );
+    }
+    assert_eq!(run.forks, ALLOCATOR_FORKS);
+    assert_eq!(run.exited_0, ALLOCATOR_FORKS);
+    // The other threads really were allocating while main forked.
+    assert!(run.allocations_meanwhile > 0);
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn clone_vfork_suspends_only_the_calling_thread() {
+    let _lock = fork_lock();
+    let run = vfork_while_counting(CONTRAST_LIMIT).unwrap();
+    // The child exits VFORK_SAW_PROGRESS only once the counter has moved by VFORK_ADVANCE,
+    // which only the parent's other thread could do while the calling thread was in clone.
+    assert_eq!(
+        run.status,
+        WaitStatus::Exited(run.pid, VFORK_SAW_PROGRESS),
+        "the child did not see the counter move by {VFORK_ADVANCE} within {CONTRAST_LIMIT:?} \
+         ({} to {})",
+        run.counter_at_child_start,
+        run.counter_at_child_end,
+    );
+    assert!(run.counter_at_child_end - run.counter_at_child_start >= VFORK_ADVANCE);
+    // And the calling thread was suspended: the child had stored its verdict before clone
+    // returned.
+    assert!(run.verdict_before_clone_returned);
+    assert!(live_children().is_empty());
+}
+
 #[test]
 fn cli_reports_json() {
     let _lock = fork_lock();
@@ -87,6 +148,39 @@ fn cli_reports_json() {
     assert_eq!(value("fork-in-threads/fork-lock-free/took-lock"), 1.0);
     assert_eq!(value("fork-in-threads/fork-exec-lock-held/hung"), 0.0);
     assert_eq!(value("fork-in-threads/fork-exec-lock-held/took-lock"), 1.0);
+    assert!(live_children().is_empty());
+}
+
+#[cfg(target_env = "gnu")]
+#[test]
+fn cli_allocator_demo_reports_no_hang() {
+    let _lock = fork_lock();
+    let report = json_report(BIN, &["--demo", "allocator"]);
+    let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
+    assert_eq!(
+        value("fork-in-threads/allocator/forks"),
+        ALLOCATOR_FORKS as f64
+    );
+    assert_eq!(
+        value("fork-in-threads/allocator/exited-0"),
+        ALLOCATOR_FORKS as f64
+    );
+    assert_eq!(value("fork-in-threads/allocator/hung"), 0.0);
+    let text = run_ok(BIN, &["--demo", "allocator"]);
+    assert!(text.contains("POSIX does not"));
+    assert!(text.contains("What to observe: no child hung in malloc or free."));
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn cli_vfork_demo_reports_progress() {
+    let _lock = fork_lock();
+    let report = json_report(BIN, &["--demo", "vfork"]);
+    let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
+    assert_eq!(value("fork-in-threads/vfork/saw-progress"), 1.0);
+    assert_eq!(value("fork-in-threads/vfork/suspended-caller"), 1.0);
+    let text = run_ok(BIN, &["--demo", "vfork"]);
+    assert!(text.contains("What to observe: the counter kept moving while the child ran"));
     assert!(live_children().is_empty());
 }
 
@@ -107,6 +201,7 @@ fn cli_bad_flags_exit_2_with_one_line() {
         &["--timeout-ms", "0"][..],
         &["--timeout-ms", "x"],
         &["--nope"],
+        &["--demo", "nope"],
     ] {
         assert_usage_error(BIN, bad);
     }
@@ -115,7 +210,7 @@ fn cli_bad_flags_exit_2_with_one_line() {
 #[test]
 fn cli_help_exits_0() {
     let _lock = fork_lock();
-    let text = assert_help(BIN, &["Barrier"]);
+    let text = assert_help(BIN, &["Barrier", "--demo", "CLONE_VFORK"]);
     assert!(
         !text.contains("--lock-fresh"),
         "the internal flag is hidden"
