@@ -1,7 +1,9 @@
 //! The harness: runs one demo's process tree so that it can never outgrow its cap or
 //! outlive the lab.
 //!
-//! Four lines of defence, because as root (CI, containers) `RLIMIT_NPROC` does not apply:
+//! Four lines of defence, because `RLIMIT_NPROC` cannot be relied on: it does not bind the
+//! host's root or a process with CAP_SYS_ADMIN or CAP_SYS_RESOURCE (kernel/fork.c,
+//! `copy_process`), which is how some CI jobs and containers run:
 //! 1. a budget of tokens: every process must take one before it may start another;
 //! 2. its own process group: one `killpg` reaches every process of the tree;
 //! 3. a deadline, and Ctrl-C/SIGTERM/SIGHUP handling: the group is killed and reaped;
@@ -364,7 +366,9 @@ pub fn members_of_group(pgid: Pid) -> Vec<Pid> {
 /// Second line of defence, for users other than root: lower `RLIMIT_NPROC` (setrlimit(2))
 /// to what this user runs now plus the cap and a margin, so even a broken budget could not
 /// start much more. The limit counts every process and thread of the real user, and is
-/// not enforced for root, which is why the budget comes first.
+/// not enforced for the host's root or CAP_SYS_ADMIN/CAP_SYS_RESOURCE, which is why the
+/// budget comes first. (The cgroup pids controller's `pids.max` does bind root; the lab
+/// does not rely on it being set up.)
 fn limit_user_processes(cap: u32) -> anyhow::Result<()> {
     let uid = Uid::current();
     if uid.is_root() {
