@@ -507,7 +507,10 @@ mod tests {
             ["ten times in a row", "ten times"]
         );
         assert_eq!(
-            phrases("With a hundred thousand it spends most of its time creating threads"),
+            phrases(
+                "With a hundred thousand it spends most of its time creating and destroying\n\
+                 threads"
+            ),
             ["a hundred thousand"]
         );
         for (text, phrase) in [
