@@ -1,9 +1,12 @@
 //! Child processes that cannot be forgotten.
 //!
 //! A forked child that nobody waits for becomes a zombie; one whose parent dies becomes an
-//! orphan. Labs therefore fork only through [`fork_child`] and keep every pid in a
-//! [`Children`] guard, which kills and reaps whatever is still running when it is dropped
-//! (also when the lab returns early with an error or panics).
+//! orphan. Labs therefore fork through [`fork_child`] and keep every pid in a [`Children`]
+//! guard, which kills and reaps whatever is still running when it is dropped (also when the
+//! lab returns early with an error or panics). The one exception is fork-bomb-guard's
+//! fork-loop demo, whose children must go on with the loop after `fork` returns: it calls
+//! `fork` itself, each process reaps its own children, and the harness kills and reaps the
+//! whole process group.
 
 use nix::errno::Errno;
 use nix::sys::prctl;

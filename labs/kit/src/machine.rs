@@ -1,5 +1,6 @@
-//! What a result was measured on. Every record carries one, because a number without its
-//! machine means little: fork's cost depends on the kernel, a speed-up on the core count.
+//! What a result was measured on. Every report carries one, and every record in it was
+//! measured on that machine, because a number without its machine means little: fork's
+//! cost depends on the kernel, a speed-up on the core count.
 
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;

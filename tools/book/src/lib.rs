@@ -3,7 +3,8 @@
 //!
 //! - [`build`]: load `book.toml`, register preprocessors, stage assets, render to HTML;
 //! - [`serve`]: build, serve on 127.0.0.1, rebuild on change;
-//! - [`check`]: the book's invariants (SUMMARY, includes and anchors, diagrams), used by
+//! - [`check`]: the book's invariants (SUMMARY, includes and anchors, diagrams, directives,
+//!   quizzes, results, the meta-check of labs against pages, typed figures), used by
 //!   `cargo book check` and by the tests;
 //! - [`quiz`]: the `{{#quiz …}}`, `{{#quiz-index}}` and `{{#quiz-drill}}` preprocessor;
 //! - [`results_preprocessor`]: `{{#bench}}`, `{{#value}}`, `{{#ratio}}`, `{{#machine}}` (measured

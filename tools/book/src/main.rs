@@ -1,4 +1,4 @@
-//! `cargo book build|serve|measure|check`: see the crate docs of `book`.
+//! `cargo book build|serve|check|measure|exercises`: see the crate docs of `book`.
 
 use book::{BuildOptions, check};
 use clap::{Parser, Subcommand};
@@ -31,8 +31,9 @@ enum Command {
         #[arg(long, short, default_value_t = 3000)]
         port: u16,
     },
-    /// Check every invariant (SUMMARY, includes and anchors, diagrams, quizzes, results,
-    /// labs against pages, links between pages) and build with warnings treated as errors.
+    /// Check every invariant (SUMMARY, includes and anchors, diagrams, directives, quizzes,
+    /// results, labs against pages, figures typed by hand, links between pages) and build
+    /// with warnings treated as errors.
     Check,
     /// Run the labs (`--json`) and their criterion benches on this machine and write
     /// results/local/, which the book then shows beside the reference machine's results.

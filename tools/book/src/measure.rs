@@ -48,9 +48,6 @@ pub struct Lab {
     pub has_benches: bool,
 }
 
-/// Crates under `labs/` that are not labs.
-const NOT_LABS: [&str; 2] = ["kit", "exercises"];
-
 /// A lab's `--json` run longer than this has hung: it is killed and reported.
 const RUN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// The same for one bench binary (criterion's defaults take about 10 s per benchmark).
@@ -66,7 +63,7 @@ pub fn discover(root: &Path) -> anyhow::Result<Vec<Lab>> {
         let dir = entry.path();
         let manifest_path = dir.join("Cargo.toml");
         let folder = entry.file_name().to_string_lossy().into_owned();
-        if NOT_LABS.contains(&folder.as_str()) || !manifest_path.is_file() {
+        if crate::meta::NOT_LABS.contains(&folder.as_str()) || !manifest_path.is_file() {
             continue;
         }
         let text = std::fs::read_to_string(&manifest_path)
