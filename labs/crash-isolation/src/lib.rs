@@ -1,6 +1,6 @@
 //! Interview gotcha: "What happens to the process when a thread panics?"
 //!
-//! Three answers, each shown by running it:
+//! Four answers, each shown by running it:
 //!
 //! 1. A `panic!` in a spawned thread unwinds that thread only. The process keeps running,
 //!    `join` returns `Err` with the panic payload, and a `Mutex` the thread held is poisoned.
@@ -9,6 +9,9 @@
 //!    in a child process (the lab re-executes itself with a hidden flag), so the lab survives.
 //! 3. A child *process* that crashes is only a wait status to its parent: `waitpid` names the
 //!    signal, and the parent carries on.
+//! 4. A panic on the *main* thread ends the whole process, but not by a signal: the Rust
+//!    runtime catches a panic that leaves `main` and exits with status 101
+//!    (library/std/src/rt.rs, `lang_start_internal`). Shown in a re-executed child too.
 //!
 //! No crash leaves a core file behind: each crashing process turns core dumps off first.
 
@@ -169,6 +172,10 @@ pub fn crash(how: Crash) {
 }
 // ANCHOR_END: crash
 
+/// The exit status of a process whose `main` panicked: std's `lang_start_internal` runs
+/// `main` under `catch_unwind` and returns 101 if it unwound (library/std/src/rt.rs).
+pub const MAIN_PANIC_STATUS: i32 = 101;
+
 /// The line the witness thread prints once its wait is over. It can appear only if the
 /// witness outlived the crash.
 pub const WITNESS_MARKER: &str = "witness: still alive after the crash";
@@ -204,10 +211,37 @@ pub fn thread_crash_main(how: Crash, witness_wait: Duration) -> anyhow::Result<(
 }
 // ANCHOR_END: thread_crash_main
 
+// ANCHOR: main_crash_main
+/// The re-executed child's `main` when the main thread itself crashes: a witness thread
+/// starts, then `main` crashes. A panic unwinds out of `main` into the Rust runtime, which
+/// exits with [`MAIN_PANIC_STATUS`]; a fatal signal kills the process. Either way the witness
+/// goes with it and never prints [`WITNESS_MARKER`].
+pub fn main_crash_main(how: Crash, witness_wait: Duration) -> anyhow::Result<()> {
+    no_core_dumps().context("could not turn off core dumps")?;
+    let (witness_ready, running) = mpsc::channel();
+    let _witness = thread::Builder::new()
+        .name("witness".into())
+        .spawn(move || {
+            println!("witness: running");
+            let _ = witness_ready.send(());
+            thread::sleep(witness_wait);
+            println!("{WITNESS_MARKER}");
+        })?;
+    let _ = running.recv(); // the witness is running: crash now
+    println!("main: about to {}", how.describe());
+    crash(how);
+    println!("main: survived its own crash");
+    Ok(())
+}
+// ANCHOR_END: main_crash_main
+
 /// What the parent saw of a child process in which one thread crashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadCrash {
     pub how: Crash,
+    /// Whether the thread that crashed was the main thread ([`main_crash_main`]) rather
+    /// than a spawned one ([`thread_crash_main`]).
+    pub in_main: bool,
     pub pid: Pid,
     /// The exact status `waitpid` returned for the child.
     pub status: WaitStatus,
@@ -237,9 +271,32 @@ pub fn crash_in_thread(
     how: Crash,
     witness_wait: Duration,
 ) -> anyhow::Result<ThreadCrash> {
+    run_crashing_child(exe, false, how, witness_wait)
+}
+
+/// Runs [`main_crash_main`] in a fresh process (`exe --crash-in-main HOW`), the same way.
+pub fn crash_in_main(
+    exe: &Path,
+    how: Crash,
+    witness_wait: Duration,
+) -> anyhow::Result<ThreadCrash> {
+    run_crashing_child(exe, true, how, witness_wait)
+}
+
+fn run_crashing_child(
+    exe: &Path,
+    in_main: bool,
+    how: Crash,
+    witness_wait: Duration,
+) -> anyhow::Result<ThreadCrash> {
+    let flag = if in_main {
+        "--crash-in-main"
+    } else {
+        "--crash-in-thread"
+    };
     let mut children = Children::new(); // kills and reaps the child if we fail below
     let mut child = Command::new(exe)
-        .args(["--crash-in-thread", how.name()])
+        .args([flag, how.name()])
         .args(["--witness-ms", &witness_wait.as_millis().to_string()])
         .env("RUST_BACKTRACE", "0") // keep the panic message to a few lines
         .stdout(Stdio::piped())
@@ -265,6 +322,7 @@ pub fn crash_in_thread(
     let status = children.wait(pid)?;
     Ok(ThreadCrash {
         how,
+        in_main,
         pid,
         status,
         lines: stdout.lines().map(str::to_owned).collect(),

@@ -1,7 +1,8 @@
 use clap::Parser;
 use crash_isolation::{
-    Crash, PanicOutcome, ProcessCrash, ThreadCrash, core_files_in, crash_child_process,
-    crash_in_thread, describe_status, panic_in_thread, signal_number, thread_crash_main,
+    Crash, MAIN_PANIC_STATUS, PanicOutcome, ProcessCrash, ThreadCrash, core_files_in,
+    crash_child_process, crash_in_main, crash_in_thread, describe_status, main_crash_main,
+    panic_in_thread, signal_number, thread_crash_main,
 };
 use kit::table::Table;
 use kit::{Machine, Record, Report};
@@ -23,6 +24,9 @@ use std::time::Duration;
         whole child is dead, witness included.\n\n\
         3. A single-threaded child process crashes (SIGSEGV, then SIGABRT): waitpid names the \
         signal and the parent carries on.\n\n\
+        4. In a child process, the main thread itself panics, raises SIGSEGV, or aborts, while \
+        a witness thread waits: every case ends the whole child, but a panic in main ends it \
+        with exit status 101, not by a signal (the Rust runtime catches it).\n\n\
         Every crashing process turns core dumps off first, so no core file is left behind."
 )]
 struct Args {
@@ -36,12 +40,16 @@ struct Args {
     /// Internal: be the child in which one thread crashes (the lab re-executes itself).
     #[arg(long, hide = true, value_enum)]
     crash_in_thread: Option<Crash>,
+    /// Internal: be the child whose main thread crashes (the lab re-executes itself).
+    #[arg(long, hide = true, value_enum, conflicts_with = "crash_in_thread")]
+    crash_in_main: Option<Crash>,
 }
 
 struct Results {
     panic: PanicOutcome,
     threads: Vec<ThreadCrash>,
     processes: Vec<ProcessCrash>,
+    mains: Vec<ThreadCrash>,
     core_files: Vec<String>,
 }
 
@@ -55,6 +63,12 @@ fn main() -> ExitCode {
         let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
         return kit::cli::run(|| thread_crash_main(how, witness_wait));
     }
+    if let Some(how) = args.crash_in_main {
+        // The same, for a crash on the main thread. A panic unwinds out of `main` past
+        // `kit::cli::run`, which catches only errors, into the Rust runtime.
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+        return kit::cli::run(|| main_crash_main(how, witness_wait));
+    }
     kit::cli::run(|| {
         let exe = std::env::current_exe()?;
         let panic = panic_in_thread()?;
@@ -66,11 +80,16 @@ fn main() -> ExitCode {
             .iter()
             .map(|&how| crash_child_process(how))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let mains = Crash::ALL
+            .iter()
+            .map(|&how| crash_in_main(&exe, how, witness_wait))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let core_files = core_files_in(&std::env::current_dir()?);
         let results = Results {
             panic,
             threads,
             processes,
+            mains,
             core_files,
         };
         if args.json {
@@ -131,6 +150,36 @@ fn report(results: &Results) -> Report {
             ),
             "signal number",
             f64::from(signal_number(&run.status)),
+        ));
+    }
+    for run in &results.mains {
+        let name = run.how.name();
+        report.push(Record::count(
+            format!("crash-isolation/main-{name}/signal"),
+            format!(
+                "signal that ended the child whose main thread did {} (0 = exited normally)",
+                run.how.describe()
+            ),
+            "signal number",
+            f64::from(signal_number(&run.status)),
+        ));
+        if run.how == Crash::Panic {
+            // An outcome, so a flag: the book charts counts, and an exit status is not one.
+            report.push(Record::count(
+                "crash-isolation/main-panic/exit-101",
+                "the child whose main thread panicked exited normally with status 101 (1 = yes)",
+                "flag",
+                flag(run.status == WaitStatus::Exited(run.pid, MAIN_PANIC_STATUS)),
+            ));
+        }
+        report.push(Record::count(
+            format!("crash-isolation/main-{name}/witness-survived"),
+            format!(
+                "the witness thread outlived a main thread that did {} (1 = yes)",
+                run.how.describe()
+            ),
+            "flag",
+            flag(run.witness_survived()),
         ));
     }
     report.push(Record::count(
@@ -231,6 +280,30 @@ fn print_readable(args: &Args, results: &Results) {
         }
     );
 
+    println!();
+    println!(
+        "4. In a child process, the main thread crashes; thread 'witness' waits {} ms, then prints.",
+        args.witness_ms
+    );
+    let mut table = Table::new(["main does", "child pid", "waitpid says", "witness line"]);
+    for run in &results.mains {
+        table.row([
+            run.how.describe().to_owned(),
+            run.pid.to_string(),
+            describe_status(&run.status),
+            witness_line(run).to_owned(),
+        ]);
+    }
+    print!("{table}");
+    for run in &results.mains {
+        if let Some(line) = &run.stderr_first_line {
+            println!(
+                "   child whose main did {}, its stderr began: {line}",
+                run.how.describe()
+            );
+        }
+    }
+
     let panicked = &results.threads[0];
     let signals: Vec<&str> = results.threads[1..]
         .iter()
@@ -262,4 +335,28 @@ fn print_readable(args: &Args, results: &Results) {
         results.threads.len() - 1 + results.processes.len()
     );
     println!("waitpid and carried on.");
+    if let Some(main_panic) = results.mains.iter().find(|run| run.how == Crash::Panic) {
+        println!(
+            "A panic in main ended its child too (witness line {}), but not by a signal:",
+            if main_panic.witness_survived() {
+                "printed"
+            } else {
+                "missing"
+            }
+        );
+        println!(
+            "the child {}. The Rust runtime caught the panic and chose that status,",
+            describe_status(&main_panic.status)
+        );
+        println!("and exiting ends every thread of the process.");
+    }
+}
+
+/// Whether the witness printed its marker, in the words of the tables.
+fn witness_line(run: &ThreadCrash) -> &'static str {
+    if run.witness_survived() {
+        "printed"
+    } else {
+        "never printed"
+    }
 }

@@ -1,17 +1,20 @@
 //! What the crash-isolation page claims: a panicking thread leaves its process running
 //! (join is Err with the payload, the mutex is poisoned, the data recoverable); a thread
 //! that dies by SIGSEGV or SIGABRT takes its whole process with it; a crashed child is an
-//! exact wait status to its parent; no core file and no child is left behind.
+//! exact wait status to its parent; a panic in `main` ends the whole process with exit status
+//! 101, not by a signal, while `abort` in `main` is SIGABRT; no core file and no child is left
+//! behind.
 
 use crash_isolation::{
-    Crash, PANIC_MESSAGE, WITNESS_MARKER, core_files_in, crash_child_process, crash_in_thread,
-    panic_in_thread,
+    Crash, MAIN_PANIC_STATUS, PANIC_MESSAGE, WITNESS_MARKER, core_files_in, crash_child_process,
+    crash_in_main, crash_in_thread, panic_in_thread,
 };
 use kit::testing::{
     assert_help, assert_usage_error, fork_lock, json_report, live_children, run_lab,
 };
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -103,6 +106,74 @@ fn the_parent_reads_the_exact_signal_of_a_crashed_child() {
 }
 
 #[test]
+fn a_panic_in_main_ends_the_process_with_status_101_not_a_signal() {
+    let _lock = fork_lock();
+    // The witness waits long: it would print if the panic ended only the main thread.
+    let run = crash_in_main(Path::new(BIN), Crash::Panic, Duration::from_secs(30)).unwrap();
+    assert_eq!(
+        run.status,
+        WaitStatus::Exited(run.pid, MAIN_PANIC_STATUS),
+        "{:?}",
+        run.lines
+    );
+    assert!(run.in_main);
+    assert_eq!(run.lines, ["witness: running", "main: about to panic!"]);
+    assert!(!run.witness_survived());
+    let panic_line = run.stderr_first_line.unwrap();
+    assert!(panic_line.starts_with("thread 'main'"), "{panic_line}");
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn a_signal_in_main_kills_the_process_by_that_signal() {
+    let _lock = fork_lock();
+    for (how, signal) in [
+        (Crash::Segv, Signal::SIGSEGV),
+        (Crash::Abort, Signal::SIGABRT),
+    ] {
+        let run = crash_in_main(Path::new(BIN), how, Duration::from_secs(30)).unwrap();
+        assert_eq!(
+            run.status,
+            WaitStatus::Signaled(run.pid, signal, false),
+            "{how:?}"
+        );
+        assert_eq!(
+            run.lines,
+            [
+                "witness: running".to_owned(),
+                format!("main: about to {}", how.describe())
+            ],
+            "{how:?}"
+        );
+    }
+    assert!(live_children().is_empty());
+    assert_no_core_file();
+}
+
+#[test]
+fn std_reads_a_main_panic_as_code_101_and_an_abort_as_sigabrt() {
+    // The same children, their status read by std (`ExitStatus`) instead of nix.
+    let _lock = fork_lock();
+    let main_panics = run_lab(BIN, &["--crash-in-main", "panic", "--witness-ms", "30000"]);
+    assert_eq!(main_panics.status.code(), Some(101));
+    assert_eq!(main_panics.status.signal(), None);
+
+    let main_aborts = run_lab(BIN, &["--crash-in-main", "abort", "--witness-ms", "30000"]);
+    assert_eq!(main_aborts.status.code(), None);
+    assert_eq!(main_aborts.status.signal(), Some(Signal::SIGABRT as i32));
+    assert!(!main_aborts.status.core_dumped());
+
+    // A panic in a spawned thread, while main goes on: main returns, the process exits 0.
+    let thread_panics = run_lab(BIN, &["--crash-in-thread", "panic", "--witness-ms", "10"]);
+    assert_eq!(thread_panics.status.code(), Some(0));
+    assert_eq!(thread_panics.status.signal(), None);
+    let stdout = String::from_utf8_lossy(&thread_panics.stdout);
+    assert!(stdout.contains(WITNESS_MARKER), "{stdout}");
+    assert!(live_children().is_empty());
+    assert_no_core_file();
+}
+
+#[test]
 fn a_forked_child_is_never_asked_to_panic() {
     assert!(crash_child_process(Crash::Panic).is_err());
 }
@@ -123,6 +194,12 @@ fn cli_reports_json() {
     assert_eq!(value("crash-isolation/thread-abort/witness-survived"), 0.0);
     assert_eq!(value("crash-isolation/process-segv/signal"), 11.0);
     assert_eq!(value("crash-isolation/process-abort/signal"), 6.0);
+    assert_eq!(value("crash-isolation/main-panic/signal"), 0.0);
+    assert_eq!(value("crash-isolation/main-panic/exit-101"), 1.0);
+    assert_eq!(value("crash-isolation/main-panic/witness-survived"), 0.0);
+    assert_eq!(value("crash-isolation/main-segv/signal"), 11.0);
+    assert_eq!(value("crash-isolation/main-abort/signal"), 6.0);
+    assert_eq!(value("crash-isolation/main-abort/witness-survived"), 0.0);
     assert_eq!(value("crash-isolation/core-files"), 0.0);
     assert!(live_children().is_empty());
     assert_no_core_file();
@@ -138,6 +215,7 @@ fn cli_readable_report() {
     assert!(text.contains("Err(PoisonError)"));
     assert!(text.contains("killed by SIGSEGV"));
     assert!(text.contains("killed by SIGABRT"));
+    assert!(text.contains("exited with status 101"));
     assert!(text.contains("What to observe:"));
     // The panic message of the in-process worker went to stderr, through the default hook.
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -151,6 +229,8 @@ fn cli_bad_flags_exit_2_with_one_line() {
         &["--witness-ms", "99999999"][..],
         &["--nope"],
         &["--crash-in-thread", "melt"],
+        &["--crash-in-main", "melt"],
+        &["--crash-in-main", "panic", "--crash-in-thread", "panic"],
     ] {
         assert_usage_error(BIN, bad);
     }
@@ -161,7 +241,7 @@ fn cli_help_exits_0() {
     let _lock = fork_lock();
     let text = assert_help(BIN, &["poisoned"]);
     assert!(
-        !text.contains("--crash-in-thread"),
-        "the internal flag is hidden"
+        !text.contains("--crash-in-thread") && !text.contains("--crash-in-main"),
+        "the internal flags are hidden"
     );
 }

@@ -13,6 +13,8 @@
 //! Each parent size is measured in a fresh copy of the lab ([`measure_in_fresh_process`]), so
 //! no size inherits the memory, mappings or threads of the sizes before it.
 
+pub mod cow;
+
 use anyhow::{Context, bail, ensure};
 use kit::table::{Table, bytes, nanos};
 use kit::{Children, Machine, Record, Report, Summary};

@@ -1,4 +1,5 @@
-use clap::{Parser, value_parser};
+use clap::{Parser, ValueEnum, value_parser};
+use fork_rss::cow::{self, Child};
 use fork_rss::{
     Pages, Results, die_with_parent, measure_in_fresh_process, measure_only, mem_available_bytes,
     memory_cap_mib, sizes,
@@ -20,7 +21,13 @@ use std::process::ExitCode;
         thread::spawn + join. fork copies the parent's page tables, one entry per resident \
         page; the other two copy none.\n\n\
         The largest size is lowered to half of MemAvailable (/proc/meminfo) if that is less, \
-        so a small machine is never pushed out of memory."
+        so a small machine is never pushed out of memory.\n\n\
+        --demo cow-reuse times nothing: it shows copy-on-write frame by frame. The parent \
+        writes to a page it touched before the fork, once while the child still maps the page \
+        and once after the child has exited, and prints the page's frame number \
+        (/proc/self/pagemap) before and after each write: a new frame (a copy) in the first \
+        case, the same frame (reused, nothing copied) in the second. Frame numbers read as \
+        zero without CAP_SYS_ADMIN."
 )]
 struct Args {
     /// The largest parent to measure, in MiB of touched memory (0 measures only the lab as it is)
@@ -41,6 +48,12 @@ struct Args {
     #[arg(long)]
     json: bool,
 
+    /// Show a mechanism instead of timing (cow-reuse: which page frame a parent's write after
+    /// fork gets, with the child running and with the child gone)
+    #[arg(long, value_enum, value_name = "DEMO",
+          conflicts_with_all = ["json", "huge_pages", "max_mib", "rounds", "measure_size"])]
+    demo: Option<Demo>,
+
     /// Internal: measure one size in this process and print the result as JSON
     #[arg(long, hide = true, value_name = "MIB",
           value_parser = value_parser!(u32).range(0..=65_536))]
@@ -51,8 +64,22 @@ struct Args {
     parent: Option<i32>,
 }
 
+/// The mechanisms `--demo` can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Demo {
+    CowReuse,
+}
+
 fn main() -> ExitCode {
     let args: Args = kit::cli::parse();
+    if args.demo == Some(Demo::CowReuse) {
+        return kit::cli::run(|| {
+            let running = cow::write_after_fork(Child::Running)?;
+            let reaped = cow::write_after_fork(Child::Reaped)?;
+            print!("{}", cow::render(&running, &reaped));
+            Ok(())
+        });
+    }
     let rounds = args.rounds as usize;
     let pages = if args.huge_pages {
         Pages::Huge

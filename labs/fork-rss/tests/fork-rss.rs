@@ -1,9 +1,12 @@
 //! What the fork-rss page claims: the parent's memory really is resident when fork runs,
-//! every child is reaped, and the CLI behaves. No timing is asserted.
+//! every child is reaped, and the CLI behaves; and copy-on-write itself, frame by frame: a
+//! parent's write copies the page while the child still maps it, and reuses the frame once the
+//! child is gone. No timing is asserted.
 //!
 //! Every test that starts a process holds the fork lock, so that another test's
 //! `live_children` never sees it.
 
+use fork_rss::cow::{AFTER, BEFORE, Child, CowRun, write_after_fork};
 use fork_rss::{
     Ballast, Kind, Pages, SizeResult, measure_in_fresh_process, measure_size, memory_cap_mib,
     record_id, sizes, vm_rss_bytes,
@@ -12,6 +15,9 @@ use kit::testing::{
     assert_help, assert_usage_error, fork_lock, json_report, live_children, live_descendants,
     run_ok,
 };
+use nix::sched::sched_getaffinity;
+use nix::sys::wait::WaitStatus;
+use nix::unistd::Pid;
 use std::path::Path;
 
 const EXE: &str = env!("CARGO_BIN_EXE_fork-rss");
@@ -66,6 +72,107 @@ fn every_kind_reaps_what_it_started() {
     assert!(live_children().is_empty());
 }
 
+/// Runs [`write_after_fork`] under the fork lock and checks what holds with or without
+/// privilege: the child's exact status, the bytes each side reads, that the write faulted,
+/// and that nothing is left behind (child, CPU mask).
+fn run_cow(child: Child) -> CowRun {
+    let _lock = fork_lock();
+    let this_thread = Pid::from_raw(0);
+    let cpus = sched_getaffinity(this_thread).unwrap();
+    let run = write_after_fork(child).unwrap();
+    assert_eq!(run.status, WaitStatus::Exited(run.pid, 0), "{run:?}");
+    assert_eq!(run.parent_reads, AFTER);
+    // The fork left the parent's entry read-only: its first write faults, copy or not.
+    assert!(run.write_faults >= 1, "{run:?}");
+    for entry in [run.before_fork, run.before_write, run.after_write] {
+        assert!(entry.present(), "{run:?}");
+    }
+    // Bit 56 needs no privilege: mapped here only before the fork and after the write.
+    assert!(run.before_fork.exclusive(), "{run:?}");
+    assert!(run.after_write.exclusive(), "{run:?}");
+    assert!(live_children().is_empty());
+    assert_eq!(
+        sched_getaffinity(this_thread).unwrap(),
+        cpus,
+        "CPU mask restored"
+    );
+    run
+}
+
+/// Whether the run's frame numbers are real. Without `CAP_SYS_ADMIN` they read as zero
+/// (pagemap.rst): then the test says so and checks the frames no further. CI runs as root.
+fn frames_visible(run: &CowRun, test: &str) -> bool {
+    let visible = run.frames_visible();
+    if !visible {
+        println!(
+            "{test}: frame comparison skipped: /proc/self/pagemap shows PFN 0 because this \
+             process lacks CAP_SYS_ADMIN; run as root to check the frames"
+        );
+    }
+    visible
+}
+
+#[test]
+fn a_parent_write_while_the_child_runs_gets_a_new_frame() {
+    let run = run_cow(Child::Running);
+    // The child still sees what the page held at the fork: the parent's write went elsewhere.
+    assert_eq!(run.child_reads, Some(BEFORE), "{run:?}");
+    let child = run.child_entry.unwrap();
+    assert!(child.present(), "{run:?}");
+    // Both map the page after the fork; after the parent's copy, the child alone maps it.
+    assert!(!run.before_write.exclusive(), "{run:?}");
+    assert!(child.exclusive(), "{run:?}");
+    if !frames_visible(&run, "a_parent_write_while_the_child_runs_gets_a_new_frame") {
+        return;
+    }
+    assert_eq!(run.before_write.pfn(), run.before_fork.pfn(), "{run:?}");
+    assert_ne!(
+        run.after_write.pfn(),
+        run.before_fork.pfn(),
+        "a copy: {run:?}"
+    );
+    assert_eq!(
+        child.pfn(),
+        run.before_fork.pfn(),
+        "the child keeps the old frame: {run:?}"
+    );
+}
+
+#[test]
+fn a_parent_write_after_the_child_is_reaped_keeps_its_frame() {
+    let run = run_cow(Child::Reaped);
+    assert_eq!(run.child_entry, None);
+    // The child's exit took its mapping with it: the page is the parent's alone again.
+    assert!(run.before_write.exclusive(), "{run:?}");
+    if !frames_visible(
+        &run,
+        "a_parent_write_after_the_child_is_reaped_keeps_its_frame",
+    ) {
+        return;
+    }
+    assert_eq!(run.before_write.pfn(), run.before_fork.pfn(), "{run:?}");
+    assert_eq!(
+        run.after_write.pfn(),
+        run.before_fork.pfn(),
+        "reused, not copied: {run:?}"
+    );
+}
+
+#[test]
+fn the_cow_reuse_demo_shows_both_cases_and_leaves_nothing_behind() {
+    let _lock = fork_lock();
+    let text = run_ok(EXE, &["--demo", "cow-reuse"]);
+    for expected in [
+        "child still running",
+        "child exited and reaped",
+        "parent, after its write",
+        "What to observe:",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    assert!(live_descendants().is_empty());
+}
+
 #[test]
 fn sizes_grow_fourfold_up_to_the_maximum() {
     assert_eq!(sizes(1024), [0, 64, 256, 1024]);
@@ -91,6 +198,9 @@ fn bad_flags_exit_2_with_one_line() {
         &["--max-mib", "100000"],
         &["--no-such-flag"],
         &["--parent", "1"],
+        &["--demo", "no-such-demo"],
+        &["--demo", "cow-reuse", "--json"],
+        &["--demo", "cow-reuse", "--rounds", "3"],
     ] {
         assert_usage_error(EXE, args);
     }
@@ -99,7 +209,7 @@ fn bad_flags_exit_2_with_one_line() {
 #[test]
 fn help_exits_0_and_explains() {
     let _lock = fork_lock();
-    let text = assert_help(EXE, &["page tables"]);
+    let text = assert_help(EXE, &["page tables", "cow-reuse"]);
     assert!(!text.contains("measure-size"), "internal flags stay hidden");
 }
 
