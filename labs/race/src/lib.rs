@@ -27,7 +27,8 @@ fn main() {
 
 What safe Rust does allow is a race *condition*: every access is atomic, but "read, then
 write what you read plus one" is two steps, and another worker can write in between
-([`threads_racy`]). Processes that share memory race the same way ([`processes_racy`]).
+([`threads_racy`]). Processes that share memory race the same way, with the same atomic
+`load` and `store` and no `unsafe` memory access ([`processes_racy`]).
 The fixes make the increment one indivisible step ([`threads_fetch_add`],
 [`processes_fetch_add`]), hold a lock across both steps ([`threads_mutex`]), or share
 nothing until the end ([`threads_per_worker`], [`processes_per_worker`]).
@@ -47,7 +48,8 @@ pub const MAX_WORKERS: u32 = 64;
 pub enum Mode {
     /// Threads: `load`, yield, `store` on one `AtomicU64`. Loses updates.
     ThreadsRacy,
-    /// Processes: read, yield, write a plain `u64` in a `MAP_SHARED` mapping. Loses updates.
+    /// Processes: `load`, yield, `store` on one `AtomicU64` in a `MAP_SHARED` mapping. Loses
+    /// updates.
     ProcessesRacy,
     /// Threads: `fetch_add` on one `AtomicU64`. Exact.
     ThreadsFetchAdd,
@@ -90,7 +92,7 @@ impl Mode {
     pub fn how(self) -> &'static str {
         match self {
             Mode::ThreadsRacy => "AtomicU64: load, yield, store",
-            Mode::ProcessesRacy => "u64 in MAP_SHARED: read, yield, write",
+            Mode::ProcessesRacy => "AtomicU64 in MAP_SHARED: load, yield, store",
             Mode::ThreadsFetchAdd => "AtomicU64: fetch_add",
             Mode::ThreadsMutex => "Mutex<u64>: lock, read, yield, write",
             Mode::ThreadsPerWorker => "nothing: own counter, summed after join",
@@ -275,39 +277,32 @@ unsafe fn on_processes(workers: u32, work: impl Fn(usize)) -> anyhow::Result<()>
 // ANCHOR_END: on_processes
 
 // ANCHOR: processes_racy
-/// The same race across processes, on a plain integer in memory the children share.
+/// The same race condition across processes, written as [`threads_racy`] is: an `AtomicU64`
+/// in a `MAP_SHARED` mapping, read with `load` and written with `store`. Every access is
+/// atomic, so there is no data race and no undefined behaviour; the update is still two
+/// steps, and another process's store can land between them.
 pub fn processes_racy(workers: u32, increments: u64) -> anyhow::Result<u64> {
-    // SAFETY: the region is used only through `as_ptr`, with volatile reads and writes of a
-    // `u64`, for which the zero-filled page is a valid value.
-    let region = unsafe { SharedRegion::<u64>::raw() }?;
-    let counter = region.as_ptr();
+    let counter = SharedRegion::<AtomicU64>::new()?;
     let work = |_index| {
         for _ in 0..increments {
-            // A data race, on purpose: several processes read and write the same `u64` with no
-            // synchronisation at all, which the Rust memory model calls undefined behaviour.
-            // Real code uses an atomic (`processes_fetch_add`). It stays confined to this demo:
-            // every access is volatile, so the compiler cannot merge, reorder or drop one; any
-            // bit pattern is a valid `u64`; an aligned 8-byte access is never torn on the
-            // 64-bit CPUs we support; no other code sees this memory.
-            // SAFETY: the pointer is valid and aligned (the mapping outlives every child), and
-            // the parent reads the counter only after reaping every child.
-            unsafe {
-                let seen = std::ptr::read_volatile(counter);
-                let _ = sched_yield();
-                std::ptr::write_volatile(counter, seen + 1);
-            }
+            let seen = counter.get().load(Ordering::Relaxed);
+            // As in `threads_racy`: let the other processes run between our load and our
+            // store, so the race shows on every run, even on a single core.
+            let _ = sched_yield();
+            counter.get().store(seen + 1, Ordering::Relaxed);
         }
     };
-    // SAFETY: `work` does volatile memory accesses and sched_yield: async-signal-safe.
+    // SAFETY: `work` does atomic loads and stores and calls sched_yield: async-signal-safe.
     unsafe { on_processes(workers, work) }?;
-    // SAFETY: every child has exited and been reaped, so nothing writes the counter any more.
-    Ok(unsafe { std::ptr::read_volatile(counter) })
+    Ok(counter.get().load(Ordering::Relaxed))
 }
 // ANCHOR_END: processes_racy
 
 // ANCHOR: processes_fetch_add
 /// Fix 1 across processes: an atomic in shared memory. `fetch_add` is one indivisible
-/// instruction on the shared cache line, whichever process runs it.
+/// read-modify-write operation, whichever process runs it. (Not always one instruction: a
+/// `lock`-prefixed one on x86-64, but an `LDXR`/`STXR` retry loop on ARMv8.0; `LDADD` came
+/// with ARMv8.1's LSE.)
 pub fn processes_fetch_add(workers: u32, increments: u64) -> anyhow::Result<u64> {
     let counter = SharedRegion::<AtomicU64>::new()?;
     let work = |_index| {

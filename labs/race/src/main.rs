@@ -10,8 +10,8 @@ use std::process::ExitCode;
 #[command(
     about,
     long_about = "Several workers (threads or processes) each add one to a shared counter many \
-times. The racy modes read the counter, yield, and write back what they read plus one: updates \
-are lost, even though safe Rust accepts the thread version (every access is atomic). The fixed \
+times. The racy modes load the counter, yield, and store what they loaded plus one: updates \
+are lost, even though every access is atomic (a race condition, not a data race). The fixed \
 modes (fetch_add, a Mutex, per-worker counters summed at the end) are exact. Workers start \
 together and yield inside the read-modify-write, so the race shows on any machine, even with \
 a single core."
@@ -135,7 +135,7 @@ fn observations(outcomes: &[Outcome]) -> Vec<String> {
     for o in outcomes.iter().filter(|o| o.mode.is_racy()) {
         let why = match o.mode {
             Mode::ThreadsRacy => "safe Rust, every access atomic, but load-then-store is two steps",
-            _ => "processes that share memory race just like threads",
+            _ => "processes sharing an atomic race just like threads, with no data race",
         };
         lines.push(format!(
             "  {} lost {} of {} updates ({:.1}%): {why}.",
