@@ -194,3 +194,9 @@ fn the_readable_report_says_what_to_observe() {
     assert!(text.contains("What to observe:"), "{text}");
     assert!(text.contains("pipe-processes same-cpu"), "{text}");
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(EXE, &["--round-trips", "200"]);
+}

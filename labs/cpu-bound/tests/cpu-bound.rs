@@ -163,3 +163,12 @@ fn help_exits_0_and_explains_the_lab() {
     let _lock = fork_lock();
     assert_help(EXE, &["--workers", "speed-up"]);
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(
+        EXE,
+        &["--n", "1000", "--workers", "2", "--rounds", "1"],
+    );
+}

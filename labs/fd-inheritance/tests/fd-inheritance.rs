@@ -168,3 +168,12 @@ fn cli_help_exits_0() {
     let text = assert_help(BIN, &["close-on-exec"]);
     assert!(!text.contains("--probe-fds"), "internal flags are hidden");
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(
+        BIN,
+        &["--workers", "2", "--threads", "2", "--requests", "8"],
+    );
+}

@@ -459,3 +459,9 @@ fn help_exits_0() {
     let _lock = fork_lock();
     assert_help(BIN, &["--cap", "fork-loop"]);
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--demo", "fork-loop"]);
+}

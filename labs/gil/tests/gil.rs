@@ -149,3 +149,9 @@ fn cli_help_exits_0() {
     let _lock = fork_lock();
     assert_help(BIN, &["Mutex"]);
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(BIN, WITHOUT_PYTHON);
+}

@@ -154,3 +154,9 @@ fn the_readable_report_names_the_machine_and_every_mode() {
     }
     assert!(text.contains("What to observe"));
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--requests", "2", "--delay-ms", "5"]);
+}

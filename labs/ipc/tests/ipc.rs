@@ -168,3 +168,12 @@ fn the_readable_report_says_what_to_observe() {
         assert!(text.contains(transport.name()), "{text}");
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(
+        EXE,
+        &["--round-trips", "200", "--messages", "4", "--runs", "2"],
+    );
+}

@@ -31,14 +31,48 @@ pub fn usage_error(message: impl Display) -> ! {
 }
 
 /// Runs a lab's body: an error becomes one line on stderr and exit status 1, not a backtrace.
+///
+/// A closed standard output (`cargo lab join | head -1`: `head` has read its line and gone)
+/// ends the lab quietly with status 0, as it ends `cat`, once the body has unwound: its
+/// guards have killed and reaped every child by then. `println!` reports a closed stdout by
+/// panicking ("failed printing to stdout", library/std/src/io/stdio.rs, `print_to`); the
+/// panic hook stays silent for exactly that panic and speaks for every other.
 pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
-    match body() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
+    quiet_when_stdout_closes();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
             eprintln!("{}: error: {err:#}", binary_name());
             ExitCode::FAILURE
         }
+        Err(payload) if is_closed_stdout(payload.as_ref()) => ExitCode::SUCCESS,
+        Err(payload) => std::panic::resume_unwind(payload),
     }
+}
+
+/// std's panic message when `print!`/`println!` cannot write because the reader of stdout
+/// has gone (EPIPE). Pinned by a test that closes a real pipe.
+const STDOUT_CLOSED: &str = "failed printing to stdout: Broken pipe";
+
+fn is_closed_stdout(payload: &(dyn std::any::Any + Send)) -> bool {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied());
+    message.is_some_and(|m| m.starts_with(STDOUT_CLOSED))
+}
+
+/// Keeps the default panic hook for every panic but the one for a closed stdout.
+fn quiet_when_stdout_closes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !is_closed_stdout(info.payload()) {
+                default(info);
+            }
+        }));
+    });
 }
 
 fn first_line(text: &str) -> String {

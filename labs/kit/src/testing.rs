@@ -17,7 +17,7 @@
 
 use crate::Report;
 use nix::unistd::Pid;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 
 static FORK_LOCK: Mutex<()> = Mutex::new(());
@@ -108,6 +108,25 @@ pub fn assert_usage_error(bin: &str, args: &[&str]) {
         "{args:?}: stdout {}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// Runs the lab with `args` and its standard output a pipe nobody reads (as after
+/// `| head -1`), and checks that it ends quietly: status 0, no panic on stderr, and no
+/// child left behind. The caller holds [`fork_lock`].
+pub fn assert_quiet_when_stdout_closed(bin: &str, args: &[&str]) {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {bin}: {err}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    assert_eq!(live_descendants(), [], "{args:?}: children left behind");
 }
 
 /// Runs the lab with `--help`, checks that it exited 0 and that the help mentions every word

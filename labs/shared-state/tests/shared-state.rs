@@ -148,3 +148,9 @@ fn the_readable_report_names_the_machine_and_every_mode() {
     assert!(text.contains("counted exactly 200"), "{text}");
     assert!(text.contains("The parent's Vec has 0 items"), "{text}");
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--workers", "2", "--increments", "100"]);
+}

@@ -204,3 +204,12 @@ fn help_exits_0_and_explains_the_lab() {
         "internal flags stay hidden"
     );
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(
+        EXE,
+        &["--measure-only", "thread", "--rounds", "4"],
+    );
+}
