@@ -62,8 +62,8 @@ impl<T: ZeroedShareable> SharedRegion<T> {
 
 impl<T> SharedRegion<T> {
     /// Maps a zero-filled shared region for one `T` whose zeroed bytes need not be a valid
-    /// value, for demos that must manage the memory themselves (a plain integer raced on
-    /// from several processes, a process-shared pthread mutex).
+    /// value, for demos that must manage the memory themselves (a process-shared pthread
+    /// mutex).
     ///
     /// # Safety
     ///
