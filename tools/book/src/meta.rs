@@ -11,8 +11,9 @@
 //!   reason, the labs whose timings are a single demonstration run that criterion cannot
 //!   repeat usefully;
 //! - every `cargo lab X` and every `labs/X/` path on a page names a crate that exists;
-//! - every `ANCHOR: name` under `labs/` is included by some page (the other direction, an
-//!   include naming an anchor that does not exist, is [`crate::check::includes`]).
+//! - every `ANCHOR: name` under `labs/` and `listings/` (the book's compiled listings that
+//!   are not lab code) is included by some page (the other direction, an include naming an
+//!   anchor that does not exist, is [`crate::check::includes`]).
 //!
 //! The `{{#bench}}` data and quiz checks live with their preprocessors
 //! ([`crate::check::results`], [`crate::check::quizzes`]); [`crate::check::all`] runs them
@@ -41,6 +42,10 @@ pub const UNBENCHED: [(&str, &str); 2] = [
          threads",
     ),
 ];
+
+/// The folders whose anchors exist for pages to include: the labs, and the listings crate
+/// (`listings/`, the book's code that is not a lab's).
+pub const ANCHORED: [&str; 2] = ["labs", "listings"];
 
 static CARGO_LAB: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"cargo lab ([a-z0-9][a-z0-9_-]*)").expect("valid regex"));
@@ -192,7 +197,7 @@ fn first_time_record(root: &Path, src: &Path) -> Option<(PathBuf, usize)> {
         })
 }
 
-/// Anchors under `labs/` that no page includes.
+/// Anchors under [`ANCHORED`] that no page includes.
 fn unused_anchors(root: &Path, pages: &[crate::check::Page]) -> Vec<Problem> {
     // (canonical file, anchor); `None` for a whole-file include, whose anchor lines mdBook
     // strips, so they are not dead weight in the page.
@@ -220,7 +225,9 @@ fn unused_anchors(root: &Path, pages: &[crate::check::Page]) -> Vec<Problem> {
     }
 
     let mut files = Vec::new();
-    collect_files(&root.join("labs"), &mut files);
+    for dir in ANCHORED {
+        collect_files(&root.join(dir), &mut files);
+    }
     files.sort();
     let mut problems = Vec::new();
     for file in files {
@@ -275,5 +282,38 @@ fn problem(file: &Path, line: usize, message: String) -> Problem {
         file: file.to_path_buf(),
         line,
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_unincluded_anchors_in_listings_as_in_labs() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let write = |path: &str, text: &str| {
+            let path = root.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        let anchors = "// ANCHOR: shown\nfn a() {}\n// ANCHOR_END: shown\n\
+                       // ANCHOR: hidden\nfn b() {}\n// ANCHOR_END: hidden\n";
+        write("labs/demo/src/lib.rs", anchors);
+        write("listings/src/bin/demo.rs", anchors);
+        write(
+            "src/concepts/page.md",
+            "{{#include ../../labs/demo/src/lib.rs:shown}}\n\
+             {{#include ../../listings/src/bin/demo.rs:shown}}\n",
+        );
+        let problems = unused_anchors(root.path(), &pages(root.path()));
+        let found: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            [
+                "labs/demo/src/lib.rs:4: ANCHOR `hidden` is not included by any page",
+                "listings/src/bin/demo.rs:4: ANCHOR `hidden` is not included by any page",
+            ]
+        );
     }
 }
