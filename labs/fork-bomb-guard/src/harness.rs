@@ -14,9 +14,9 @@
 //! test harness, for one).
 
 use crate::{
-    BUDGET_FD_ENV, DEADLINE_ENV, Demo, GENERATION_ENV, MAX_CAP, MAX_TIMEOUT, PROGRAM_ENV,
-    REFUSED, STARTED, STARTED_FD_ENV, STARTUP_MS_ENV, TOKEN, WORK_MS_ENV, WORKER_ENV,
-    WORKERS_ENV, die_with_parent, fork_loop, monotonic_now, take_token,
+    BUDGET_FD_ENV, DEADLINE_ENV, Demo, GENERATION_ENV, MAX_CAP, MAX_TIMEOUT, PROGRAM_ENV, REFUSED,
+    STARTED, STARTED_FD_ENV, STARTUP_MS_ENV, TOKEN, WORK_MS_ENV, WORKER_ENV, WORKERS_ENV,
+    die_with_parent, fork_loop, monotonic_now, take_token,
 };
 use anyhow::Context;
 use nix::errno::Errno;
