@@ -26,7 +26,10 @@ fn every_include_names_an_existing_file_and_anchor() {
 
 #[test]
 fn every_rust_block_is_included_from_compiled_code() {
-    assert_none("Rust blocks typed into pages", check::compiled_rust(&repo_root()));
+    assert_none(
+        "Rust blocks typed into pages",
+        check::compiled_rust(&repo_root()),
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! - **Markdown links** (`[text](target)` and `[label]: target`): every target that is not a
 //!   URL (`https:`, `mailto:` …) or a bare `#fragment`. It is resolved from the document's
 //!   folder, with any `#fragment` or `?query` dropped; fragments are not checked.
-//! - **Code spans** (`` `labs/kit/src/children.rs` ``) that look like repository paths: no
+//! - **Code spans** (`` `crates/kit/src/children.rs` ``) that look like repository paths: no
 //!   whitespace, and a first component that is an entry at the repository root (`src`, `labs`,
 //!   `Cargo.toml`, …). Other spans are not paths: commands (`cargo lab race`), result ids
 //!   (`spawn-cost/thread`), Rust paths (`kit::Report`), absolute paths (`/usr/bin/chromium`),
@@ -270,13 +270,13 @@ fn paths(text: &str) -> Vec<(usize, String)> {
 fn links_are_paths_unless_they_are_urls_or_fragments() {
     let text = "See [the map](ARCHITECTURE.md#the-map), [a page](src/labs/ipc.md \"IPC\").\n\
                 [mdBook](https://rust-lang.github.io/mdBook/) and [below](#known-debts).\n\
-                [def]: labs/kit/src/cli.rs\n";
+                [def]: crates/kit/src/cli.rs\n";
     assert_eq!(
         paths(text),
         [
             (1, "ARCHITECTURE.md".to_owned()),
             (1, "src/labs/ipc.md".to_owned()),
-            (3, "labs/kit/src/cli.rs".to_owned()),
+            (3, "crates/kit/src/cli.rs".to_owned()),
         ]
     );
 }

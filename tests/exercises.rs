@@ -1,7 +1,7 @@
 //! The self-study exercises are honest: each one fails as given and passes with its solution,
 //! and each has a TODO, a hint and a page in the book.
 //!
-//! The exercises live in `labs/exercises/`, a workspace of their own that the book's workspace
+//! The exercises live in `exercises/`, a workspace of their own that the book's workspace
 //! excludes (their tests fail on purpose). This test copies that workspace into
 //! `target/exercises-check/` and runs each exercise's tests there with the same runner as
 //! `cargo book exercises`: first as given, then with every `solution.rs` copied over its
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 struct Copy(PathBuf);
 
 impl Copy {
-    /// Copies `labs/exercises` to `to`.
+    /// Copies `exercises` to `to`.
     fn new(root: &Path, to: PathBuf) -> Copy {
         let _ = std::fs::remove_dir_all(&to);
         let copy = Copy(to);
@@ -73,7 +73,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn all_exercises() -> Vec<Exercise> {
-    let found = exercises::list(&repo_root()).expect("labs/exercises can be read");
+    let found = exercises::list(&repo_root()).expect("exercises can be read");
     assert!(
         found.len() >= 10,
         "only {} exercises under {}",

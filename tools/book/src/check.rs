@@ -203,9 +203,11 @@ fn is_line_range(selector: &str) -> bool {
     selector.chars().all(|c| c.is_ascii_digit() || c == ':')
 }
 
-/// Where the code in the book's Rust blocks may come from: crates of the workspace that are
-/// compiled and tested (`cargo test`), relative to the repository root.
-pub const COMPILED_CODE: [&str; 2] = ["labs", "listings"];
+/// Where the code in the book's Rust blocks may come from, relative to the repository root:
+/// crates of the workspace that are compiled and tested (`cargo test`), and the exercises,
+/// whose starting code CI compiles and lints and whose solutions `tests/exercises.rs`
+/// compiles and tests.
+pub const COMPILED_CODE: [&str; 3] = ["labs", "listings", "exercises"];
 
 /// Every fenced Rust block in `src/` (info string `rust`, `rust,ignore`, …) is included from
 /// compiled code: its body is nothing but `{{#include …}}` (or `{{#rustdoc_include …}}`)

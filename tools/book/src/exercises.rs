@@ -1,6 +1,6 @@
 //! `cargo book exercises [--watch]`: the learner's loop over the self-study exercises.
 //!
-//! The exercises live in `labs/exercises/`, a Cargo workspace of their own (the book's
+//! The exercises live in `exercises/`, a Cargo workspace of their own (the book's
 //! workspace excludes it, because every exercise fails its tests until it is solved). Each
 //! folder `NN-name/` holds `src/lib.rs` with `// TODO` markers, `tests/check.rs`, `HINT.md` and
 //! `solution.rs`. The loop runs the exercises' tests in order, counts the solved ones, and
@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// The exercises' workspace, relative to the repository root.
-pub const DIR: &str = "labs/exercises";
+pub const DIR: &str = "exercises";
 
 /// Where the book's pages for the exercises live, relative to the repository root.
 pub const PAGES: &str = "src/exercises";
@@ -69,7 +69,7 @@ impl Exercise {
     }
 }
 
-/// Every exercise of the workspace at `root/labs/exercises`, in order: the folders whose
+/// Every exercise of the workspace at `root/exercises`, in order: the folders whose
 /// name is two digits, a dash and a name, and that hold a Cargo.toml.
 pub fn list(root: &Path) -> anyhow::Result<Vec<Exercise>> {
     list_in(root, Path::new(DIR))
@@ -132,7 +132,7 @@ pub struct Failure {
 /// run may take.
 #[derive(Debug, Clone)]
 pub struct Runner {
-    /// The exercises' workspace manifest, `labs/exercises/Cargo.toml`.
+    /// The exercises' workspace manifest, `exercises/Cargo.toml`.
     pub manifest: PathBuf,
     /// Cargo's target directory, shared by all exercises so that nothing is built twice.
     pub target_dir: PathBuf,
@@ -332,7 +332,7 @@ fn last_lines(text: &str, count: usize) -> String {
 }
 
 /// `cargo book exercises`: check the exercises in order and show where the learner stands;
-/// with `watch`, check again whenever a file under labs/exercises changes.
+/// with `watch`, check again whenever a file under exercises changes.
 pub fn run(root: &Path, watch: bool) -> anyhow::Result<()> {
     let runner = Runner::for_repo(root);
     let tty = std::io::stdout().is_terminal();
@@ -542,16 +542,12 @@ mod tests {
     #[test]
     fn watches_sources_not_build_output_or_swap_files() {
         assert!(is_exercise_source(Path::new(
-            "/r/labs/exercises/01-a/src/lib.rs"
+            "/r/exercises/01-a/src/lib.rs"
         )));
-        assert!(is_exercise_source(Path::new(
-            "/r/labs/exercises/01-a/HINT.md"
-        )));
+        assert!(is_exercise_source(Path::new("/r/exercises/01-a/HINT.md")));
         assert!(!is_exercise_source(Path::new(
-            "/r/labs/exercises/01-a/src/.lib.rs.swp"
+            "/r/exercises/01-a/src/.lib.rs.swp"
         )));
-        assert!(!is_exercise_source(Path::new(
-            "/r/labs/exercises/target/x.rs"
-        )));
+        assert!(!is_exercise_source(Path::new("/r/exercises/target/x.rs")));
     }
 }

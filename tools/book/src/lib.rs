@@ -10,7 +10,7 @@
 //! - [`results_preprocessor`]: `{{#bench}}`, `{{#value}}`, `{{#ratio}}`, `{{#machine}}` (measured
 //!   results from [`results`], charts from [`chart`]); [`measure`] produces them, reading
 //!   criterion's files through [`criterion`] only;
-//! - [`exercises`]: `cargo book exercises`, the self-study loop over `labs/exercises`, whose
+//! - [`exercises`]: `cargo book exercises`, the self-study loop over `exercises`, whose
 //!   runner the tests' meta-check reuses;
 //! - [`meta`]: the labs and the book agree (every lab has a page, tests, a bench where it
 //!   measures time; every anchor is used); [`linkcheck`]: links between built pages resolve.

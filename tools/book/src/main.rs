@@ -47,10 +47,10 @@ enum Command {
         /// Measure only these labs (default: every lab under labs/).
         labs: Vec<String>,
     },
-    /// Self-study: test the exercises in labs/exercises in order, show how many are done,
+    /// Self-study: test the exercises in exercises in order, show how many are done,
     /// and stop at the first unsolved one with its failing test and a hint.
     Exercises {
-        /// Keep watching labs/exercises, and check again whenever a file is saved.
+        /// Keep watching exercises, and check again whenever a file is saved.
         #[arg(long)]
         watch: bool,
     },

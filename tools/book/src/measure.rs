@@ -1,8 +1,7 @@
 //! `cargo book measure`: runs every lab's measurements on this machine and writes the results
 //! the book shows beside the reference machine's.
 //!
-//! For each lab crate under `labs/` (every folder with a Cargo.toml but `kit` and
-//! `exercises`):
+//! For each lab crate under `labs/` (every folder there with a Cargo.toml):
 //! 1. build its binary (and its criterion benches, if it has `benches/`) in the bench profile,
 //!    the optimized profile `cargo bench` uses, so both share one build;
 //! 2. run `LAB --json`, which prints a [`kit::Report`];
@@ -63,7 +62,7 @@ pub fn discover(root: &Path) -> anyhow::Result<Vec<Lab>> {
         let dir = entry.path();
         let manifest_path = dir.join("Cargo.toml");
         let folder = entry.file_name().to_string_lossy().into_owned();
-        if crate::meta::NOT_LABS.contains(&folder.as_str()) || !manifest_path.is_file() {
+        if !manifest_path.is_file() {
             continue;
         }
         let text = std::fs::read_to_string(&manifest_path)
@@ -802,7 +801,6 @@ mod tests {
             )
             .unwrap();
         };
-        with_name(&lab("kit", &["src/lib.rs"]), "kit");
         with_name(&lab("b-lab", &["src/main.rs", "benches/b.rs"]), "b-lab");
         with_name(&lab("a-lab", &["src/lib.rs", "src/main.rs"]), "a-lab");
         lab("not-a-crate", &["notes.md"]);

@@ -1,6 +1,6 @@
 //! The meta-check: the labs and the book agree with each other.
 //!
-//! - every lab crate (a folder under `labs/` with a Cargo.toml, but `kit` and `exercises`) has
+//! - every lab crate (a folder under `labs/` with a Cargo.toml; the kit lives in `crates/`) has
 //!   a page: some chapter includes code from `labs/<lab>/` (a list of labs that only says
 //!   `cargo lab <lab>` does not count);
 //! - every lab has a test file, `labs/<lab>/tests/*.rs`;
@@ -24,9 +24,6 @@ use regex::Regex;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
-
-/// Crates under `labs/` that are not labs (the same list as `cargo book measure`'s).
-pub const NOT_LABS: [&str; 2] = ["kit", "exercises"];
 
 /// Labs that record times in ns but have no criterion bench, and why that is right.
 pub const UNBENCHED: [(&str, &str); 2] = [
@@ -64,7 +61,6 @@ struct Crate {
     folder: String,
     /// The package name, as in `cargo lab <name>`.
     name: String,
-    is_lab: bool,
 }
 
 /// Every meta-check problem, each at `file:line`.
@@ -73,7 +69,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
     let pages = pages(root);
     let mut problems = Vec::new();
 
-    for lab in crates.iter().filter(|c| c.is_lab) {
+    for lab in &crates {
         let manifest = Path::new("labs").join(&lab.folder).join("Cargo.toml");
         let dir = root.join("labs").join(&lab.folder);
         // A lab's page shows its code. A list of labs (a section's index.md) that only
@@ -122,11 +118,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
         }
     }
 
-    let lab_names: BTreeSet<&str> = crates
-        .iter()
-        .filter(|c| c.is_lab)
-        .map(|c| c.name.as_str())
-        .collect();
+    let lab_names: BTreeSet<&str> = crates.iter().map(|c| c.name.as_str()).collect();
     let folders: BTreeSet<&str> = crates.iter().map(|c| c.folder.as_str()).collect();
     for page in &pages {
         for (index, line) in page.text.lines().enumerate() {
@@ -163,11 +155,7 @@ fn crates(root: &Path) -> Vec<Crate> {
                 .ok()
                 .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_owned))
                 .unwrap_or_else(|| folder.clone());
-            Some(Crate {
-                is_lab: !NOT_LABS.contains(&folder.as_str()),
-                folder,
-                name,
-            })
+            Some(Crate { folder, name })
         })
         .collect();
     crates.sort_by(|a, b| a.folder.cmp(&b.folder));
