@@ -32,12 +32,17 @@ pub fn usage_error(message: impl Display) -> ! {
 
 /// Runs a lab's body: an error becomes one line on stderr and exit status 1, not a backtrace.
 ///
+/// It first installs [`crate::interrupt`]: on SIGINT, SIGTERM or SIGHUP the lab kills and
+/// reaps every child and exits 130, 143 or 129. Most labs call it through
+/// [`crate::lab::run`], which also prints the outcome.
+///
 /// A closed standard output (`cargo lab join | head -1`: `head` has read its line and gone)
 /// ends the lab quietly with status 0, as it ends `cat`, once the body has unwound: its
 /// guards have killed and reaped every child by then. `println!` reports a closed stdout by
 /// panicking ("failed printing to stdout", library/std/src/io/stdio.rs, `print_to`); the
 /// panic hook stays silent for exactly that panic and speaks for every other.
 pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
+    crate::interrupt::install();
     quiet_when_stdout_closes();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
         Ok(Ok(())) => ExitCode::SUCCESS,

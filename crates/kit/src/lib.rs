@@ -3,19 +3,30 @@
 //! Every lab uses the same few pieces, so that each lab's own code can stay short enough to
 //! show in the book:
 //!
+//! - [`lab`]: the shape of every lab: an [`lab::Outcome`] with a report and a readable
+//!   render, and [`lab::run`], which prints it, shows progress and handles interruption;
 //! - [`cli`]: parse flags with clap, turn bad input into a one-line error and exit code 2;
 //! - [`children`]: fork children that are always reaped ([`children::Children`] kills and waits
 //!   on drop, children die with their parent);
+//! - [`command`]: `std::process::Command`s whose child dies with the lab, and the lab's own
+//!   re-executed copy ([`command::myself`]);
+//! - [`interrupt`]: on SIGINT, SIGTERM or SIGHUP, kill and reap every child, then exit;
+//! - [`procfs`]: who is whose child, from `/proc`;
 //! - [`shm`]: anonymous `MAP_SHARED` memory that parent and children both see;
 //! - [`stats`]: medians and spread of repeated measurements;
 //! - [`machine`] and [`record`]: what a result was measured on, and the one result schema;
-//! - [`table`]: aligned text tables and human-readable durations for the labs' reports;
+//! - [`table`]: aligned text tables, human-readable durations and ratios ([`table::times`],
+//!   `14×`) for the labs' reports;
 //! - [`testing`]: the process-wide fork lock, `/proc` scans and the command-line checks the
 //!   labs' tests use.
 
 pub mod children;
 pub mod cli;
+pub mod command;
+pub mod interrupt;
+pub mod lab;
 pub mod machine;
+pub mod procfs;
 pub mod record;
 pub mod shm;
 pub mod stats;
@@ -23,6 +34,7 @@ pub mod table;
 pub mod testing;
 
 pub use children::{Children, fork_child};
+pub use lab::Outcome;
 pub use machine::Machine;
 pub use record::{Benchmark, Record, Report, Spread};
 pub use shm::SharedRegion;

@@ -77,6 +77,17 @@ pub fn nanos(ns: f64) -> String {
     format!("{value:.decimals$} {unit}")
 }
 
+/// A ratio as every lab prints it, with the multiplication sign the book uses: `1.3×`,
+/// `14×`, and two significant digits below one (`0.25×`).
+pub fn times(ratio: f64) -> String {
+    let decimals = match ratio.abs() {
+        r if r >= 10.0 || r == 0.0 || !r.is_finite() => 0,
+        r if r >= 1.0 => 1,
+        r => (1 - r.log10().floor() as i64).max(2) as usize,
+    };
+    format!("{ratio:.decimals$}×")
+}
+
 /// A byte count in binary units: `512 B`, `64.0 KiB`, `1.50 GiB`.
 pub fn bytes(b: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -103,6 +114,10 @@ mod tests {
         assert_eq!(nanos(12_400.0), "12.4 µs");
         assert_eq!(nanos(3_210_000.0), "3.21 ms");
         assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(times(14.2), "14×");
+        assert_eq!(times(1.26), "1.3×");
+        assert_eq!(times(0.25), "0.25×");
+        assert_eq!(times(0.031), "0.031×");
         assert_eq!(bytes(1.5 * 1024.0 * 1024.0 * 1024.0), "1.5 GiB");
     }
 

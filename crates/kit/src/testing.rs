@@ -16,9 +16,14 @@
 //! [`live_children`] checks, which a lock taken and dropped inside each helper would not do.
 
 use crate::Report;
+use nix::sys::prctl;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
-use std::process::{Command, Output, Stdio};
+use std::io::Read;
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 static FORK_LOCK: Mutex<()> = Mutex::new(());
 
@@ -30,40 +35,9 @@ pub fn fork_lock() -> MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The pids whose parent is this process (live or zombie), read from `/proc`.
-pub fn live_children() -> Vec<Pid> {
-    children_of(Pid::this())
-}
-
-/// The pids whose parent is `parent`, read from `/proc/*/stat`.
-pub fn children_of(parent: Pid) -> Vec<Pid> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| stat_of(pid).is_some_and(|s| s.ppid == parent.as_raw()))
-        .map(Pid::from_raw)
-        .collect()
-}
-
-/// Every process below `root` in the process tree (children, grandchildren, …).
-pub fn descendants_of(root: Pid) -> Vec<Pid> {
-    let mut found = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(pid) = frontier.pop() {
-        for child in children_of(pid) {
-            found.push(child);
-            frontier.push(child);
-        }
-    }
-    found
-}
-
-/// Every process below this one: [`descendants_of`] this process.
-pub fn live_descendants() -> Vec<Pid> {
-    descendants_of(Pid::this())
-}
+pub use crate::procfs::{
+    ProcStat, children_of, descendants_of, live_children, live_descendants, stat_of,
+};
 
 /// Runs a lab's binary (`env!("CARGO_BIN_EXE_<lab>")`) with `args` and waits for it, with
 /// its stdout and stderr captured. Hold [`fork_lock`] while calling it.
@@ -140,37 +114,174 @@ pub fn assert_help(bin: &str, must_mention: &[&str]) -> String {
     help
 }
 
-/// The fields of `/proc/PID/stat` the tests need (proc(5)).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcStat {
-    /// One letter: R running, S sleeping, D disk sleep, T stopped, Z zombie, …
-    pub state: char,
-    pub ppid: i32,
-    pub pgrp: i32,
+/// How long [`assert_clean_interrupt`] waits for each step: only a hang reaches it.
+const HANG: Duration = Duration::from_secs(120);
+
+/// Starts the lab with `args`, waits until it has a child (and until `ready` accepts its
+/// descendants, e.g. "a python3 is among them"), sends `signal` to the lab alone (not its
+/// process group, as `kill PID`, `timeout` or an IDE's stop button do), and checks the
+/// promise of [`crate::interrupt`]:
+///
+/// - the lab exits with status 128 + the signal (130 for SIGINT, 143 for SIGTERM);
+/// - no process that was below it is still alive;
+/// - it left no zombie: every child it had was reaped by the lab itself.
+///
+/// To see what the lab leaves, the test process is a child subreaper (prctl(2),
+/// `PR_SET_CHILD_SUBREAPER`) for the duration: an orphan of the lab is re-parented to the
+/// test, not to init, so a zombie or a survivor shows up among [`live_children`]. The helper
+/// reaps everything it finds, so nothing is left behind even when the check fails.
+/// Grandchildren that die with their parent (`PR_SET_PDEATHSIG`) also arrive here as
+/// zombies; those are expected and only reaped. The caller holds [`fork_lock`].
+pub fn assert_clean_interrupt(
+    bin: &str,
+    args: &[&str],
+    signal: Signal,
+    ready: impl Fn(&[Pid]) -> bool,
+) {
+    let subreaper = Subreaper::become_one();
+    let mut lab = LabProcess(Some(
+        Command::new(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot run {bin}: {err}")),
+    ));
+    let pid = lab.pid();
+    let started = Instant::now();
+    let before = loop {
+        let below = descendants_of(pid);
+        if !below.is_empty() && ready(&below) {
+            break below;
+        }
+        if let Some(status) = lab.child().try_wait().expect("try_wait") {
+            panic!("{args:?}: the lab ended ({status}) before it had the children asked for");
+        }
+        assert!(started.elapsed() < HANG, "{args:?}: no child appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let direct = children_of(pid);
+    kill(pid, signal).expect("signal the lab");
+    let status = lab.wait_with_deadline();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = lab.child().stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    lab.0 = None;
+    let (zombies, alive) = reap_orphans(&direct);
+    drop(subreaper);
+    assert_eq!(
+        status.code(),
+        Some(128 + signal as i32),
+        "{args:?}: {signal} should end the lab with {}: {status}; stderr: {stderr}",
+        128 + signal as i32
+    );
+    assert_eq!(
+        alive,
+        [],
+        "{args:?}: processes outlived the lab after {signal} (before: {before:?})"
+    );
+    assert_eq!(
+        zombies,
+        [],
+        "{args:?}: the lab left these children unreaped"
+    );
 }
 
-/// Reads `/proc/PID/stat`; `None` once the process is gone (reaped).
-pub fn stat_of(pid: i32) -> Option<ProcStat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may itself contain spaces or parentheses.
-    let after_name = &text[text.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let ppid = fields.next()?.parse().ok()?;
-    let pgrp = fields.next()?.parse().ok()?;
-    Some(ProcStat { state, ppid, pgrp })
+/// Reaps every child of the test process (the lab's orphans, re-parented to the subreaper)
+/// until none is left. Returns the zombies that were the lab's own children (`direct`: the
+/// lab should have reaped them) and the processes still alive when the deadline came (which
+/// are then killed and reaped too).
+fn reap_orphans(direct: &[Pid]) -> (Vec<Pid>, Vec<Pid>) {
+    let mut zombies = Vec::new();
+    let started = Instant::now();
+    loop {
+        let left = live_children();
+        if left.is_empty() {
+            return (zombies, Vec::new());
+        }
+        let mut alive = Vec::new();
+        for pid in left {
+            let zombie = stat_of(pid.as_raw()).is_some_and(|s| s.state == 'Z');
+            if zombie {
+                let _ = waitpid(pid, None);
+                if direct.contains(&pid) {
+                    zombies.push(pid);
+                }
+            } else {
+                alive.push(pid);
+            }
+        }
+        if !alive.is_empty() && started.elapsed() > Duration::from_secs(10) {
+            for &pid in &alive {
+                let _ = kill(pid, Signal::SIGKILL);
+                let _ = waitpid(pid, None);
+            }
+            return (zombies, alive);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// This process as a child subreaper until dropped.
+struct Subreaper;
+
+impl Subreaper {
+    fn become_one() -> Self {
+        prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
+        Subreaper
+    }
+}
+
+impl Drop for Subreaper {
+    fn drop(&mut self) {
+        let _ = prctl::set_child_subreaper(false);
+    }
+}
+
+/// The lab under test; killed and reaped if the test fails before it has ended.
+struct LabProcess(Option<Child>);
+
+impl LabProcess {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("the lab")
+    }
+
+    fn pid(&mut self) -> Pid {
+        Pid::from_raw(self.child().id() as i32)
+    }
+
+    /// Waits for the lab; a lab still running after [`HANG`] fails the test.
+    fn wait_with_deadline(&mut self) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child().try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < HANG,
+                "the lab did not end after the signal"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for LabProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            // Whatever it left is ours now (subreaper): reap it too.
+            let _ = reap_orphans(&[]);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_our_own_stat() {
-        let me = stat_of(std::process::id() as i32).unwrap();
-        assert_eq!(me.ppid, nix::unistd::getppid().as_raw());
-        assert!("RS".contains(me.state));
-    }
 
     #[test]
     fn a_usage_error_is_status_2_one_line_and_no_stdout() {

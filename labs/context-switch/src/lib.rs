@@ -14,14 +14,12 @@
 //! machine has two (sched_setaffinity(2)).
 
 use anyhow::{Context, bail, ensure};
-use kit::table::{Table, nanos};
-use kit::{Children, Machine, Record, Report, SharedRegion, Summary};
+use kit::{Children, SharedRegion, Summary};
 use nix::errno::Errno;
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::{Pid, pipe, read, write};
-use std::fmt::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -30,6 +28,8 @@ use std::time::{Duration, Instant};
 
 /// The lab's name: the prefix of every record id.
 pub const LAB: &str = "context-switch";
+
+pub mod report;
 
 /// Round trips made before the timed ones, so both sides are running, pinned and warm.
 pub const WARM_UP_ROUND_TRIPS: u64 = 100;
@@ -570,158 +570,5 @@ impl Results {
 
     fn median(&self, kind: &str, placement: Placement) -> Option<f64> {
         self.find(kind, placement).map(|m| summary(m).median)
-    }
-
-    /// `--json`: per variant, nanoseconds per round trip, and ping's context switches per
-    /// round trip.
-    pub fn report(&self) -> Report {
-        let mut report = Report::new(LAB);
-        for m in &self.measured {
-            let where_ = match m.variant.placement {
-                Placement::SameCpu => format!("both on CPU {}", m.cpus.0),
-                Placement::AcrossCpus => format!("on CPUs {} and {}", m.cpus.0, m.cpus.1),
-            };
-            report.push(Record::new(
-                m.variant.id(),
-                format!("one round trip: {}, {where_}", m.variant.how()),
-                "ns",
-                summary(m),
-            ));
-            report.push(Record::count(
-                format!("{}/ping-switches", m.variant.id()),
-                format!(
-                    "context switches of the pinging thread per round trip, {}",
-                    m.variant.kind()
-                ),
-                "switches",
-                m.ping_switches,
-            ));
-        }
-        report
-    }
-
-    /// The readable report.
-    pub fn render(&self, machine: &Machine) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "Machine: {}", machine.summary());
-        let _ = writeln!(
-            out,
-            "Ping-pong: one side sends a counter, the other sends it back plus one; {} round \
-             trips per variant, timed in batches. Median per round trip [fastest-slowest \
-             batch]. On one CPU a round trip is two context switches.",
-            self.round_trips
-        );
-        let _ = writeln!(out);
-        let mut table = Table::new([
-            "variant",
-            "CPUs",
-            "round trip",
-            "half (one handoff)",
-            "ping switches/round trip",
-        ]);
-        for m in &self.measured {
-            let s = summary(m);
-            table.row([
-                format!("{} {}", m.variant.kind(), m.variant.placement.name()),
-                format!("{},{}", m.cpus.0, m.cpus.1),
-                format!("{} [{}-{}]", nanos(s.median), nanos(s.low), nanos(s.high)),
-                nanos(s.median / 2.0),
-                format!("{:.2}", m.ping_switches),
-            ]);
-        }
-        let _ = writeln!(out, "{table}");
-        let _ = writeln!(out, "What to observe:");
-        for line in self.observations() {
-            let _ = writeln!(out, "- {line}");
-        }
-        out
-    }
-
-    /// Sentences computed from this run's medians.
-    pub fn observations(&self) -> Vec<String> {
-        use Placement::{AcrossCpus, SameCpu};
-        let mut lines = Vec::new();
-        if let (Some(threads), Some(processes)) = (
-            self.median("pipe-threads", SameCpu),
-            self.median("pipe-processes", SameCpu),
-        ) {
-            let ratio = processes / threads;
-            let verdict = if ratio > 1.1 {
-                "A switch to another process also switches the address space (the page \
-                 tables); a switch between threads of one process keeps it."
-            } else {
-                "Switching the address space (the page tables) added little beside the two \
-                 system calls and the scheduler's own work."
-            };
-            lines.push(format!(
-                "On one CPU, a pipe round trip took {} between threads and {} between \
-                 processes ({} as long). {verdict}",
-                nanos(threads),
-                nanos(processes),
-                times(ratio),
-            ));
-        }
-        if let Some(m) = self.find("pipe-threads", SameCpu) {
-            lines.push(format!(
-                "On one CPU the pinging thread was switched out {:.2} times per round trip \
-                 (getrusage): each side must block to let the other run, so one handoff \
-                 (a switch, plus a write and a read) costs about half a round trip, {}.",
-                m.ping_switches,
-                nanos(summary(m).median / 2.0)
-            ));
-        }
-        if let (Some(same), Some(across)) = (
-            self.median("pipe-threads", SameCpu),
-            self.median("pipe-threads", AcrossCpus),
-        ) {
-            let why = if across > same {
-                "waking a thread that sleeps on another CPU needs an interrupt to that CPU, \
-                 which may first have to leave an idle state"
-            } else {
-                "each side runs on its own CPU, so neither waits to be switched in"
-            };
-            lines.push(format!(
-                "Across two CPUs the same pipe round trip between threads took {}, {} the \
-                 one-CPU time: {why}.",
-                nanos(across),
-                times(across / same),
-            ));
-        }
-        if let (Some(pipe), Some(condvar)) = (
-            self.median("pipe-threads", SameCpu),
-            self.median("condvar-threads", SameCpu),
-        ) {
-            let why = if condvar < pipe {
-                "it moves no bytes through a kernel buffer"
-            } else {
-                "each handoff takes the lock, notifies and waits, and each of those steps may \
-                 enter the kernel"
-            };
-            lines.push(format!(
-                "The Mutex + Condvar handoff took {} on one CPU, {} the pipe's. Both put the \
-                 waiting thread to sleep in the kernel (futex(2) for the condvar); {why}.",
-                nanos(condvar),
-                times(condvar / pipe),
-            ));
-        }
-        if !self.skipped.is_empty() {
-            lines.push(format!(
-                "This process may run on only {} CPU ({:?}): the {} across-CPU variants were \
-                 skipped.",
-                self.allowed_cpus.len(),
-                self.allowed_cpus,
-                self.skipped.len()
-            ));
-        }
-        lines
-    }
-}
-
-/// A ratio as the report prints it: `1.3x`, `25x`.
-pub fn times(ratio: f64) -> String {
-    if ratio >= 10.0 {
-        format!("{ratio:.0}x")
-    } else {
-        format!("{ratio:.1}x")
     }
 }

@@ -1,10 +1,5 @@
 use clap::{Parser, value_parser};
-use context_switch::{Results, Variant};
-use std::io::IsTerminal;
 use std::process::ExitCode;
-
-/// Round trips per timed batch: the clock is read once per batch.
-const BATCH: u64 = 100;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,28 +28,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = kit::cli::parse();
-    kit::cli::run(|| {
-        let batches = args.round_trips.div_ceil(BATCH);
-        let show_progress = std::io::stderr().is_terminal();
-        let results = Results::collect(batches, BATCH, |i, total, variant: Variant| {
-            if show_progress {
-                eprint!(
-                    "\r\x1b[Kping-pong {} {} ({}/{total})…",
-                    variant.kind(),
-                    variant.placement.name(),
-                    i + 1
-                );
-            }
-        });
-        if show_progress {
-            eprint!("\r\x1b[K");
-        }
-        let results = results?;
-        if args.json {
-            println!("{}", results.report().to_json());
-        } else {
-            print!("{}", results.render(&kit::Machine::detect()));
-        }
-        Ok(())
+    kit::lab::run(args.json, |progress| {
+        context_switch::report::run(args.round_trips, progress)
     })
 }

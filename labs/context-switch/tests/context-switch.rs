@@ -10,9 +10,11 @@ use context_switch::{
 };
 use kit::Children;
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    run_ok,
 };
 use nix::sched::{CpuSet, sched_getaffinity};
+use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
@@ -199,4 +201,13 @@ fn the_readable_report_says_what_to_observe() {
 fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
     kit::testing::assert_quiet_when_stdout_closed(EXE, &["--round-trips", "200"]);
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_the_pong_process() {
+    let _lock = fork_lock();
+    // Enough round trips that the pong process is still there when the signal comes.
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        assert_clean_interrupt(EXE, &["--round-trips", "300000"], signal, |_| true);
+    }
 }

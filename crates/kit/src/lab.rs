@@ -1,0 +1,157 @@
+//! The shape every lab has: parse the flags, run, print the outcome.
+//!
+//! A lab's `main.rs` is its flags (a clap `Args` with a `--json` flag) and one call:
+//!
+//! ```ignore
+//! fn main() -> std::process::ExitCode {
+//!     let args: Args = kit::cli::parse(); // one-line usage errors, exit 2
+//!     kit::lab::run(args.json, |progress| my_lab::run(&args.settings(), progress))
+//! }
+//! ```
+//!
+//! The body returns the lab's outcome, a type that implements [`Outcome`] (in the lab's
+//! `report.rs`): [`Outcome::report`] gives the records for `--json`, [`Outcome::render`] the
+//! readable report. [`run`] does the rest, the same way for every lab:
+//!
+//! - it installs [`crate::interrupt`]: on SIGINT, SIGTERM or SIGHUP every child is killed
+//!   and reaped and the lab exits 130, 143 or 129;
+//! - it runs the body under [`crate::cli::run`]: an error is one line and exit 1, a closed
+//!   stdout (`| head -1`) ends quietly with 0;
+//! - it gives the body a [`Progress`] that writes to stderr only when stderr is a terminal,
+//!   and clears its line before anything is printed;
+//! - it prints `report().to_json()` with `--json`, else `render(&Machine::detect())`.
+//!
+//! Children a lab starts come from [`crate::Children`] (forked) or [`crate::command`]
+//! (`Command`, including the lab's own re-executed copy, [`crate::command::myself`]): both
+//! die with the lab even when it is killed with SIGKILL.
+
+use crate::table::{Table, nanos};
+use crate::{Machine, Report};
+use std::fmt::{Display, Write};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// What a lab found, and how it says it.
+pub trait Outcome {
+    /// The records for `--json` (and for `cargo book measure`). Ids start with `<lab>/`.
+    fn report(&self) -> Report;
+
+    /// The readable report printed without `--json`. The default prints the machine and
+    /// one row per record (id, median, low–high, what); a lab overrides it to explain what
+    /// to observe.
+    fn render(&self, machine: &Machine) -> String {
+        render_records(&self.report(), machine)
+    }
+}
+
+/// A `Report` is its own outcome: a lab whose readable output is the default table can
+/// return its report directly.
+impl Outcome for Report {
+    fn report(&self) -> Report {
+        self.clone()
+    }
+}
+
+/// The default readable report: `Machine: …` and a table of every record.
+pub fn render_records(report: &Report, machine: &Machine) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", report.lab);
+    let _ = writeln!(out, "Machine: {}", machine.summary());
+    let _ = writeln!(out);
+    let mut table = Table::new(["record", "median", "low-high", "what"]);
+    for record in &report.records {
+        let value = |v: f64| {
+            if record.unit == "ns" {
+                nanos(v)
+            } else {
+                format!("{v} {}", record.unit)
+            }
+        };
+        table.row([
+            record.id.clone(),
+            value(record.median),
+            format!("{}-{}", value(record.low), value(record.high)),
+            record.what.clone(),
+        ]);
+    }
+    let _ = write!(out, "{table}");
+    out
+}
+
+/// Progress messages on stderr, only when stderr is a terminal (so `--json > file`, a pipe
+/// and the tests see none). Each message replaces the previous one on the same line.
+#[derive(Debug)]
+pub struct Progress {
+    enabled: bool,
+    shown: std::cell::Cell<bool>,
+}
+
+impl Progress {
+    /// Progress on stderr if it is a terminal.
+    pub fn on_stderr() -> Self {
+        Self::new(std::io::stderr().is_terminal())
+    }
+
+    /// Progress that shows (`true`) or stays silent (`false`), for tests and library callers.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            shown: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Shows `message…` in place of the previous message.
+    pub fn show(&self, message: impl Display) {
+        if self.enabled {
+            eprint!("\r\x1b[K{message}…");
+            self.shown.set(true);
+        }
+    }
+
+    /// Erases the message line, if one is shown.
+    pub fn clear(&self) {
+        if self.shown.replace(false) {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// Runs a lab: installs the interrupt handling, runs `body` with a [`Progress`], clears the
+/// progress line, and prints the outcome's `--json` report (`json == true`) or its readable
+/// report. Returns the exit code for `main` (see the module docs).
+pub fn run<O: Outcome>(json: bool, body: impl FnOnce(&Progress) -> anyhow::Result<O>) -> ExitCode {
+    crate::cli::run(|| {
+        let outcome = {
+            let progress = Progress::on_stderr();
+            body(&progress)?
+        };
+        if json {
+            println!("{}", outcome.report().to_json());
+        } else {
+            print!("{}", outcome.render(&Machine::detect()));
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Record;
+
+    #[test]
+    fn the_default_render_lists_every_record() {
+        let mut report = Report::new("demo");
+        report.push(Record::count("demo/lost", "lines lost", "lines", 3.0));
+        let text = report.render(&Machine::detect());
+        assert!(text.contains("demo/lost"), "{text}");
+        assert!(text.contains("3 lines"), "{text}");
+        assert!(text.contains("lines lost"), "{text}");
+    }
+}
