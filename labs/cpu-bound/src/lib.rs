@@ -8,17 +8,17 @@
 
 use anyhow::{Context, ensure};
 use clap::ValueEnum;
-use kit::table::{Table, nanos};
-use kit::{Children, Machine, Record, Report, Summary};
+use kit::{Children, Summary};
 use nix::fcntl::OFlag;
 use nix::unistd::{pipe2, write};
-use std::fmt::Write as _;
 use std::fs::File;
 use std::hint::black_box;
 use std::io::Read;
 use std::ops::Range;
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
+
+pub mod report;
 
 /// How the work is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -243,176 +243,5 @@ impl Results {
     /// Speed-up as a fraction of the ideal.
     pub fn efficiency(&self, mode: Mode) -> f64 {
         self.speedup(mode) / self.ideal() as f64
-    }
-
-    /// The `--json` report: wall time per mode (ns), the speed-ups, and the worker count.
-    pub fn report(&self) -> Report {
-        let mut report = Report::new("cpu-bound");
-        for &(mode, summary) in &self.summaries {
-            let what = format!("sum of squares of 0..{} ({})", self.n, mode.name());
-            report.push(Record::new(mode.id(), what, "ns", summary));
-        }
-        for mode in [Mode::Threads, Mode::Processes] {
-            report.push(Record::count(
-                format!("{}-speedup", mode.id()),
-                format!("{} speed-up over sequential", mode.name()),
-                "x",
-                self.speedup(mode),
-            ));
-        }
-        report.push(Record::count(
-            "cpu-bound/workers",
-            "workers used by the threads and processes modes",
-            "workers",
-            self.workers as f64,
-        ));
-        // What the benchmarks measure beyond the records above, in the lab's words, so that
-        // their results read like the lab's own.
-        for mode in [Mode::Threads, Mode::Processes] {
-            for workers in BENCH_WORKERS {
-                report.describe_benchmark(
-                    format!("cpu-bound/{}", mode.bench_name(workers)),
-                    format!(
-                        "sum of squares of 0..{DEFAULT_N} ({}, W = {workers})",
-                        mode.name()
-                    ),
-                );
-            }
-        }
-        report
-    }
-
-    /// The readable report: header, table, and what to observe in this run's numbers.
-    pub fn render(&self, machine: &Machine) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "Machine: {}", machine.summary());
-        let _ = writeln!(
-            out,
-            "Sum of i² for i in 0..{}, split over {} on {} cores \
-             (median of {} rounds per mode):\n",
-            self.n,
-            plural(self.workers, "worker"),
-            self.cores,
-            self.rounds
-        );
-        let mut table = Table::new(["mode", "median", "min", "max", "speed-up", "efficiency"]);
-        for &(mode, s) in &self.summaries {
-            table.row([
-                mode.name().to_owned(),
-                nanos(s.median),
-                nanos(s.low),
-                nanos(s.high),
-                times(self.speedup(mode)),
-                format!("{:.0}%", 100.0 * self.efficiency(mode)),
-            ]);
-        }
-        let _ = writeln!(out, "{table}");
-        let _ = writeln!(
-            out,
-            "Speed-up is sequential ÷ mode; efficiency is speed-up ÷ {}x, the ideal with \
-             {} on {} cores.\n",
-            self.ideal(),
-            plural(self.workers, "worker"),
-            self.cores
-        );
-        let _ = writeln!(out, "What to observe:");
-        for line in self.observations() {
-            let _ = writeln!(out, "- {line}");
-        }
-        out
-    }
-
-    /// Three sentences that interpret this run's medians.
-    pub fn observations(&self) -> Vec<String> {
-        let threads = self.speedup(Mode::Threads);
-        let processes = self.speedup(Mode::Processes);
-        // Below half the sequential speed, the cost of starting the workers dominates.
-        let threads_line = if threads >= 0.5 {
-            let efficiency = self.efficiency(Mode::Threads);
-            let busy = if efficiency < 0.7 && self.ideal() > 1 {
-                " So far below the ideal usually means other programs were using the cores \
-                 meanwhile (see `top`): run it again on a quiet machine."
-            } else {
-                ""
-            };
-            format!(
-                "Threads ran {} as fast as the sequential run, {:.0}% of the ideal {}x.{busy}",
-                times(threads),
-                100.0 * efficiency,
-                self.ideal()
-            )
-        } else {
-            format!(
-                "Threads took {} as long as the sequential run: for this little work, starting \
-                 and joining the threads costs more than the work itself.",
-                times(1.0 / threads)
-            )
-        };
-        let processes_line = match processes / threads {
-            r if r < 0.9 => format!(
-                "Processes ran {} as fast as sequential, {:.0}% slower than threads: each \
-                 worker costs a fork and a wait, dearer than a thread's start and join; the \
-                 larger N, the less that matters.",
-                times(processes),
-                100.0 * (1.0 - r)
-            ),
-            r if r > 1.1 => format!(
-                "Processes ran {} as fast as sequential, {:.0}% faster than threads: noise \
-                 at this size; run more --rounds before reading anything into it.",
-                times(processes),
-                100.0 * (r - 1.0)
-            ),
-            _ => format!(
-                "Processes ran {} as fast as sequential, within 10% of threads: each child \
-                 sees a copy-on-write copy of the lab and sends back 8 bytes, so separate \
-                 memory costs next to nothing here.",
-                times(processes)
-            ),
-        };
-        let workers_line = match self.workers.cmp(&self.cores) {
-            std::cmp::Ordering::Greater => format!(
-                "{} workers share {} cores, so they take turns: the speed-up cannot pass {}x \
-                 however many workers you add.",
-                self.workers, self.cores, self.cores
-            ),
-            std::cmp::Ordering::Less => format!(
-                "{} {} {} of the {} cores idle; `--workers {}` uses them all.",
-                plural(self.workers, "worker"),
-                if self.workers == 1 { "leaves" } else { "leave" },
-                self.cores - self.workers,
-                self.cores,
-                self.cores
-            ),
-            std::cmp::Ordering::Equal => format!(
-                "One worker per core: {}x is the most this machine can give.",
-                self.cores
-            ),
-        };
-        vec![
-            format!("All three modes computed the same sum ({}).", self.sum),
-            threads_line,
-            processes_line,
-            workers_line,
-        ]
-    }
-}
-
-/// A ratio with two significant digits at least: `1.91x`, `0.0024x`.
-fn times(ratio: f64) -> String {
-    let decimals = match ratio {
-        r if r >= 100.0 => 0,
-        r if r >= 10.0 => 1,
-        r if r >= 1.0 || r <= 0.0 => 2,
-        r => (1 - r.log10().floor() as i64).max(2) as usize,
-    };
-    format!("{ratio:.decimals$}x")
-}
-
-/// `1 worker`, `2 workers`.
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }

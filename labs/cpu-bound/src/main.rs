@@ -1,6 +1,4 @@
 use clap::{Parser, value_parser};
-use cpu_bound::Results;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 /// CPU-bound work: one thread, W threads, W processes.
@@ -36,25 +34,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = kit::cli::parse();
-    kit::cli::run(|| {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        let workers = args.workers.map_or(cores, |w| w as usize);
-        let rounds = args.rounds as usize;
-        let show_progress = std::io::stderr().is_terminal();
-        let results = Results::collect(args.n, workers, rounds, |round, mode| {
-            if show_progress {
-                eprint!("\r\x1b[Kround {}/{rounds}: {}…", round + 1, mode.name());
-            }
-        });
-        if show_progress {
-            eprint!("\r\x1b[K");
-        }
-        let results = results?;
-        if args.json {
-            println!("{}", results.report().to_json());
-        } else {
-            print!("{}", results.render(&kit::Machine::detect()));
-        }
-        Ok(())
+    kit::lab::run(args.json, |progress| {
+        let workers = args.workers.map(|w| w as usize);
+        cpu_bound::report::run(args.n, workers, args.rounds as usize, progress)
     })
 }

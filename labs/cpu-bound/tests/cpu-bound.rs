@@ -6,7 +6,8 @@ use cpu_bound::{
     Mode, Results, closed_form, processes, sequential, split, sum_of_squares, threads,
 };
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    run_ok,
 };
 
 const EXE: &str = env!("CARGO_BIN_EXE_cpu-bound");
@@ -171,4 +172,18 @@ fn a_closed_stdout_ends_the_lab_quietly() {
         EXE,
         &["--n", "1000", "--workers", "2", "--rounds", "1"],
     );
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // Enough numbers that the processes mode is still running when the signal comes.
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
+        assert_clean_interrupt(EXE, &["--rounds", "1", "--n", "100000000"], signal, |_| {
+            true
+        });
+    }
 }
