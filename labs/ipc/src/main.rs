@@ -1,10 +1,7 @@
 use clap::{Parser, value_parser};
-use ipc::{Results, Settings, Transport};
-use std::io::IsTerminal;
+use ipc::Settings;
+use ipc::report::BATCH;
 use std::process::ExitCode;
-
-/// Round trips per timed batch: the clock is read once per batch.
-const BATCH: u64 = 100;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,34 +49,13 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = kit::cli::parse();
-    kit::cli::run(|| {
-        let settings = Settings {
-            small: args.message_bytes as usize,
-            round_trips: args.round_trips,
-            batch: BATCH.min(args.round_trips),
-            large: args.message_kib as usize * 1024,
-            messages: args.messages,
-            runs: args.runs,
-        };
-        let show_progress = std::io::stderr().is_terminal();
-        let results = Results::collect(settings, |i, total, transport: Transport| {
-            if show_progress {
-                eprint!(
-                    "\r\x1b[Kmeasuring {} ({}/{total})…",
-                    transport.name(),
-                    i + 1
-                );
-            }
-        });
-        if show_progress {
-            eprint!("\r\x1b[K");
-        }
-        let results = results?;
-        if args.json {
-            println!("{}", results.report().to_json());
-        } else {
-            print!("{}", results.render(&kit::Machine::detect()));
-        }
-        Ok(())
-    })
+    let settings = Settings {
+        small: args.message_bytes as usize,
+        round_trips: args.round_trips,
+        batch: BATCH.min(args.round_trips),
+        large: args.message_kib as usize * 1024,
+        messages: args.messages,
+        runs: args.runs,
+    };
+    kit::lab::run(args.json, |progress| ipc::report::run(settings, progress))
 }

@@ -10,7 +10,8 @@ use ipc::{
     throughput_id,
 };
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    run_ok,
 };
 
 const EXE: &str = env!("CARGO_BIN_EXE_ipc");
@@ -176,4 +177,21 @@ fn a_closed_stdout_ends_the_lab_quietly() {
         EXE,
         &["--round-trips", "200", "--messages", "4", "--runs", "2"],
     );
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // Enough messages that a process transport is still running when the signal comes.
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
+        assert_clean_interrupt(
+            EXE,
+            &["--round-trips", "300000", "--messages", "1000000"],
+            signal,
+            |_| true,
+        );
+    }
 }
