@@ -1,7 +1,7 @@
 use clap::{Parser, value_parser};
 use nix::unistd::Pid;
-use spawn_cost::{Kind, Results, Settings, die_with_parent, measure_only};
-use std::io::IsTerminal;
+use spawn_cost::report::measuring_copy;
+use spawn_cost::{Kind, Settings};
 use std::process::ExitCode;
 
 /// What it costs to create a thread or a process and wait for it to end.
@@ -55,44 +55,16 @@ struct Args {
 fn main() -> ExitCode {
     let args: Args = kit::cli::parse();
     let rounds = args.rounds as usize;
-    kit::cli::run(|| {
-        if let Some(kind) = args.measure_only {
-            if let Some(parent) = args.parent {
-                die_with_parent(Pid::from_raw(parent))?;
-            }
-            println!("{}", measure_only(kind, rounds, args.ballast_mib as usize)?);
-            return Ok(());
-        }
-        let exe = std::env::current_exe()?;
-        let show_progress = std::io::stderr().is_terminal();
-        let settings = Settings {
-            rounds,
-            parent_mib: args.parent_mib.iter().map(|&m| m as usize).collect(),
-            parent_rounds: args.parent_rounds as usize,
-        };
-        let results = Results::collect(&exe, settings, |i, total, kind, mib| {
-            if show_progress {
-                let parent = if mib > 0 {
-                    format!(" from +{mib} MiB")
-                } else {
-                    String::new()
-                };
-                eprint!(
-                    "\r\x1b[Kmeasuring {}{parent} ({}/{total})…",
-                    kind.name(),
-                    i + 1
-                );
-            }
-        });
-        if show_progress {
-            eprint!("\r\x1b[K");
-        }
-        let results = results?;
-        if args.json {
-            println!("{}", results.report().to_json());
-        } else {
-            print!("{}", results.render(&kit::Machine::detect()));
-        }
-        Ok(())
+    if let Some(kind) = args.measure_only {
+        let parent = args.parent.map(Pid::from_raw);
+        return kit::cli::run(|| measuring_copy(kind, rounds, args.ballast_mib as usize, parent));
+    }
+    let settings = Settings {
+        rounds,
+        parent_mib: args.parent_mib.iter().map(|&m| m as usize).collect(),
+        parent_rounds: args.parent_rounds as usize,
+    };
+    kit::lab::run(args.json, |progress| {
+        spawn_cost::report::run(settings, progress)
     })
 }

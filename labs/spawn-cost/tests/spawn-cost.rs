@@ -2,8 +2,8 @@
 //! child is reaped with the exact status it exited with, and the CLI behaves.
 
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, live_descendants,
-    run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    live_descendants, run_ok,
 };
 use kit::{Children, Summary};
 use nix::sys::wait::WaitStatus;
@@ -212,4 +212,16 @@ fn a_closed_stdout_ends_the_lab_quietly() {
         EXE,
         &["--measure-only", "thread", "--rounds", "4"],
     );
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // Enough rounds that the measuring copy is still running when the signal comes.
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
+        assert_clean_interrupt(EXE, &["--rounds", "100000"], signal, |_| true);
+    }
 }

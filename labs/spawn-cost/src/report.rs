@@ -1,0 +1,161 @@
+//! How the lab talks: the run with its progress line, the measuring copy's side, the
+//! `--json` records and the readable report (see `kit::lab`). What the book shows is in
+//! `lib.rs`.
+
+use crate::*;
+use kit::lab::{Outcome, Progress};
+use kit::table::{Table, nanos, times};
+use kit::{Machine, Record, Report};
+use std::fmt::Write;
+
+/// The whole lab: every kind in a fresh copy of this program, then the parent-size sweep.
+pub fn run(settings: Settings, progress: &Progress) -> anyhow::Result<Results> {
+    let exe = std::env::current_exe()?;
+    Results::collect(&exe, settings, |i, total, kind, mib| {
+        let parent = if mib > 0 {
+            format!(" from +{mib} MiB")
+        } else {
+            String::new()
+        };
+        progress.show(format_args!(
+            "measuring {}{parent} ({}/{total})",
+            kind.name(),
+            i + 1
+        ));
+    })
+}
+
+/// The measuring copy (`--measure-only`): die with the lab that started it (`parent`), then
+/// measure `kind` and print its summary as JSON for the lab to read.
+pub fn measuring_copy(
+    kind: Kind,
+    rounds: usize,
+    ballast_mib: usize,
+    parent: Option<Pid>,
+) -> anyhow::Result<()> {
+    if let Some(parent) = parent {
+        die_with_parent(parent)?;
+    }
+    println!("{}", measure_only(kind, rounds, ballast_mib)?);
+    Ok(())
+}
+
+impl Outcome for Results {
+    /// The `--json` report: one record per measurement, in nanoseconds.
+    fn report(&self) -> Report {
+        let mut report = Report::new("spawn-cost");
+        for m in &self.measurements {
+            let mut what = format!("create and wait: {}", m.kind.how());
+            if m.parent_mib > 0 {
+                let _ = write!(what, ", from a parent with {} MiB touched", m.parent_mib);
+            }
+            report.push(Record::new(m.id(), what, "ns", m.summary));
+        }
+        report
+    }
+
+    /// The readable report: header, tables, and what to observe in this run's numbers.
+    fn render(&self, machine: &Machine) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Machine: {}", machine.summary());
+        let _ = writeln!(
+            out,
+            "Creating something that runs, then waiting until it has ended (median of {} \
+             rounds per kind, each kind in a fresh copy of this lab):",
+            self.settings.rounds
+        );
+        for kind in Kind::ALL {
+            let _ = writeln!(out, "  {:<13}  {}", kind.name(), kind.how());
+        }
+        let _ = writeln!(out);
+        let mut table = Table::new(["kind", "median", "min", "max", "vs thread"]);
+        for m in self.measurements.iter().filter(|m| m.parent_mib == 0) {
+            table.row([
+                m.kind.name().to_owned(),
+                nanos(m.summary.median),
+                nanos(m.summary.low),
+                nanos(m.summary.high),
+                times(self.vs_thread(m.kind)),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+        if !self.settings.parent_mib.is_empty() {
+            let _ = writeln!(
+                out,
+                "The same from a bigger parent: the measuring copy first writes to N MiB of \
+                 heap (median of {} rounds):\n",
+                self.settings.parent_rounds
+            );
+            let header = std::iter::once("parent".to_owned())
+                .chain(PARENT_KINDS.iter().map(|k| k.name().to_owned()));
+            let mut table = Table::new(header);
+            for mib in std::iter::once(0).chain(self.settings.parent_mib.iter().copied()) {
+                let label = match mib {
+                    0 => "the lab alone".to_owned(),
+                    mib => format!("+{mib} MiB"),
+                };
+                let cells = PARENT_KINDS.iter().map(|&k| nanos(self.median(k, mib)));
+                table.row(std::iter::once(label).chain(cells));
+            }
+            let _ = writeln!(out, "{table}");
+        }
+        let _ = writeln!(out, "What to observe:");
+        for line in self.observations() {
+            let _ = writeln!(out, "- {line}");
+        }
+        out
+    }
+}
+
+impl Results {
+    /// Four sentences that interpret this run's medians.
+    pub fn observations(&self) -> Vec<String> {
+        let median = |kind| self.median(kind, 0);
+        let (thread, fork) = (median(Kind::Thread), median(Kind::Fork));
+        let (fork_exec, spawn) = (median(Kind::ForkExec), median(Kind::PosixSpawn));
+        let command = median(Kind::StdCommand);
+        let mut lines = vec![
+            format!(
+                "A thread took {} to start and join; fork + wait took {}, {} as long. \
+                 Linux makes both with clone(2); the process also gets its own page tables.",
+                nanos(thread),
+                nanos(fork),
+                times(fork / thread)
+            ),
+            format!(
+                "Running a program costs more than copying the lab: fork+exec took {} \
+                 ({} fork alone), posix_spawn {} and std's Command {} ({} posix_spawn: \
+                 std calls posix_spawn here).",
+                nanos(fork_exec),
+                times(fork_exec / fork),
+                nanos(spawn),
+                nanos(command),
+                times(command / spawn)
+            ),
+        ];
+        if let Some(&biggest) = self.settings.parent_mib.iter().max() {
+            let big = |kind| self.median(kind, biggest);
+            lines.push(format!(
+                "With {biggest} MiB more in the parent, fork + wait took {} ({} the small \
+                 lab's) and fork+exec {}, but posix_spawn {} ({}): it borrows the parent's \
+                 memory instead of copying its page tables.",
+                nanos(big(Kind::Fork)),
+                times(big(Kind::Fork) / fork),
+                nanos(big(Kind::ForkExec)),
+                nanos(big(Kind::PosixSpawn)),
+                times(big(Kind::PosixSpawn) / spawn)
+            ));
+        }
+        let folklore = match fork {
+            f if f < 1e6 => "below",
+            f if f <= 1e7 => "within",
+            _ => "above",
+        };
+        lines.push(format!(
+            "The seed article says a process takes 1-10 ms to create; here fork + wait from \
+             the small lab took {}, {folklore} that range.",
+            nanos(fork)
+        ));
+        lines
+    }
+}
