@@ -9,12 +9,13 @@
 
 use anyhow::{Context, bail};
 use kit::Children;
-use kit::testing::stat_of;
+use kit::procfs::stat_of;
 use nix::sys::wait::WaitStatus;
 use std::path::Path;
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
+
+pub mod report;
 
 /// How the demo's `main` ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -119,7 +120,8 @@ pub fn run_demo(
     workers: usize,
     work: Duration,
 ) -> anyhow::Result<DemoRun> {
-    let output = Command::new(exe)
+    // kit::command: Command::new, plus PR_SET_PDEATHSIG so the demo dies with the lab.
+    let output = kit::command::command(exe)
         .args(["--demo", ending.name()])
         .args(["--workers", &workers.to_string()])
         .args(["--work-ms", &work.as_millis().to_string()])

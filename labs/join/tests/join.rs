@@ -3,7 +3,8 @@
 
 use join::{Ending, run_demo, zombie_then_reap};
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    run_ok,
 };
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
@@ -105,4 +106,16 @@ fn cli_help_exits_0() {
 fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
     kit::testing::assert_quiet_when_stdout_closed(BIN, &["--workers", "2", "--work-ms", "10"]);
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // Workers that work a minute: a demo process is alive when the signal comes.
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
+        assert_clean_interrupt(BIN, &["--work-ms", "60000"], signal, |_| true);
+    }
 }
