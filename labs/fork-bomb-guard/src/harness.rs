@@ -16,7 +16,7 @@
 use crate::{
     BUDGET_FD_ENV, DEADLINE_ENV, Demo, GENERATION_ENV, MAX_CAP, MAX_TIMEOUT, PROGRAM_ENV, REFUSED,
     STARTED, STARTED_FD_ENV, STARTUP_MS_ENV, TOKEN, WORK_MS_ENV, WORKER_ENV, WORKERS_ENV,
-    die_with_parent, fork_loop, monotonic_now, take_token,
+    fork_loop, monotonic_now, take_token,
 };
 use anyhow::Context;
 use nix::errno::Errno;
@@ -31,7 +31,7 @@ use nix::unistd::{Pid, Uid, pipe2, setpgid};
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -206,7 +206,8 @@ fn start_first(
 ) -> anyhow::Result<Pid> {
     match demo {
         Demo::Unguarded | Demo::Guarded => {
-            let mut command = Command::new(std::env::current_exe()?);
+            // The lab's own copy, dying with the harness (kit::command::myself).
+            let mut command = kit::command::myself()?;
             command
                 .env(PROGRAM_ENV, demo.name())
                 .env(BUDGET_FD_ENV, budget.as_raw_fd().to_string())
@@ -220,7 +221,6 @@ fn start_first(
                 .process_group(0) // setpgid(0, 0) in the child, before exec
                 .stdin(Stdio::null())
                 .stdout(Stdio::null());
-            die_with_parent(&mut command);
             let child = command.spawn().context("starting the first copy")?;
             // It is reaped by `waitpid(-1)` in `supervise`, like every process of the tree.
             Ok(Pid::from_raw(child.id() as i32))
@@ -293,7 +293,7 @@ fn kill_group_and_reap(pgid: Pid) {
             Ok(WaitStatus::StillAlive) => {
                 // Something is still dying, or escaped the group: kill both kinds again.
                 let _ = killpg(pgid, Signal::SIGKILL);
-                for child in kit::testing::children_of(Pid::this()) {
+                for child in kit::procfs::children_of(Pid::this()) {
                     let _ = kill(child, Signal::SIGKILL);
                 }
                 std::thread::sleep(Duration::from_millis(1));

@@ -18,8 +18,13 @@
 //! A copy started by hand with a worker's environment and a big pipe refuses to run.
 
 pub mod harness;
+pub mod report;
 
 use anyhow::Context;
+// Makes a child started by a `Command` die if this process dies (`PR_SET_PDEATHSIG`,
+// prctl(2); the setting survives `execve`), so that killing any process of the tree takes
+// its whole subtree down with it.
+use kit::command::die_with_parent;
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
@@ -27,7 +32,6 @@ use nix::sys::wait::waitpid;
 use nix::time::{ClockId, clock_gettime};
 use nix::unistd::{ForkResult, Pid, alarm, fork, getpgrp, getpid, getppid};
 use std::os::fd::{BorrowedFd, RawFd};
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -111,24 +115,6 @@ pub fn take_token(budget: BorrowedFd) -> bool {
 fn announce(started: BorrowedFd, kind: u8, generation: u32) {
     let message = [kind, generation.min(u32::from(u8::MAX)) as u8];
     let _ = nix::unistd::write(started, &message);
-}
-
-/// Makes a child started by `command` die if this process dies (`PR_SET_PDEATHSIG`,
-/// prctl(2); the setting survives `execve`), so that killing any process of the tree
-/// takes its whole subtree down with it.
-fn die_with_parent(command: &mut Command) {
-    let parent = getpid();
-    // SAFETY: the closure runs between fork and exec and makes only system calls (prctl,
-    // getppid); the error it may return is built from an errno, without allocating.
-    unsafe {
-        command.pre_exec(move || {
-            prctl::set_pdeathsig(Signal::SIGKILL)?;
-            if getppid() != parent {
-                return Err(Errno::ESRCH.into());
-            }
-            Ok(())
-        });
-    }
 }
 
 /// What a copy of the binary started by a demo knows, from its environment.

@@ -465,3 +465,26 @@ fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
     kit::testing::assert_quiet_when_stdout_closed(BIN, &["--demo", "fork-loop"]);
 }
+
+#[test]
+fn a_signal_to_the_lab_alone_leaves_no_process_and_no_zombie() {
+    let _lock = fork_lock();
+    // The kit's check, on top of the harness's own report above: exit 128 + the signal,
+    // nothing of the tree alive, nothing unreaped. A tree of 12 that lives a minute is still
+    // there when the signal comes.
+    let args = [
+        "--demo",
+        "unguarded",
+        "--startup-ms",
+        "0",
+        "--work-ms",
+        "60000",
+        "--timeout-ms",
+        "60000",
+        "--cap",
+        "12",
+    ];
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        kit::testing::assert_clean_interrupt(BIN, &args, signal, |below| below.len() >= 12);
+    }
+}
