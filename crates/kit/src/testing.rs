@@ -17,9 +17,8 @@
 
 use crate::Report;
 use nix::sys::prctl;
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::kill;
 use nix::sys::wait::waitpid;
-use nix::unistd::Pid;
 use std::io::Read;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
@@ -34,6 +33,10 @@ pub fn fork_lock() -> MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// The signal and pid types the helpers take, for labs that do not depend on nix.
+pub use nix::sys::signal::Signal;
+pub use nix::unistd::Pid;
 
 pub use crate::procfs::{
     ProcStat, children_of, descendants_of, live_children, live_descendants, stat_of,

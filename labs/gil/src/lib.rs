@@ -13,9 +13,11 @@ use serde::Deserialize;
 use std::hint::black_box;
 use std::io::{ErrorKind, Write};
 use std::ops::Range;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::thread;
+
+pub mod report;
 
 /// The Python side, embedded in the binary and fed to `python3 -` on stdin: no temp file.
 pub const PYTHON_SCRIPT: &str = include_str!("sum_squares.py");
@@ -151,7 +153,8 @@ pub enum PythonOutcome {
 /// `workers` as arguments. An interpreter that cannot be started is not an error: the lab
 /// says so and carries on with the Rust side. A script that fails is an error.
 pub fn run_python(python: &str, n: u64, workers: usize) -> anyhow::Result<PythonOutcome> {
-    let spawned = Command::new(python)
+    // kit::command: Command::new, plus PR_SET_PDEATHSIG so the interpreter dies with the lab.
+    let spawned = kit::command::command(python)
         .args(["-", &n.to_string(), &workers.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -5,8 +5,10 @@
 use gil::{
     PythonOutcome, local_sums, lock_every_step, run_python, sum_squares, sum_squares_threads,
 };
+use kit::procfs::comm_of;
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_lab, run_ok,
+    Pid, Signal, assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report,
+    live_children, run_lab, run_ok,
 };
 use std::process::Command;
 
@@ -154,4 +156,22 @@ fn cli_help_exits_0() {
 fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
     kit::testing::assert_quiet_when_stdout_closed(BIN, WITHOUT_PYTHON);
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_python() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let _lock = fork_lock();
+    // A sum big enough that Python is still on its sequential run when the signal comes.
+    let python_is_running = |below: &[Pid]| {
+        below
+            .iter()
+            .any(|&pid| comm_of(pid).is_some_and(|name| name.starts_with("python")))
+    };
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        assert_clean_interrupt(BIN, &["--n", "200000000"], signal, python_is_running);
+    }
 }
