@@ -34,6 +34,8 @@ The fixes make the increment one indivisible step ([`threads_fetch_add`],
 nothing until the end ([`threads_per_worker`], [`processes_per_worker`]).
 */
 
+pub mod report;
+
 use kit::{Children, SharedRegion};
 use nix::sched::sched_yield;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -141,3 +141,30 @@ fn one_mode_runs_only_that_mode() {
     );
     assert_eq!(report.records[1].median, 400.0);
 }
+
+#[test]
+fn a_closed_stdout_ends_the_lab_quietly() {
+    let _lock = fork_lock();
+    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--increments", "100"]);
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_worker() {
+    let _lock = fork_lock();
+    // Enough increments, each with a yield, that the workers are still counting when the
+    // signal comes.
+    let args = [
+        "--mode",
+        "processes-racy",
+        "--workers",
+        "4",
+        "--increments",
+        "1000000",
+    ];
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
+        kit::testing::assert_clean_interrupt(BIN, &args, signal, |below| below.len() >= 4);
+    }
+}
