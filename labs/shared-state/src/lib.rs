@@ -11,6 +11,8 @@
 //! processes: one shard of the counter per worker ([`threads_with_shards`],
 //! [`processes_with_shards`]), so no worker ever waits for another's update.
 
+pub mod report;
+
 use kit::shm::ZeroedShareable;
 use kit::{Children, SharedRegion};
 use nix::errno::Errno;

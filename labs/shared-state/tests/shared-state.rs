@@ -154,3 +154,17 @@ fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
     kit::testing::assert_quiet_when_stdout_closed(BIN, &["--workers", "2", "--increments", "100"]);
 }
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_worker() {
+    let _lock = fork_lock();
+    // Enough increments that the first process mode is still counting when the signal
+    // comes (the thread modes before it start no process).
+    let args = ["--workers", "16", "--increments", "1000000"];
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
+        kit::testing::assert_clean_interrupt(BIN, &args, signal, |_| true);
+    }
+}
