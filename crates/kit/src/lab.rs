@@ -19,7 +19,8 @@
 //!   stdout (`| head -1`) ends quietly with 0;
 //! - it gives the body a [`Progress`] that writes to stderr only when stderr is a terminal,
 //!   and clears its line before anything is printed;
-//! - it prints `report().to_json()` with `--json`, else `render(&Machine::detect())`.
+//! - it prints `report().to_json()` with `--json`, else `render(&Machine::detect())`, and
+//!   then returns [`Outcome::check`] (an error there still fails the lab, after the report).
 //!
 //! Children a lab starts come from [`crate::Children`] (forked) or [`crate::command`]
 //! (`Command`, including the lab's own re-executed copy, [`crate::command::myself`]): both
@@ -41,6 +42,13 @@ pub trait Outcome {
     /// to observe.
     fn render(&self, machine: &Machine) -> String {
         render_records(&self.report(), machine)
+    }
+
+    /// Checked after the report is printed: an error here (a checksum that does not match)
+    /// fails the lab with exit status 1, but the reader still sees what was measured. The
+    /// default finds nothing wrong.
+    fn check(&self) -> anyhow::Result<()> {
+        Ok(())
     }
 }
 
@@ -123,8 +131,8 @@ impl Drop for Progress {
 }
 
 /// Runs a lab: installs the interrupt handling, runs `body` with a [`Progress`], clears the
-/// progress line, and prints the outcome's `--json` report (`json == true`) or its readable
-/// report. Returns the exit code for `main` (see the module docs).
+/// progress line, prints the outcome's `--json` report (`json == true`) or its readable
+/// report, then runs [`Outcome::check`]. Returns the exit code for `main` (see the module docs).
 pub fn run<O: Outcome>(json: bool, body: impl FnOnce(&Progress) -> anyhow::Result<O>) -> ExitCode {
     crate::cli::run(|| {
         let outcome = {
@@ -136,7 +144,7 @@ pub fn run<O: Outcome>(json: bool, body: impl FnOnce(&Progress) -> anyhow::Resul
         } else {
             print!("{}", outcome.render(&Machine::detect()));
         }
-        Ok(())
+        outcome.check()
     })
 }
 

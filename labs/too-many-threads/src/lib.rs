@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+pub mod report;
+
 /// Rounds of mixing per task: a few microseconds of CPU work, far less than creating a thread.
 pub const TASK_ROUNDS: u32 = 200;
 
@@ -269,9 +271,10 @@ pub struct LimitDemo {
 }
 
 /// Runs the thread-limit demo in a fresh process (`exe --limit-demo`), so the lowered limit
-/// never touches the lab itself. `Command::output` reaps the child.
+/// never touches the lab itself. `Command::output` reaps the child; `kit::command` makes it
+/// die with the lab.
 pub fn run_limit_demo(exe: &std::path::Path) -> anyhow::Result<LimitDemo> {
-    let output = std::process::Command::new(exe)
+    let output = kit::command::command(exe)
         .arg("--limit-demo")
         .output()?;
     if !output.status.success() {

@@ -3,7 +3,8 @@
 //! process is reaped, and bad flags exit 2.
 
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_lab, run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    run_lab, run_ok,
 };
 use std::path::Path;
 use too_many_threads::{
@@ -154,4 +155,18 @@ fn a_closed_stdout_ends_the_lab_quietly() {
         BIN,
         &["--tasks", "200", "--process-tasks", "20"],
     );
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // Five thousand processes, one after another: some are alive when the signal comes.
+    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
+        assert_clean_interrupt(
+            BIN,
+            &["--tasks", "1", "--process-tasks", "5000"],
+            signal,
+            |_| true,
+        );
+    }
 }

@@ -1,0 +1,288 @@
+//! How the lab talks: the run (three modes, then the thread limit), the `--json` records
+//! and the readable report (see `kit::lab`). What the book shows is in `lib.rs`.
+
+use crate::{
+    LimitDemo, Usage, checksum_sequential, measure, pool, process_per_task, run_limit_demo,
+    thread_per_task, threads_max,
+};
+use kit::lab::{Outcome, Progress};
+use kit::table::{Table, bytes, nanos, times};
+use kit::{Machine, Record, Report};
+use std::fmt::Write;
+
+/// The flags of a run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub tasks: u64,
+    pub process_tasks: u64,
+    /// Pool threads; `None`: one per core.
+    pub workers: Option<usize>,
+    pub max_live: usize,
+}
+
+/// One mode's outcome, for the table and the JSON report.
+pub struct ModeRun {
+    pub id: &'static str,
+    pub name: String,
+    pub tasks: u64,
+    pub checksum_ok: bool,
+    pub peak_processes: usize,
+    pub usage: Usage,
+}
+
+/// What the lab measured: the three modes and the thread-limit demo.
+pub struct TooManyRun {
+    pub workers: usize,
+    pub max_live: usize,
+    pub modes: [ModeRun; 3],
+    pub limit: LimitDemo,
+}
+
+/// The whole lab: a thread per task, a pool, a process per task, then the limit demo in a
+/// re-executed copy.
+pub fn run(settings: &Settings, progress: &Progress) -> anyhow::Result<TooManyRun> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = settings.workers.unwrap_or(cores);
+    let max_live = settings.max_live;
+    let expected = checksum_sequential(settings.tasks);
+
+    progress.show(format_args!(
+        "running {} tasks, a thread each",
+        settings.tasks
+    ));
+    let (sum, usage) = measure(|| thread_per_task(settings.tasks, max_live))?;
+    let per_thread = ModeRun {
+        id: "thread-per-task",
+        name: "thread per task".into(),
+        tasks: settings.tasks,
+        checksum_ok: sum? == expected,
+        peak_processes: 0,
+        usage,
+    };
+
+    progress.show(format_args!(
+        "running {} tasks on a pool of {workers} threads",
+        settings.tasks
+    ));
+    let (run, usage) = measure(|| pool(settings.tasks, workers))?;
+    let run = run?;
+    let pooled = ModeRun {
+        id: "pool",
+        name: format!("pool of {} threads", run.tasks_per_worker.len()),
+        tasks: settings.tasks,
+        checksum_ok: run.checksum == expected,
+        peak_processes: 0,
+        usage,
+    };
+
+    progress.show(format_args!(
+        "running {} tasks, a process each",
+        settings.process_tasks
+    ));
+    let (run, usage) = measure(|| process_per_task(settings.process_tasks, max_live))?;
+    let run = run?;
+    let per_process = ModeRun {
+        id: "process-per-task",
+        name: "process per task".into(),
+        tasks: settings.process_tasks,
+        checksum_ok: run.checksum == checksum_sequential(settings.process_tasks),
+        peak_processes: run.peak_live,
+        usage,
+    };
+
+    progress.show(format_args!(
+        "creating threads until the system refuses one"
+    ));
+    let limit = run_limit_demo(&std::env::current_exe()?)?;
+
+    Ok(TooManyRun {
+        workers,
+        max_live,
+        modes: [per_thread, pooled, per_process],
+        limit,
+    })
+}
+
+impl Outcome for TooManyRun {
+    fn report(&self) -> Report {
+        report_of(&self.modes, &self.limit)
+    }
+
+    fn render(&self, machine: &Machine) -> String {
+        render_text(self, machine)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if let Some(bad) = self.modes.iter().find(|m| !m.checksum_ok) {
+            anyhow::bail!(
+                "{}: the checksum does not match the sequential one",
+                bad.name
+            );
+        }
+        Ok(())
+    }
+}
+
+fn per_task_nanos(mode: &ModeRun) -> f64 {
+    mode.usage.wall.as_nanos() as f64 / mode.tasks as f64
+}
+
+fn report_of(modes: &[ModeRun], limit: &LimitDemo) -> Report {
+    let mut report = Report::new("too-many-threads");
+    for mode in modes {
+        let id = |what: &str| format!("too-many-threads/{}/{what}", mode.id);
+        let usage = &mode.usage;
+        report.push(Record::count(
+            id("wall"),
+            format!("wall time for {} tasks, {}", mode.tasks, mode.name),
+            "ns",
+            usage.wall.as_nanos() as f64,
+        ));
+        report.push(Record::count(
+            id("per-task"),
+            format!("wall time per task, {}", mode.name),
+            "ns",
+            per_task_nanos(mode),
+        ));
+        report.push(Record::count(
+            id("peak-threads"),
+            format!("most extra threads seen at once, {}", mode.name),
+            "threads",
+            usage.peak_extra_threads as f64,
+        ));
+        report.push(Record::count(
+            id("peak-processes"),
+            format!("most child processes alive at once, {}", mode.name),
+            "processes",
+            mode.peak_processes as f64,
+        ));
+        report.push(Record::count(
+            id("vm-hwm"),
+            format!("peak resident memory of the lab (VmHWM), {}", mode.name),
+            "bytes",
+            usage.peak_rss as f64,
+        ));
+        report.push(Record::count(
+            id("checksum-ok"),
+            format!("every task ran: checksum matches (1 = yes), {}", mode.name),
+            "checks",
+            f64::from(u8::from(mode.checksum_ok)),
+        ));
+    }
+    report.push(Record::count(
+        "too-many-threads/limit/created",
+        "threads created under a capped address space before one was refused",
+        "threads",
+        limit.created as f64,
+    ));
+    report.push(Record::count(
+        "too-many-threads/limit/refused",
+        "a thread creation was refused and reported as an error (1 = yes)",
+        "threads",
+        f64::from(u8::from(limit.refusal.is_some())),
+    ));
+    report
+}
+
+fn render_text(run: &TooManyRun, machine: &Machine) -> String {
+    let (workers, modes, limit) = (run.workers, &run.modes, &run.limit);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "too-many-threads: a thread per task, a pool, a process per task"
+    );
+    let _ = writeln!(out, "Machine: {}", machine.summary());
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Each task mixes a number {} times: a little CPU work, much less than creating a thread.",
+        crate::TASK_ROUNDS
+    );
+    let _ = writeln!(
+        out,
+        "The per-task modes keep at most {} threads or processes alive at once; the pool has {workers}.",
+        run.max_live
+    );
+    let _ = writeln!(out);
+    let mut table = Table::new([
+        "mode",
+        "tasks",
+        "wall time",
+        "per task",
+        "peak threads",
+        "peak processes",
+        "VmHWM",
+        "VmRSS after",
+        "checksum",
+    ]);
+    for mode in modes {
+        let usage = &mode.usage;
+        table.row([
+            mode.name.clone(),
+            mode.tasks.to_string(),
+            nanos(usage.wall.as_nanos() as f64),
+            nanos(per_task_nanos(mode)),
+            usage.peak_extra_threads.to_string(),
+            mode.peak_processes.to_string(),
+            bytes(usage.peak_rss as f64),
+            bytes(usage.rss_after as f64),
+            if mode.checksum_ok { "ok" } else { "WRONG" }.to_owned(),
+        ]);
+    }
+    let _ = write!(out, "{table}");
+    let _ = writeln!(
+        out,
+        "(peak threads: beyond those running before the mode, sampled every millisecond)"
+    );
+
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Running out of threads, in a child process with a capped address space:"
+    );
+    for line in &limit.lines {
+        let _ = writeln!(out, "  | {line}");
+    }
+    if let Some(max) = threads_max() {
+        let _ = writeln!(
+            out,
+            "  (the system-wide limit, /proc/sys/kernel/threads-max, is {max} threads)"
+        );
+    }
+
+    let [per_thread, pooled, per_process] = modes;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "What to observe: per task, a new thread cost {} the pool's time on this run, and a new",
+        times(per_task_nanos(per_thread) / per_task_nanos(pooled))
+    );
+    let _ = writeln!(
+        out,
+        "process {}; the pool reused its {workers} threads for all {} tasks.",
+        times(per_task_nanos(per_process) / per_task_nanos(pooled)),
+        pooled.tasks
+    );
+    let _ = writeln!(
+        out,
+        "Peak resident memory (VmHWM): {} with a thread per task, {} with the pool.",
+        bytes(per_thread.usage.peak_rss as f64),
+        bytes(pooled.usage.peak_rss as f64)
+    );
+    let _ = writeln!(
+        out,
+        "The children's memory is their own: the lab's VmHWM does not count it."
+    );
+    let _ = match &limit.refusal {
+        Some(_) => writeln!(
+            out,
+            "After {} threads the next creation failed; Builder::spawn returned the error as a value.",
+            limit.created
+        ),
+        None => writeln!(
+            out,
+            "The capped child created every thread it tried; no limit was reached."
+        ),
+    };
+    out
+}
