@@ -25,6 +25,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
+pub mod report;
+
 /// The environment variable that tells a worker which descriptor is its listening socket.
 pub const LISTEN_FD_ENV: &str = "FD_INHERITANCE_LISTEN_FD";
 

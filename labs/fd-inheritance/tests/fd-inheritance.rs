@@ -5,7 +5,8 @@
 
 use fd_inheritance::{inherit_across_exec, inherit_across_fork, prefork_server};
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    run_ok,
 };
 use nix::sys::wait::WaitStatus;
 use std::collections::BTreeSet;
@@ -176,4 +177,18 @@ fn a_closed_stdout_ends_the_lab_quietly() {
         BIN,
         &["--workers", "2", "--threads", "2", "--requests", "8"],
     );
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // Sixteen workers and many requests: the workers are alive when the signal comes.
+    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
+        assert_clean_interrupt(
+            BIN,
+            &["--workers", "16", "--requests", "10000"],
+            signal,
+            |_| true,
+        );
+    }
 }
