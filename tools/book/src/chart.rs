@@ -431,7 +431,7 @@ fn best_breaks(words: &[&str], lines: usize, width: usize) -> Option<Vec<String>
 /// Makes plotters' SVG fit for a page: theme colors, an accessible name, scaling, and no
 /// blank lines.
 fn finish(svg: &str, title: &str) -> String {
-    let title = html_escape(title);
+    let title = crate::markdown::escape(title);
     let svg = svg.replace(FOREGROUND_SVG, "\"currentColor\"");
     let (open, rest) = svg.split_once('>').unwrap_or((&svg, ""));
     let mut out = format!(
@@ -441,22 +441,6 @@ fn finish(svg: &str, title: &str) -> String {
     for line in rest.lines().filter(|l| !l.trim().is_empty()) {
         out.push('\n');
         out.push_str(line);
-    }
-    out
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
     out
 }

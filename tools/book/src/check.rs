@@ -2,30 +2,13 @@
 //! tests in `tests/` run each one, so a broken chapter, include or diagram fails loudly with
 //! the file and line that broke it.
 
+pub use crate::markdown::{Fence, fences};
+pub use crate::source::{Page, Problem, pages, report};
+
 use regex::Regex;
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
-
-/// One broken invariant, located as `file:line` (relative to the repository root).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: PathBuf,
-    pub line: usize,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-    }
-}
-
-/// Formats problems one per line, for an assertion message or the CLI.
-pub fn report(problems: &[Problem]) -> String {
-    problems.iter().map(|p| format!("{p}\n")).collect()
-}
 
 /// Every check over the sources (the build itself is checked separately).
 pub fn all(root: &Path) -> Vec<Problem> {
@@ -59,41 +42,6 @@ pub fn quizzes(root: &Path) -> Vec<Problem> {
     crate::quiz::problems(root)
 }
 
-/// A chapter of the book, as read from disk.
-pub struct Page {
-    /// Path relative to the repository root, e.g. `src/concepts/thread.md`.
-    pub path: PathBuf,
-    pub text: String,
-}
-
-/// Every Markdown file under `src/`, sorted by path.
-pub fn pages(root: &Path) -> Vec<Page> {
-    let mut paths = Vec::new();
-    collect_markdown(&root.join("src"), &mut paths);
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|full| Page {
-            text: std::fs::read_to_string(&full).unwrap_or_default(),
-            path: full.strip_prefix(root).unwrap_or(&full).to_path_buf(),
-        })
-        .collect()
-}
-
-fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_markdown(&path, out);
-        } else if path.extension().is_some_and(|e| e == "md") {
-            out.push(path);
-        }
-    }
-}
-
 static SUMMARY_LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\]\(([^)\s]*)\)").expect("valid regex"));
 
@@ -103,7 +51,7 @@ pub fn summary(root: &Path) -> Vec<Problem> {
     let (mut problems, listed) = summary_links(root);
     for page in pages(root) {
         if page.path != summary_path && !listed.contains(&page.path) {
-            problems.push(problem(
+            problems.push(Problem::new(
                 &page.path,
                 1,
                 "chapter is not listed in src/SUMMARY.md",
@@ -125,7 +73,7 @@ fn summary_links(root: &Path) -> (Vec<Problem>, BTreeSet<PathBuf>) {
     let summary_path = PathBuf::from("src/SUMMARY.md");
     let mut listed = BTreeSet::new();
     let Ok(text) = std::fs::read_to_string(root.join(&summary_path)) else {
-        let missing = problem(&summary_path, 1, "src/SUMMARY.md is missing");
+        let missing = Problem::new(&summary_path, 1, "src/SUMMARY.md is missing");
         return (vec![missing], listed);
     };
     let mut problems = Vec::new();
@@ -133,7 +81,7 @@ fn summary_links(root: &Path) -> (Vec<Problem>, BTreeSet<PathBuf>) {
         for link in SUMMARY_LINK.captures_iter(line) {
             let target = &link[1];
             if target.is_empty() {
-                problems.push(problem(
+                problems.push(Problem::new(
                     &summary_path,
                     index + 1,
                     "draft chapter (empty link)",
@@ -143,7 +91,7 @@ fn summary_links(root: &Path) -> (Vec<Problem>, BTreeSet<PathBuf>) {
             let chapter = PathBuf::from("src").join(target);
             if !root.join(&chapter).is_file() {
                 let message = format!("lists {target}, which does not exist");
-                problems.push(problem(&summary_path, index + 1, message));
+                problems.push(Problem::new(&summary_path, index + 1, message));
             }
             listed.insert(chapter);
         }
@@ -166,7 +114,7 @@ pub fn includes(root: &Path) -> Vec<Problem> {
                     continue; // `\{{#include …}}` is mdBook's escape: shown, not expanded.
                 }
                 if let Err(message) = check_include(&page_dir, &include[3]) {
-                    problems.push(problem(&page.path, index + 1, message));
+                    problems.push(Problem::new(&page.path, index + 1, message));
                 }
             }
         }
@@ -228,7 +176,7 @@ pub fn compiled_rust(root: &Path) -> Vec<Problem> {
         let page_dir = root.join(page.path.parent().unwrap_or(Path::new("")));
         for fence in fences(&page.text) {
             if let Err(message) = check_rust_fence(&fence, &page_dir, &compiled) {
-                problems.push(problem(&page.path, fence.line, message));
+                problems.push(Problem::new(&page.path, fence.line, message));
             }
         }
     }
@@ -302,56 +250,6 @@ pub const MERMAID_TYPES: &[&str] = &[
     "block-beta",
 ];
 
-/// A fenced code block of a page: its info string, first line and body.
-pub struct Fence {
-    pub info: String,
-    pub line: usize,
-    pub body: String,
-}
-
-/// The fenced code blocks of a Markdown text (``` or ~~~ fences).
-pub fn fences(text: &str) -> Vec<Fence> {
-    let mut found = Vec::new();
-    let mut open: Option<(String, String, usize)> = None; // (fence, info, line)
-    let mut body = String::new();
-    for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        match &open {
-            None => {
-                let fence_len = trimmed
-                    .chars()
-                    .take_while(|&c| c == '`' || c == '~')
-                    .count();
-                if fence_len >= 3 {
-                    let fence = trimmed[..fence_len].to_owned();
-                    let info = trimmed[fence_len..].trim().to_owned();
-                    open = Some((fence, info, index + 1));
-                    body.clear();
-                }
-            }
-            Some((fence, info, start)) => {
-                if trimmed.starts_with(fence.as_str())
-                    && trimmed
-                        .trim_end()
-                        .chars()
-                        .all(|c| c == fence.chars().next().unwrap_or('`'))
-                {
-                    found.push(Fence {
-                        info: info.clone(),
-                        line: *start,
-                        body: std::mem::take(&mut body),
-                    });
-                    open = None;
-                } else {
-                    body.push_str(line);
-                    body.push('\n');
-                }
-            }
-        }
-    }
-    found
-}
-
 /// Every mermaid block is non-empty and starts with a known diagram type.
 pub fn mermaid(root: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -375,7 +273,7 @@ pub fn mermaid(root: &Path) -> Vec<Problem> {
                     format!("mermaid diagram starts with `{kind}`, not a known diagram type")
                 }
             };
-            problems.push(problem(&page.path, fence.line, message));
+            problems.push(Problem::new(&page.path, fence.line, message));
         }
     }
     problems
@@ -408,7 +306,7 @@ pub fn directives(root: &Path) -> Vec<Problem> {
                 let name = &directive[2];
                 if directive[1].is_empty() && !KNOWN_DIRECTIVES.contains(&name) {
                     let message = format!("unknown directive {{{{#{name}}}}}");
-                    problems.push(problem(&page.path, index + 1, message));
+                    problems.push(Problem::new(&page.path, index + 1, message));
                 }
             }
         }
@@ -416,27 +314,9 @@ pub fn directives(root: &Path) -> Vec<Problem> {
     problems
 }
 
-fn problem(file: &Path, line: usize, message: impl Into<String>) -> Problem {
-    Problem {
-        file: file.to_path_buf(),
-        line,
-        message: message.into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_fences_with_their_start_line() {
-        let text = "intro\n```mermaid\ngraph TD\n  A-->B\n```\n\n~~~rust\nfn x() {}\n~~~\n";
-        let found = fences(text);
-        assert_eq!(found.len(), 2);
-        assert_eq!((found[0].info.as_str(), found[0].line), ("mermaid", 2));
-        assert_eq!(found[0].body, "graph TD\n  A-->B\n");
-        assert_eq!(found[1].info, "rust");
-    }
 
     /// A page tree under a temporary root: `src/concepts/page.md` with `page`, and a
     /// compiled listing and an uncompiled file to include.

@@ -10,16 +10,16 @@
 //! The same [`Runner`] serves the book's own meta-check (`tests/exercises.rs`), which runs it
 //! on temporary copies: every exercise must fail as given and pass with its solution.
 
+use crate::process::{self, Limits, Ran};
 use anyhow::{Context, bail};
 use notify::{RecursiveMode, Watcher};
 use regex::Regex;
-use std::io::{IsTerminal, Read, Write};
-use std::os::unix::process::CommandExt;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::LazyLock;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The exercises' workspace, relative to the repository root.
 pub const DIR: &str = "exercises";
@@ -186,7 +186,7 @@ impl Runner {
         let package = exercise.package.as_str();
         let mut build = self.cargo(&["--package", package, "--test", TEST, "--no-run"]);
         let built = run_with_timeout(&mut build, None)?;
-        if !built.success {
+        if !built.status.success() {
             return Ok(Outcome::BuildError(compiler_errors(&built.stderr)));
         }
         let mut test = self.cargo(&["--package", package, "--test", TEST]);
@@ -194,7 +194,7 @@ impl Runner {
         let ran = run_with_timeout(&mut test, Some(self.timeout))?;
         Ok(if ran.timed_out {
             Outcome::TimedOut(self.timeout)
-        } else if ran.success {
+        } else if ran.status.success() {
             Outcome::Solved
         } else {
             let mut failures = failures(&ran.stdout);
@@ -210,73 +210,15 @@ impl Runner {
     }
 }
 
-/// What a finished command printed.
-struct Ran {
-    success: bool,
-    timed_out: bool,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `command` in a process group of its own, so that on a timeout the whole tree (cargo,
 /// the test program and whatever it started) is stopped, not cargo alone.
 fn run_with_timeout(command: &mut Command, timeout: Option<Duration>) -> anyhow::Result<Ran> {
-    let mut child = command
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("running cargo")?;
-    let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_string(&mut text);
-            }
-            text
-        })
+    let limits = Limits {
+        timeout,
+        own_group: true,
+        poll: Duration::from_millis(20),
     };
-    let stdout = read(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = read(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let deadline = timeout.map(|t| Instant::now() + t);
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if deadline.is_some_and(|d| Instant::now() > d) {
-            timed_out = true;
-            // kill(2) with a negative pid signals the group. std has no call for it, and
-            // kill(1) is everywhere this book runs; if it is missing, stop cargo at least.
-            let group = format!("-{}", child.id());
-            let killed = Command::new("kill")
-                .args(["-KILL", "--", &group])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !killed {
-                let _ = child.kill();
-            }
-            break child.wait()?;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Ok(Ran {
-        success: status.success() && !timed_out,
-        timed_out,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    })
+    process::run(command, limits, || {})
 }
 
 /// The failed tests in libtest's output: each `---- NAME stdout ----` section, up to the
@@ -509,34 +451,6 @@ mod tests {
                 },
             ]
         );
-    }
-
-    #[test]
-    fn a_run_past_its_timeout_is_stopped_with_everything_it_started() {
-        // A shell that starts a helper, and then waits much longer than the timeout.
-        let mut command = Command::new("sh");
-        command.args(["-c", "sleep 60 & echo $!; wait"]);
-        let started = Instant::now();
-        let ran = run_with_timeout(&mut command, Some(Duration::from_millis(500))).unwrap();
-        assert!(ran.timed_out && !ran.success);
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "it was stopped"
-        );
-        // The helper was in the same process group, so it was killed too. (Once killed, the
-        // orphan is reaped by init or a subreaper; a zombie or nothing is fine.)
-        // Its exit may still be under way when its output ends: allow it a moment.
-        let helper = ran.stdout.trim();
-        let ended = || {
-            let stat = std::fs::read_to_string(format!("/proc/{helper}/stat")).unwrap_or_default();
-            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
-            stat.is_empty() || state.starts_with('Z') || state.starts_with('X')
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !ended() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(ended(), "the helper {helper} still runs");
     }
 
     #[test]

@@ -15,6 +15,11 @@
 //! - [`meta`]: the labs and the book agree (every lab has a page, tests, a bench where it
 //!   measures time; every anchor is used); [`linkcheck`]: links between built pages resolve.
 
+pub mod labs;
+pub mod markdown;
+pub mod process;
+pub mod source;
+
 pub mod assets;
 pub mod build;
 pub mod chart;
@@ -31,7 +36,7 @@ pub mod results_preprocessor;
 pub mod serve;
 
 pub use build::{BuildOptions, BuildOutcome, build};
-pub use check::Problem;
+pub use source::Problem;
 
 use std::path::{Path, PathBuf};
 

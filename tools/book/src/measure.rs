@@ -19,12 +19,14 @@
 //! run; the command fails at the end if any lab did.
 
 use crate::criterion::{self, Estimate};
+use crate::labs::{Lab, discover};
+use crate::process::{self, Limits, Ran};
 use crate::results::{self, LOCAL_DIR, REFERENCE_DIR};
 use anyhow::{Context, bail};
 use kit::{Machine, Record, Report, Spread};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default)]
@@ -37,64 +39,10 @@ pub struct MeasureOptions {
     pub labs: Vec<String>,
 }
 
-/// A lab crate, as found on disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lab {
-    /// The package name, which is also the lab's id prefix and its binary's name.
-    pub name: String,
-    pub dir: PathBuf,
-    pub has_bin: bool,
-    pub has_benches: bool,
-}
-
 /// A lab's `--json` run longer than this has hung: it is killed and reported.
 const RUN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// The same for one bench binary (criterion's defaults take about 10 s per benchmark).
 const BENCH_TIMEOUT: Duration = Duration::from_secs(60 * 60);
-
-/// Every lab crate under `root/labs`, sorted by name.
-pub fn discover(root: &Path) -> anyhow::Result<Vec<Lab>> {
-    let mut labs = Vec::new();
-    let labs_dir = root.join("labs");
-    let entries =
-        std::fs::read_dir(&labs_dir).with_context(|| format!("reading {}", labs_dir.display()))?;
-    for entry in entries.flatten() {
-        let dir = entry.path();
-        let manifest_path = dir.join("Cargo.toml");
-        let folder = entry.file_name().to_string_lossy().into_owned();
-        if !manifest_path.is_file() {
-            continue;
-        }
-        let text = std::fs::read_to_string(&manifest_path)
-            .with_context(|| format!("reading {}", manifest_path.display()))?;
-        let manifest: toml::Table = toml::from_str(&text)
-            .with_context(|| format!("parsing {}", manifest_path.display()))?;
-        let name = manifest
-            .get("package")
-            .and_then(|p| p.get("name"))
-            .and_then(|n| n.as_str())
-            .unwrap_or(&folder)
-            .to_owned();
-        let has_bin = dir.join("src/main.rs").is_file() || manifest.contains_key("bin");
-        let has_benches = has_rust_files(&dir.join("benches")) || manifest.contains_key("bench");
-        labs.push(Lab {
-            name,
-            dir,
-            has_bin,
-            has_benches,
-        });
-    }
-    labs.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(labs)
-}
-
-fn has_rust_files(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.path().extension().is_some_and(|x| x == "rs"))
-    })
-}
 
 /// Measures the labs and writes their results. Fails if any lab failed, after all ran.
 pub fn measure(root: &Path, options: &MeasureOptions) -> anyhow::Result<()> {
@@ -420,65 +368,32 @@ pub fn merge(lab: &str, report: &mut Report, estimates: Vec<Estimate>) -> anyhow
     Ok(())
 }
 
-/// What a finished child printed.
-struct Output {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs a command with its output captured, redrawing the progress bar (and calling `tick`)
-/// while it runs; kills it after `timeout`.
+/// while it runs; kills it after `timeout`. A lab runs in the terminal's process group, so a
+/// Ctrl-C reaches it too; its own children die with it (kit sets PDEATHSIG).
 fn run(
     command: &mut Command,
     timeout: Option<Duration>,
     progress: &mut Progress,
     mut tick: impl FnMut(&mut Progress),
-) -> anyhow::Result<Output> {
+) -> anyhow::Result<Ran> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting {program}"))?;
-    // Drained on threads: a child that fills one pipe while we wait would block forever.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut text);
-            }
-            String::from_utf8_lossy(&text).into_owned()
-        })
+    let limits = Limits {
+        timeout,
+        own_group: false,
+        poll: Duration::from_millis(200),
     };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if timeout.is_some_and(|t| started.elapsed() > t) {
-            // The child's own children (a lab's forks) die with it: kit sets PDEATHSIG.
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!(
-                "{program} ran longer than {} and was killed",
-                clock(started.elapsed().as_secs_f64())
-            );
-        }
+    let ran = process::run(command, limits, || {
         tick(progress);
         progress.draw();
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    Ok(Output {
-        status,
-        stdout,
-        stderr,
-    })
+    })?;
+    if ran.timed_out {
+        bail!(
+            "{program} ran longer than {} and was killed",
+            clock(ran.elapsed.as_secs_f64())
+        );
+    }
+    Ok(ran)
 }
 
 fn tail(text: &str, lines: usize) -> String {
@@ -779,38 +694,6 @@ mod tests {
         );
         assert!(err.contains("describe_benchmark"), "{err}");
         assert_eq!(report.records[0].median, 2.0, "the others are merged");
-    }
-
-    #[test]
-    fn discovers_lab_crates_only() {
-        let root = std::env::temp_dir().join(format!("book-measure-unit-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let lab = |dir: &str, files: &[&str]| {
-            let dir = root.join("labs").join(dir);
-            for file in files {
-                let path = dir.join(file);
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(path, "").unwrap();
-            }
-            dir
-        };
-        let with_name = |dir: &Path, name: &str| {
-            std::fs::write(
-                dir.join("Cargo.toml"),
-                format!("[package]\nname = \"{name}\"\n"),
-            )
-            .unwrap();
-        };
-        with_name(&lab("b-lab", &["src/main.rs", "benches/b.rs"]), "b-lab");
-        with_name(&lab("a-lab", &["src/lib.rs", "src/main.rs"]), "a-lab");
-        lab("not-a-crate", &["notes.md"]);
-        let found = discover(&root).unwrap();
-        std::fs::remove_dir_all(&root).unwrap();
-        let summary: Vec<(&str, bool, bool)> = found
-            .iter()
-            .map(|l| (l.name.as_str(), l.has_bin, l.has_benches))
-            .collect();
-        assert_eq!(summary, [("a-lab", true, false), ("b-lab", true, true)]);
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! ([`crate::check::results`], [`crate::check::quizzes`]); [`crate::check::all`] runs them
 //! all.
 
-use crate::check::{Problem, pages};
+use crate::labs;
+use crate::source::{Page, Problem, pages, relative};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -55,23 +56,18 @@ static INCLUDE: LazyLock<Regex> = LazyLock::new(|| {
 static ANCHOR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bANCHOR:\s*([\w-]+)").expect("valid regex"));
 
-/// A crate under `labs/`.
-struct Crate {
-    /// The folder name, as in `labs/<folder>/`.
-    folder: String,
-    /// The package name, as in `cargo lab <name>`.
-    name: String,
-}
-
 /// Every meta-check problem, each at `file:line`.
 pub fn check(root: &Path) -> Vec<Problem> {
-    let crates = crates(root);
+    let crates = match labs::discover(root) {
+        Ok(labs) => labs,
+        Err(err) => return vec![Problem::new(Path::new("labs"), 1, format!("{err:#}"))],
+    };
     let pages = pages(root);
     let mut problems = Vec::new();
 
     for lab in &crates {
         let manifest = Path::new("labs").join(&lab.folder).join("Cargo.toml");
-        let dir = root.join("labs").join(&lab.folder);
+        let dir = &lab.dir;
         // A lab's page shows its code. A list of labs (a section's index.md) that only
         // names `cargo lab X` is not a page of the lab: deleting the lab's own page must
         // not go unnoticed because the list still names it.
@@ -82,7 +78,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
                 .any(|include| include[1].is_empty() && include[2].contains(&path_mention))
         });
         if !shown {
-            problems.push(problem(
+            problems.push(Problem::new(
                 &manifest,
                 1,
                 format!(
@@ -91,8 +87,8 @@ pub fn check(root: &Path) -> Vec<Problem> {
                 ),
             ));
         }
-        if !has_files(&dir.join("tests"), "rs") {
-            problems.push(problem(
+        if !lab.has_tests {
+            problems.push(Problem::new(
                 &manifest,
                 1,
                 format!(
@@ -103,10 +99,10 @@ pub fn check(root: &Path) -> Vec<Problem> {
         }
         let exempt = UNBENCHED.iter().any(|(name, _)| *name == lab.name);
         if !exempt
-            && !has_files(&dir.join("benches"), "rs")
+            && !lab.has_benches
             && let Some((file, line)) = first_time_record(root, &dir.join("src"))
         {
-            problems.push(problem(
+            problems.push(Problem::new(
                 &file,
                 line,
                 format!(
@@ -125,13 +121,13 @@ pub fn check(root: &Path) -> Vec<Problem> {
             for named in CARGO_LAB.captures_iter(line) {
                 if !lab_names.contains(&named[1]) {
                     let message = format!("`cargo lab {}`: there is no such lab", &named[1]);
-                    problems.push(problem(&page.path, index + 1, message));
+                    problems.push(Problem::new(&page.path, index + 1, message));
                 }
             }
             for named in LAB_PATH.captures_iter(line) {
                 if !folders.contains(&named[1]) {
                     let message = format!("labs/{}/: there is no such crate", &named[1]);
-                    problems.push(problem(&page.path, index + 1, message));
+                    problems.push(Problem::new(&page.path, index + 1, message));
                 }
             }
         }
@@ -139,35 +135,6 @@ pub fn check(root: &Path) -> Vec<Problem> {
 
     problems.extend(unused_anchors(root, &pages));
     problems
-}
-
-/// Every folder under `labs/` with a Cargo.toml, sorted.
-fn crates(root: &Path) -> Vec<Crate> {
-    let Ok(entries) = std::fs::read_dir(root.join("labs")) else {
-        return Vec::new();
-    };
-    let mut crates: Vec<Crate> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let manifest = std::fs::read_to_string(entry.path().join("Cargo.toml")).ok()?;
-            let folder = entry.file_name().to_string_lossy().into_owned();
-            let name = toml::from_str::<toml::Table>(&manifest)
-                .ok()
-                .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_owned))
-                .unwrap_or_else(|| folder.clone());
-            Some(Crate { folder, name })
-        })
-        .collect();
-    crates.sort_by(|a, b| a.folder.cmp(&b.folder));
-    crates
-}
-
-fn has_files(dir: &Path, extension: &str) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.path().extension().is_some_and(|x| x == extension))
-    })
 }
 
 /// The first line of a lab's sources that writes a `"ns"` record, relative to `root`.
@@ -186,7 +153,7 @@ fn first_time_record(root: &Path, src: &Path) -> Option<(PathBuf, usize)> {
 }
 
 /// Anchors under [`ANCHORED`] that no page includes.
-fn unused_anchors(root: &Path, pages: &[crate::check::Page]) -> Vec<Problem> {
+fn unused_anchors(root: &Path, pages: &[Page]) -> Vec<Problem> {
     // (canonical file, anchor); `None` for a whole-file include, whose anchor lines mdBook
     // strips, so they are not dead weight in the page.
     let mut used: BTreeSet<(PathBuf, Option<String>)> = BTreeSet::new();
@@ -230,7 +197,7 @@ fn unused_anchors(root: &Path, pages: &[crate::check::Page]) -> Vec<Problem> {
             for anchor in ANCHOR.captures_iter(line) {
                 let name = anchor[1].to_owned();
                 if !used.contains(&(canonical.clone(), Some(name.clone()))) {
-                    problems.push(problem(
+                    problems.push(Problem::new(
                         &relative(root, &file),
                         index + 1,
                         format!("ANCHOR `{name}` is not included by any page"),
@@ -258,18 +225,6 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
         } else {
             out.push(path);
         }
-    }
-}
-
-fn relative(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root).unwrap_or(path).to_path_buf()
-}
-
-fn problem(file: &Path, line: usize, message: String) -> Problem {
-    Problem {
-        file: file.to_path_buf(),
-        line,
-        message,
     }
 }
 

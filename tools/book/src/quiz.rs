@@ -35,9 +35,8 @@
 //! A bad quiz is a build error naming the page and line of the directive, the quiz file, and
 //! the question.
 
-use crate::check::Problem;
-use mdbook_markdown::MarkdownOptions;
-use mdbook_markdown::pulldown_cmark::{self, Event, Options, Parser, Tag};
+use crate::markdown::{self, escape};
+use crate::source::{Problem, line_of};
 use mdbook_preprocessor::book::{Book, BookItem};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use regex::Regex;
@@ -84,9 +83,9 @@ impl Preprocessor for QuizPreprocessor {
         if !problems.is_empty() {
             problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             anyhow::bail!(
-                "{} quiz problem(s):\n{}",
+                "{} quiz Problem::new(s):\n{}",
                 problems.len(),
-                crate::check::report(&problems)
+                crate::source::report(&problems)
             );
         }
 
@@ -141,7 +140,7 @@ impl Preprocessor for QuizPreprocessor {
 pub fn problems(root: &Path) -> Vec<Problem> {
     let (quizzes, mut problems) = load_all(root);
     let mut pages = Vec::new();
-    for page in crate::check::pages(root) {
+    for page in crate::source::pages(root) {
         let scan = scan(root, &page.path, &page.text, None);
         problems.extend(scan.problems);
         pages.push((page.path, scan.found));
@@ -188,9 +187,9 @@ static LOOSE: LazyLock<Regex> =
 /// The quiz directives of a Markdown text, skipping code spans, code blocks and `\{{#…}}`
 /// escapes. Malformed ones come back as `Err` with their line and what is wrong.
 pub fn scan_directives(text: &str) -> Vec<Result<Directive, (usize, String)>> {
-    let code = code_ranges(text);
+    let code = markdown::code_ranges(text);
     let in_code = |at: usize| code.iter().any(|r| r.contains(&at));
-    let line_of = |at: usize| text[..at].matches('\n').count() + 1;
+    let line_of = |at: usize| line_of(text, at);
     let mut found = Vec::new();
     let mut covered = Vec::new();
     for caps in DIRECTIVE.captures_iter(text) {
@@ -249,15 +248,6 @@ pub fn directives(text: &str) -> Vec<Directive> {
     scan_directives(text).into_iter().flatten().collect()
 }
 
-/// Byte ranges of code spans and code blocks, where a directive is text to show.
-fn code_ranges(text: &str) -> Vec<Range<usize>> {
-    Parser::new_ext(text, Options::empty())
-        .into_offset_iter()
-        .filter(|(event, _)| matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_))))
-        .map(|(_, range)| range)
-        .collect()
-}
-
 /// One directive of a page, resolved.
 struct Found {
     kind: Kind,
@@ -286,7 +276,7 @@ fn scan(root: &Path, file: &Path, text: &str, original: Option<&str>) -> Scan {
         let directive = match directive {
             Ok(d) => d,
             Err((line, message)) => {
-                out.problems.push(problem(file, line, message));
+                out.problems.push(Problem::new(file, line, message));
                 continue;
             }
         };
@@ -299,7 +289,7 @@ fn scan(root: &Path, file: &Path, text: &str, original: Option<&str>) -> Scan {
                 Ok(id) => quiz = Some(id),
                 Err(message) => {
                     let message = format!("{}: {message}", directive.text);
-                    out.problems.push(problem(file, line, message));
+                    out.problems.push(Problem::new(file, line, message));
                 }
             }
         }
@@ -372,7 +362,7 @@ fn placements(
                             "{{{{#quiz {path}}}}}: {QUIZ_DIR}/{id}.toml is invalid (see its \
                              problems)"
                         );
-                        problems.push(problem(&f.file, f.line, message));
+                        problems.push(Problem::new(&f.file, f.line, message));
                     }
                     if let Some((_, first)) = placed.get(id) {
                         let message = format!(
@@ -380,7 +370,7 @@ fn placements(
                             first.file.display(),
                             first.line
                         );
-                        problems.push(problem(&f.file, f.line, message));
+                        problems.push(Problem::new(&f.file, f.line, message));
                     } else {
                         placed.insert(id.clone(), (page.clone(), f));
                     }
@@ -395,7 +385,7 @@ fn placements(
                 list[0].file.display(),
                 list[0].line
             );
-            problems.push(problem(&extra.file, extra.line, message));
+            problems.push(Problem::new(&extra.file, extra.line, message));
         }
     }
     placed
@@ -617,7 +607,7 @@ pub fn quiz_files(root: &Path) -> Vec<PathBuf> {
 /// in the file: a parse error at its line, a question's problem at its `[[questions]]` line.
 pub fn load(root: &Path, source: &Path) -> Result<Quiz, Vec<Problem>> {
     let text = std::fs::read_to_string(root.join(source))
-        .map_err(|e| vec![problem(source, 1, format!("cannot read: {e}"))])?;
+        .map_err(|e| vec![Problem::new(source, 1, format!("cannot read: {e}"))])?;
     let id = source
         .file_stem()
         .and_then(|s| s.to_str())
@@ -632,7 +622,7 @@ pub fn parse(id: &str, source: &Path, text: &str) -> Result<Quiz, Vec<Problem>> 
         let line = e
             .span()
             .map_or(1, |span| text[..span.start].matches('\n').count() + 1);
-        problem(source, line, format!("{what}: {}", e.message().trim()))
+        Problem::new(source, line, format!("{what}: {}", e.message().trim()))
     };
     // The schema's own types first: a quiz must stay readable by mdbook-quiz. They ignore
     // unknown keys, so our extensions pass.
@@ -644,14 +634,18 @@ pub fn parse(id: &str, source: &Path, text: &str) -> Result<Quiz, Vec<Problem>> 
     let mut problems = Vec::new();
     if !is_id(id) {
         let message = "the file name must be a quiz id: letters, digits, `-` and `_`";
-        problems.push(problem(source, 1, message));
+        problems.push(Problem::new(source, 1, message));
     }
     let title = quiz.title.unwrap_or_default();
     if title.trim().is_empty() {
-        problems.push(problem(source, 1, "needs a `title` (before [[questions]])"));
+        problems.push(Problem::new(
+            source,
+            1,
+            "needs a `title` (before [[questions]])",
+        ));
     }
     if quiz.questions.is_empty() {
-        problems.push(problem(source, 1, "has no [[questions]]"));
+        problems.push(Problem::new(source, 1, "has no [[questions]]"));
     }
     let multipart = quiz.multipart.unwrap_or_default();
     // `[[questions]]` headers, in order, to locate each question's problems.
@@ -685,7 +679,7 @@ pub fn parse(id: &str, source: &Path, text: &str) -> Result<Quiz, Vec<Problem>> 
             Err(more) => errors.extend(more),
         }
         for error in errors {
-            problems.push(problem(source, line, format!("{name}: {error}")));
+            problems.push(Problem::new(source, line, format!("{name}: {error}")));
         }
     }
     if !problems.is_empty() {
@@ -750,7 +744,7 @@ fn question(
                 let _ = write!(
                     prompt,
                     "<div class=\"tvp-quiz-part\">{}</div>",
-                    markdown(text)
+                    markdown::to_html(text)
                 );
             }
             None => errors.push(format!(
@@ -763,14 +757,17 @@ fn question(
             errors.push(format!("the explanation of `{answer}` is empty"));
         }
     }
-    out.context = context.as_deref().filter(|c| !blank(c)).map(markdown);
+    out.context = context
+        .as_deref()
+        .filter(|c| !blank(c))
+        .map(markdown::to_html);
 
     match q {
         QuestionToml::MultipleChoice(f) => {
             if blank(&f.prompt.prompt) {
                 errors.push("`prompt.prompt` is empty".to_owned());
             }
-            prompt.push_str(&markdown(&f.prompt.prompt));
+            prompt.push_str(&markdown::to_html(&f.prompt.prompt));
             let (answers, multi) = match f.answer.answer {
                 OneOrMany::One(a) => (vec![a], false),
                 OneOrMany::Many(list) => (list, true),
@@ -821,7 +818,7 @@ fn question(
                     errors.push(format!("the choice `{text}` appears twice"));
                 }
                 let why = match f.explanations.get(text) {
-                    Some(why) => markdown(why),
+                    Some(why) => markdown::to_html(why),
                     None => {
                         let side = if correct {
                             "correct answer"
@@ -861,7 +858,7 @@ fn question(
             if blank(&f.prompt.prompt) {
                 errors.push("`prompt.prompt` is empty".to_owned());
             }
-            prompt.push_str(&markdown(&f.prompt.prompt));
+            prompt.push_str(&markdown::to_html(&f.prompt.prompt));
             out.long = match f.prompt.response.as_deref() {
                 None | Some("short") => false,
                 Some("long" | "code") => true,
@@ -889,7 +886,7 @@ fn question(
                 "Does this program compile? If it does, what does it print? If not, on which \
                  line is the error?",
             );
-            prompt.push_str(&markdown(lead));
+            prompt.push_str(&markdown::to_html(lead));
             if blank(&f.prompt.program) {
                 errors.push("`prompt.program` is empty".to_owned());
             }
@@ -950,7 +947,7 @@ fn responses(explanations: &BTreeMap<String, String>) -> Vec<Response> {
         .iter()
         .map(|(answer, why)| Response {
             answer: answer.clone(),
-            why: markdown(why),
+            why: markdown::to_html(why),
         })
         .collect()
 }
@@ -1000,17 +997,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Markdown to HTML, as mdBook renders chapters (same parser options).
-fn markdown(text: &str) -> String {
-    let parser = mdbook_markdown::new_cmark_parser(text, &MarkdownOptions::default());
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, parser);
-    html
-}
-
 /// Markdown for a choice: one paragraph loses its `<p>`, so it sits beside a radio button.
 fn inline_markdown(text: &str) -> String {
-    let html = markdown(text);
+    let html = markdown::to_html(text);
     let trimmed = html.trim_end();
     match trimmed
         .strip_prefix("<p>")
@@ -1256,21 +1245,6 @@ fn json_script(value: &impl Serialize) -> String {
     format!("<script type=\"application/json\">{json}</script>")
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The link from one page of the book to another (both paths relative to `src/`), as the
 /// built HTML needs it: `.md` becomes `.html`.
 fn relative_href(from: &Path, to: &Path) -> String {
@@ -1282,14 +1256,6 @@ fn relative_href(from: &Path, to: &Path) -> String {
             .replace('\\', "/"),
     );
     href
-}
-
-fn problem(file: &Path, line: usize, message: impl Into<String>) -> Problem {
-    Problem {
-        file: file.to_path_buf(),
-        line,
-        message: message.into(),
-    }
 }
 
 #[cfg(test)]
@@ -1342,14 +1308,14 @@ context = "`x` is not `mut`."
     fn problems_of(text: &str) -> String {
         match parse("sample", Path::new("quizzes/sample.toml"), text) {
             Ok(_) => String::new(),
-            Err(problems) => crate::check::report(&problems),
+            Err(problems) => crate::source::report(&problems),
         }
     }
 
     #[test]
     fn a_good_quiz_validates_with_each_kind() {
         let quiz = parse("sample", Path::new("quizzes/sample.toml"), GOOD)
-            .unwrap_or_else(|p| panic!("{}", crate::check::report(&p)));
+            .unwrap_or_else(|p| panic!("{}", crate::source::report(&p)));
         let kinds: Vec<QuestionKind> = quiz.questions.iter().map(|q| q.kind).collect();
         use QuestionKind::*;
         assert_eq!(kinds, [Single, Multi, Short, Tracing]);

@@ -30,13 +30,13 @@
 //! which is how a page can show one. The preprocessor runs after mdBook's `links`, so
 //! directives in `{{#include}}`d files are expanded too.
 
-use crate::chart::{self, Bar, Chart, Span, html_escape};
-use crate::check::{self, Problem};
+use crate::chart::{self, Bar, Chart, Span};
+use crate::markdown::{self, escape as html_escape};
 use crate::results::{self, Measured, Results, day, distinct_machines, factor, quantity};
+use crate::source::{self, Problem, line_of};
 use kit::{Machine, Record, Spread};
 use mdbook_preprocessor::book::{Book, BookItem, Chapter};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
-use pulldown_cmark::{Event, Options, Parser, Tag};
 use regex::Regex;
 use std::fmt::Write;
 use std::ops::Range;
@@ -76,17 +76,14 @@ static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Every results directive of a Markdown text, outside code, in order.
 pub fn find(text: &str) -> Vec<Found> {
-    let code = code_ranges(text);
+    let code = markdown::code_ranges(text);
     DIRECTIVE
         .captures_iter(text)
         .filter(|c| c[1].is_empty()) // `\{{#…}}` is mdBook's escape: shown, not expanded.
         .filter_map(|captures| {
             let whole = captures.get(0).expect("group 0 always matches");
             let range = whole.range();
-            if code
-                .iter()
-                .any(|c| c.start <= range.start && range.end <= c.end)
-            {
+            if markdown::inside(&code, &range) {
                 return None;
             }
             let args: Vec<&str> = captures
@@ -124,30 +121,12 @@ fn parse(name: &str, args: &[&str]) -> Result<Directive, String> {
     }
 }
 
-/// Byte ranges of inline code and code blocks, where directives are text, not directives.
-/// Parsed with the options mdBook renders with, so a table cell or footnote counts alike.
-fn code_ranges(text: &str) -> Vec<Range<usize>> {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS;
-    Parser::new_ext(text, options)
-        .into_offset_iter()
-        .filter(|(event, _)| matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_))))
-        .map(|(_, range)| range)
-        .collect()
-}
-
 fn alone_on_line(text: &str, range: &Range<usize>) -> bool {
     let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
     let end = text[range.end..]
         .find('\n')
         .map_or(text.len(), |i| range.end + i);
     text[start..range.start].trim().is_empty() && text[range.end..end].trim().is_empty()
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset].matches('\n').count() + 1
 }
 
 /// Why a directive cannot be expanded with these results, if it cannot: the check `cargo
@@ -614,7 +593,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
         }
     };
     let mut problems = Vec::new();
-    for page in check::pages(root) {
+    for page in source::pages(root) {
         for found in find(&page.text) {
             let problem = match &found.directive {
                 Err(message) => Some(message.clone()),

@@ -1,0 +1,121 @@
+//! Markdown as mdBook reads it, for every module that looks into a page: one parser
+//! configuration (mdBook's own, from `mdbook-markdown`), one finder of code (spans and blocks,
+//! where a directive or a number is text to show), the fenced blocks with their lines, and one
+//! HTML escape.
+//!
+//! Parsing with mdBook's options matters: a table cell, a footnote or an admonition is code or
+//! prose for us exactly when it is for the page the reader sees.
+
+use crate::source::line_of;
+use mdbook_markdown::MarkdownOptions;
+use mdbook_markdown::pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd, html};
+use std::ops::Range;
+
+/// A parser over `text` with the options mdBook renders chapters with.
+pub fn parser(text: &str) -> Parser<'_> {
+    mdbook_markdown::new_cmark_parser(text, &MarkdownOptions::default())
+}
+
+/// Markdown to HTML, as mdBook renders a chapter.
+pub fn to_html(text: &str) -> String {
+    let mut out = String::new();
+    html::push_html(&mut out, parser(text));
+    out
+}
+
+/// Byte ranges of code spans and code blocks (fenced or indented) in `text`.
+pub fn code_ranges(text: &str) -> Vec<Range<usize>> {
+    parser(text)
+        .into_offset_iter()
+        .filter(|(event, _)| matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_))))
+        .map(|(_, range)| range)
+        .collect()
+}
+
+/// Whether `range` lies inside one of `code` (from [`code_ranges`]).
+pub fn inside(code: &[Range<usize>], range: &Range<usize>) -> bool {
+    code.iter()
+        .any(|c| c.start <= range.start && range.end <= c.end)
+}
+
+/// A fenced code block of a page: its info string, first line and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub info: String,
+    /// 1-based line of the opening fence.
+    pub line: usize,
+    pub body: String,
+}
+
+/// The fenced code blocks of a Markdown text (``` or ~~~ fences), in order.
+pub fn fences(text: &str) -> Vec<Fence> {
+    let mut found = Vec::new();
+    let mut open: Option<Fence> = None;
+    for (event, range) in parser(text).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                open = Some(Fence {
+                    info: info.trim().to_owned(),
+                    line: line_of(text, range.start),
+                    body: String::new(),
+                });
+            }
+            Event::Text(body) => {
+                if let Some(fence) = open.as_mut() {
+                    fence.body.push_str(&body);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => found.extend(open.take()),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// `text` made safe inside HTML text and double- or single-quoted attributes. A newline
+/// becomes `&#10;`, so an attribute keeps it.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push_str("&#10;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_fences_with_their_start_line() {
+        let text = "intro\n```mermaid\ngraph TD\n  A-->B\n```\n\n~~~rust\nfn x() {}\n~~~\n";
+        let found = fences(text);
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].info.as_str(), found[0].line), ("mermaid", 2));
+        assert_eq!(found[0].body, "graph TD\n  A-->B\n");
+        assert_eq!(found[1].info, "rust");
+    }
+
+    #[test]
+    fn code_is_spans_and_blocks_even_in_tables() {
+        let text = "a `x` b\n\n| h |\n|---|\n| `y` |\n\n```\nz\n```\n";
+        let code: Vec<&str> = code_ranges(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(code, ["`x`", "`y`", "```\nz\n```"]);
+    }
+
+    #[test]
+    fn escapes_text_and_attributes() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'\n"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&#10;"
+        );
+    }
+}

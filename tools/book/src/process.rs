@@ -1,0 +1,151 @@
+//! One way to run a program to completion: its output captured (drained on threads, so a
+//! child that fills one pipe never blocks), with an optional timeout, and a callback while it
+//! runs (the progress bar of `cargo book measure`). `cargo book measure` runs labs and
+//! benches with it, `cargo book exercises` runs `cargo test`.
+//!
+//! With [`Limits::own_group`], the program runs in a process group of its own and a timeout
+//! kills the whole group with `killpg(2)` (through nix): cargo, the test binary it started
+//! and whatever that forked, not cargo alone.
+
+use anyhow::Context;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a program may run, and how it is watched.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Killed after this long; `None` waits for ever.
+    pub timeout: Option<Duration>,
+    /// Run in a new process group, and kill the group on a timeout.
+    pub own_group: bool,
+    /// How often the program is polled and `tick` called.
+    pub poll: Duration,
+}
+
+/// What a finished program left.
+#[derive(Debug)]
+pub struct Ran {
+    pub status: ExitStatus,
+    /// Killed because it ran past [`Limits::timeout`].
+    pub timed_out: bool,
+    /// How long it ran.
+    pub elapsed: Duration,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `command` (stdin closed, stdout and stderr captured) until it exits or `limits`'
+/// timeout passes, calling `tick` every poll.
+pub fn run(command: &mut Command, limits: Limits, mut tick: impl FnMut()) -> anyhow::Result<Ran> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    if limits.own_group {
+        std::os::unix::process::CommandExt::process_group(command, 0);
+    }
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {program}"))?;
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let started = Instant::now();
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if limits.timeout.is_some_and(|t| started.elapsed() > t) {
+            timed_out = true;
+            let group = i32::try_from(child.id()).ok().map(Pid::from_raw);
+            // The group's id is the child's pid (process_group(0)). Killing only the child is
+            // the fallback; a lab's own forks die with it anyway (kit sets PDEATHSIG).
+            let killed =
+                limits.own_group && group.is_some_and(|g| killpg(g, Signal::SIGKILL).is_ok());
+            if !killed {
+                let _ = child.kill();
+            }
+            break child.wait()?;
+        }
+        tick();
+        std::thread::sleep(limits.poll);
+    };
+    Ok(Ran {
+        status,
+        timed_out,
+        elapsed: started.elapsed(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// Reads a pipe to its end on a thread of its own.
+fn drain(pipe: Option<Box<dyn Read + Send>>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    const QUICK: Limits = Limits {
+        timeout: None,
+        own_group: true,
+        poll: Duration::from_millis(10),
+    };
+
+    #[test]
+    fn captures_both_streams_and_the_status() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo out; echo err >&2; exit 3"]);
+        let ran = run(&mut command, QUICK, || {}).expect("runs");
+        assert_eq!(ran.status.code(), Some(3));
+        assert!(!ran.timed_out);
+        assert_eq!(
+            (ran.stdout.as_str(), ran.stderr.as_str()),
+            ("out\n", "err\n")
+        );
+    }
+
+    #[test]
+    fn a_run_past_its_timeout_is_stopped_with_everything_it_started() {
+        // A shell that starts a helper, and then waits much longer than the timeout.
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 60 & echo $!; wait"]);
+        let started = Instant::now();
+        let limits = Limits {
+            timeout: Some(Duration::from_millis(500)),
+            ..QUICK
+        };
+        let ran = run(&mut command, limits, || {}).expect("runs");
+        assert!(ran.timed_out && !ran.status.success());
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "it was stopped"
+        );
+        // The helper was in the same process group, so it was killed too. (Once killed, the
+        // orphan is reaped by init or a subreaper; a zombie or nothing is fine.)
+        // Its exit may still be under way when its output ends: allow it a moment.
+        let helper = ran.stdout.trim();
+        let ended = || {
+            let stat = std::fs::read_to_string(format!("/proc/{helper}/stat")).unwrap_or_default();
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            stat.is_empty() || state.starts_with('Z') || state.starts_with('X')
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ended() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(ended(), "the helper {helper} still runs");
+    }
+}
