@@ -9,6 +9,8 @@
 //! A waiting client uses no CPU, so K clients can wait at the same time: the concurrent modes
 //! should take about one delay in total, the sequential mode K delays.
 
+pub mod report;
+
 use kit::Children;
 use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, SockaddrIn};
 use nix::sys::wait::WaitStatus;

@@ -160,3 +160,17 @@ fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
     kit::testing::assert_quiet_when_stdout_closed(BIN, &["--requests", "2", "--delay-ms", "5"]);
 }
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_fetching_process() {
+    let _lock = fork_lock();
+    // The processes mode comes last; each of its children waits a delay for its answer, so
+    // they are still there when the signal comes.
+    let args = ["--requests", "8", "--delay-ms", "300"];
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
+        kit::testing::assert_clean_interrupt(BIN, &args, signal, |_| true);
+    }
+}
