@@ -175,12 +175,6 @@ pub fn assert_clean_interrupt(
     let (zombies, alive) = reap_orphans(&direct);
     drop(subreaper);
     assert_eq!(
-        status.code(),
-        Some(128 + signal as i32),
-        "{args:?}: {signal} should end the lab with {}: {status}; stderr: {stderr}",
-        128 + signal as i32
-    );
-    assert_eq!(
         alive,
         [],
         "{args:?}: processes outlived the lab after {signal} (before: {before:?})"
@@ -189,6 +183,12 @@ pub fn assert_clean_interrupt(
         zombies,
         [],
         "{args:?}: the lab left these children unreaped"
+    );
+    assert_eq!(
+        status.code(),
+        Some(128 + signal as i32),
+        "{args:?}: {signal} should end the lab with {}: {status}; stderr: {stderr}",
+        128 + signal as i32
     );
 }
 
