@@ -83,7 +83,7 @@ impl Preprocessor for QuizPreprocessor {
         if !problems.is_empty() {
             problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             anyhow::bail!(
-                "{} quiz Problem::new(s):\n{}",
+                "{} quiz problem(s):\n{}",
                 problems.len(),
                 crate::source::report(&problems)
             );
