@@ -396,6 +396,7 @@ pub fn fork_while_allocating(limit: Duration) -> anyhow::Result<AllocatorRun> {
             .recv_timeout(limit)
             .context("no block from the allocating threads")?;
         let (reader, writer) = io::pipe()?;
+        // ANCHOR: allocator_child
         // SAFETY: the child deliberately calls malloc and free, which POSIX does not allow
         // after fork in a multithreaded process: this demo shows glibc's behaviour (its fork
         // resets the malloc locks in the child), not a pattern to copy. If a child did hang,
@@ -419,6 +420,7 @@ pub fn fork_while_allocating(limit: Duration) -> anyhow::Result<AllocatorRun> {
                 0
             })
         }?;
+        // ANCHOR_END: allocator_child
         run.forks += 1;
         let deadline = Instant::now() + limit;
         let mut allocated = false;
@@ -586,6 +588,7 @@ pub fn vfork_while_counting(limit: Duration) -> anyhow::Result<VforkRun> {
     started.wait(); // the counter is moving from now on
 
     let deadline_ns = monotonic_ns() + u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX / 2);
+    // ANCHOR: vfork_child
     let child_shared: &VforkShared = &shared;
     let child = Box::new(move || -> isize {
         // In the child: only atomics, clock_gettime and _exit, all async-signal-safe.
@@ -633,6 +636,7 @@ pub fn vfork_while_counting(limit: Duration) -> anyhow::Result<VforkRun> {
     children.adopt(pid); // reaped even if what follows fails
     restored?;
     let verdict_before_clone_returned = shared.verdict.load(Ordering::Acquire) != NO_VERDICT;
+    // ANCHOR_END: vfork_child
     let status = children.wait(pid)?;
     drop(counting);
     let caller_state = match shared.caller_state.load(Ordering::Relaxed) {
