@@ -62,8 +62,8 @@ fn the_book_builds_without_warnings_and_renders_diagrams() {
 
     // Every mermaid source block became a `<pre class="mermaid">` for mermaid.js to draw, and
     // the page loads mermaid.js.
-    for page in check::pages(&root) {
-        let diagrams = check::fences(&page.text)
+    for page in book::source::pages(&root) {
+        let diagrams = book::markdown::fences(&page.text)
             .iter()
             .filter(|f| f.info == "mermaid")
             .count();
@@ -435,7 +435,7 @@ fn every_link_and_anchor_between_built_pages_resolves() {
     .unwrap_or_else(|e| panic!("the book does not build: {e:#}"));
     assert_none(
         "links between pages",
-        book::linkcheck::check(&root, &outcome.html_dir),
+        book::checks::linkcheck::check(&root, &outcome.html_dir),
     );
 }
 
@@ -509,7 +509,7 @@ mod breakage {
             };
             let outcome = book::build(&self.0, &options)
                 .unwrap_or_else(|e| panic!("the demo book does not build: {e:#}"));
-            book::linkcheck::check(&self.0, &outcome.html_dir)
+            book::checks::linkcheck::check(&self.0, &outcome.html_dir)
         }
     }
 

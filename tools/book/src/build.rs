@@ -1,6 +1,8 @@
 //! Building the book: mdBook in-process, with our preprocessors and assets.
 
 use crate::assets;
+use crate::quiz::QuizPreprocessor;
+use crate::results::ResultsPreprocessor;
 use anyhow::Context;
 use mdbook_driver::MDBook;
 use std::io::IsTerminal;
@@ -33,9 +35,9 @@ pub fn load(root: &Path) -> anyhow::Result<MDBook> {
         MDBook::load(root).with_context(|| format!("loading the book at {}", root.display()))?;
     // Replaces the `[preprocessor.mermaid]` table's command by name, keeping its order.
     book.with_preprocessor(mdbook_mermaid::Mermaid);
-    book.with_preprocessor(crate::quiz::QuizPreprocessor);
+    book.with_preprocessor(QuizPreprocessor);
     // Appended after `links` even when book.toml has no `[preprocessor.results]` table.
-    book.with_preprocessor(crate::results_preprocessor::ResultsPreprocessor);
+    book.with_preprocessor(ResultsPreprocessor);
     let staged = assets::stage(root)?;
     for (key, files) in [
         ("output.html.additional-js", staged.js),
@@ -56,12 +58,12 @@ pub fn build(root: &Path, options: &BuildOptions) -> anyhow::Result<BuildOutcome
     // `cargo book check`) refuses them first, with the page's file:line.
     // A chapter that SUMMARY.md lists but that is gone fails mdBook's load, naming only the
     // file: say which line of SUMMARY.md lists it.
-    let mut broken = crate::check::summary_chapters(root);
-    broken.extend(crate::check::includes(root));
+    let mut broken = crate::checks::summary::summary_chapters(root);
+    broken.extend(crate::checks::code::includes(root));
     anyhow::ensure!(
         broken.is_empty(),
         "{}",
-        crate::check::report(&broken).trim_end()
+        crate::source::report(&broken).trim_end()
     );
     let mut book = load(root)?;
     if let Some(dest) = &options.dest {

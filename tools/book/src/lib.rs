@@ -1,20 +1,27 @@
 //! The book tool: builds, serves and checks *Threads vs Processes* with mdBook used as a
 //! library, every preprocessor registered in-process, so a fresh machine needs only cargo.
 //!
-//! - [`build`]: load `book.toml`, register preprocessors, stage assets, render to HTML;
+//! The ground floor, which imports no feature module:
+//! - [`source`]: `Problem` (`file:line: message`), the pages, line mapping;
+//! - [`markdown`]: mdBook's parser options, code ranges, fenced blocks, one HTML escape;
+//! - [`process`]: one runner with a timeout that kills a process group with `killpg`;
+//! - [`labs`]: one discovery of the lab crates;
+//! - [`directive`]: what a preprocessor says about the directives it expands.
+//!
+//! The features above it:
+//! - [`build`](mod@build): load `book.toml`, register preprocessors, stage assets, render to HTML;
+//!   [`registry`] lists the preprocessors that expand directives;
 //! - [`serve`]: build, serve on 127.0.0.1, rebuild on change;
-//! - [`check`]: the book's invariants (SUMMARY, includes and anchors, diagrams, directives,
-//!   quizzes, results, the meta-check of labs against pages, typed figures), used by
-//!   `cargo book check` and by the tests;
 //! - [`quiz`]: the `{{#quiz …}}`, `{{#quiz-index}}` and `{{#quiz-drill}}` preprocessor;
-//! - [`results_preprocessor`]: `{{#bench}}`, `{{#value}}`, `{{#ratio}}`, `{{#machine}}` (measured
-//!   results from [`results`], charts from [`chart`]); [`measure`] produces them, reading
-//!   criterion's files through [`criterion`] only;
+//! - [`results`]: measured results, criterion's files, charts, and the `{{#bench}}`,
+//!   `{{#value}}`, `{{#ratio}}`, `{{#machine}}` preprocessor; [`measure`] produces them;
 //! - [`exercises`]: `cargo book exercises`, the self-study loop over `exercises`, whose
 //!   runner the tests' meta-check reuses;
-//! - [`meta`]: the labs and the book agree (every lab has a page, tests, a bench where it
-//!   measures time; every anchor is used); [`linkcheck`]: links between built pages resolve.
+//! - [`checks`]: SUMMARY, includes, Rust blocks, diagrams, directives, the meta-check of labs
+//!   against pages, links between built pages; [`figures`]: no typed measurements;
+//! - [`check`]: only the aggregate of every check, used by `cargo book check` and the tests.
 
+pub mod directive;
 pub mod labs;
 pub mod markdown;
 pub mod process;
@@ -22,17 +29,14 @@ pub mod source;
 
 pub mod assets;
 pub mod build;
-pub mod chart;
 pub mod check;
-pub mod criterion;
+pub mod checks;
 pub mod exercises;
 pub mod figures;
-pub mod linkcheck;
 pub mod measure;
-pub mod meta;
 pub mod quiz;
+pub mod registry;
 pub mod results;
-pub mod results_preprocessor;
 pub mod serve;
 
 pub use build::{BuildOptions, BuildOutcome, build};

@@ -106,7 +106,7 @@ fn run(command: Command, root: &std::path::Path) -> anyhow::Result<()> {
 fn run_check(root: &std::path::Path) -> anyhow::Result<()> {
     let mut problems = check::all(root);
     let outcome = book::build(root, &BuildOptions::default())?;
-    problems.extend(book::linkcheck::check(root, &outcome.html_dir));
+    problems.extend(book::checks::linkcheck::check(root, &outcome.html_dir));
     eprint!("{}", check::report(&problems));
     for warning in &outcome.warnings {
         eprintln!("book build: {warning}");

@@ -8,7 +8,7 @@
 //! (`http:`, `https:`, `mailto:` …) are not fetched: tests run offline, and a slow foreign
 //! site is not a broken book.
 
-use crate::check::Problem;
+use crate::source::Problem;
 use regex::Regex;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};

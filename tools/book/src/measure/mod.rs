@@ -28,7 +28,6 @@ use crate::results::criterion::{self, Estimate};
 use crate::results::{self, LOCAL_DIR, REFERENCE_DIR};
 use anyhow::{Context, bail};
 use kit::{Machine, Record, Report, Spread};
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -2,6 +2,7 @@
 //! will be done.
 
 use super::{Lab, clock};
+use crate::results::criterion;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -23,7 +24,7 @@ pub(super) struct Work {
 }
 
 impl Work {
-    fn of(labs: &[Lab]) -> Self {
+    pub(super) fn of(labs: &[Lab]) -> Self {
         Self {
             builds: labs.len(),
             runs: labs.iter().filter(|l| l.has_bin).count(),
@@ -61,7 +62,7 @@ pub(super) const GUESS_RUN: f64 = 5.0;
 pub(super) const GUESS_BENCHMARKS_PER_BINARY: usize = 4;
 
 impl Progress {
-    fn new(labs: &[Lab], quick: bool) -> Self {
+    pub(super) fn new(labs: &[Lab], quick: bool) -> Self {
         Self {
             started: Instant::now(),
             tty: std::io::stderr().is_terminal(),
@@ -79,12 +80,12 @@ impl Progress {
     }
 
     /// `lab` starts; `after` are the labs still to come.
-    fn begin_lab(&mut self, lab: &Lab, after: &[Lab]) {
+    pub(super) fn begin_lab(&mut self, lab: &Lab, after: &[Lab]) {
         self.now = Work::of(std::slice::from_ref(lab));
         self.later = Work::of(after);
     }
 
-    fn start(&mut self, task: Task, label: &str) {
+    pub(super) fn start(&mut self, task: Task, label: &str) {
         self.task = task;
         self.label = label.to_owned();
         self.task_started = Instant::now();
@@ -97,27 +98,27 @@ impl Progress {
     }
 
     /// The lab is built, with this many bench binaries.
-    fn built(&mut self, bench_binaries: usize) {
+    pub(super) fn built(&mut self, bench_binaries: usize) {
         self.now.builds = 0;
         self.now.unlisted_benches = bench_binaries;
         self.build_times
             .push(self.task_started.elapsed().as_secs_f64());
     }
 
-    fn ran(&mut self) {
+    pub(super) fn ran(&mut self) {
         self.now.runs = 0;
         self.run_times
             .push(self.task_started.elapsed().as_secs_f64());
     }
 
     /// A bench binary listed this many benchmarks.
-    fn listed(&mut self, benchmarks: usize) {
+    pub(super) fn listed(&mut self, benchmarks: usize) {
         self.now.unlisted_benches = self.now.unlisted_benches.saturating_sub(1);
         self.now.benchmarks += benchmarks;
     }
 
     /// `done` benchmarks of the running bench binary have finished.
-    fn benchmarks_done(&mut self, done: usize, label: &str) {
+    pub(super) fn benchmarks_done(&mut self, done: usize, label: &str) {
         let newly = done.saturating_sub(self.benchmarks_seen);
         if newly == 0 {
             return;
@@ -132,7 +133,7 @@ impl Progress {
         self.per_benchmark = (self.per_benchmark + observed) / 2.0;
     }
 
-    fn eta(&self) -> f64 {
+    pub(super) fn eta(&self) -> f64 {
         let average = |times: &[f64], guess: f64| {
             if times.is_empty() {
                 guess
@@ -158,7 +159,7 @@ impl Progress {
         (seconds(&self.now) + seconds(&self.later) - spent).max(0.0)
     }
 
-    fn draw(&mut self) {
+    pub(super) fn draw(&mut self) {
         if !self.tty {
             return;
         }
@@ -182,12 +183,12 @@ impl Progress {
     }
 
     /// Prints a line where the bar was; the next step draws the bar again below it.
-    fn say(&mut self, message: &str) {
+    pub(super) fn say(&mut self, message: &str) {
         self.clear();
         eprintln!("{message}");
     }
 
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         if self.drawn {
             eprint!("\r\x1b[2K");
             self.drawn = false;

@@ -1,0 +1,697 @@
+//! What a results directive becomes: prose for `{{#value}}`, `{{#ratio}}` and
+//! `{{#machine}}`, and for `{{#bench}}` a chart per unit and a table with its caption.
+
+use super::directive::{Directive, find};
+use crate::markdown::escape as html_escape;
+use crate::results::chart::{self, Bar, Chart, Span};
+use crate::results::{Measured, Results, day, distinct_machines, factor, quantity};
+use kit::{Machine, Record, Spread};
+use std::fmt::Write;
+
+/// Why a directive cannot be expanded with these results, if it cannot: the check `cargo
+/// book check` runs before building.
+pub fn missing(directive: &Directive, results: &Results) -> Option<String> {
+    render(directive, results).err()
+}
+
+/// The Markdown (and inline HTML) a directive becomes.
+pub fn render(directive: &Directive, results: &Results) -> Result<String, String> {
+    match directive {
+        Directive::Bench(prefixes) => bench(prefixes, results),
+        Directive::Value(id) => value(id, results),
+        Directive::Ratio(a, b) => ratio(a, b, results),
+        Directive::Machine => machine(results),
+    }
+}
+
+fn no_reference(what: &str) -> String {
+    format!(
+        "no reference result for `{what}` (results/reference/ has none; \
+         run `cargo book measure --reference` on the reference machine)"
+    )
+}
+
+fn reference<'a>(id: &str, results: &'a Results) -> Result<Measured<'a>, String> {
+    results.reference.get(id).ok_or_else(|| no_reference(id))
+}
+
+/// The reader's result for `id`, if they measured it in the same unit.
+fn local<'a>(id: &str, unit: &str, results: &'a Results) -> Option<Measured<'a>> {
+    results.local.get(id).filter(|m| m.record.unit == unit)
+}
+
+fn value(id: &str, results: &Results) -> Result<String, String> {
+    let reference = reference(id, results)?.record;
+    let mut text = quantity(reference.median, &reference.unit);
+    if let Some(yours) = local(id, &reference.unit, results) {
+        let _ = write!(
+            text,
+            " (yours: {})",
+            quantity(yours.record.median, &yours.record.unit)
+        );
+    }
+    Ok(text)
+}
+
+fn ratio(a: &str, b: &str, results: &Results) -> Result<String, String> {
+    let (ra, rb) = (reference(a, results)?.record, reference(b, results)?.record);
+    if ra.unit != rb.unit {
+        return Err(format!(
+            "cannot divide `{a}` ({}) by `{b}` ({}): different units",
+            ra.unit, rb.unit
+        ));
+    }
+    let divide = |x: f64, y: f64| (y != 0.0).then(|| factor(x / y));
+    let mut text = divide(ra.median, rb.median)
+        .ok_or_else(|| format!("`{b}` is zero: cannot divide by it"))?;
+    let yours = local(a, &ra.unit, results).zip(local(b, &rb.unit, results));
+    if let Some(ours) = yours.and_then(|(la, lb)| divide(la.record.median, lb.record.median)) {
+        let _ = write!(text, " (yours: {ours})");
+    }
+    Ok(text)
+}
+
+fn machine(results: &Results) -> Result<String, String> {
+    let reference = results.reference.machines();
+    if reference.is_empty() {
+        return Err("no reference results at all: `{{#machine}}` has nothing to describe".into());
+    }
+    let mut text = format!("Reference results: measured on {}.", machines(&reference));
+    let yours = results.local.machines();
+    if !yours.is_empty() {
+        let _ = write!(text, " Your results: measured on {}.", machines(&yours));
+    }
+    Ok(text)
+}
+
+/// `CPU, 2 cores, … (2025-06-01)`, several joined with `; `.
+fn machines(machines: &[&Machine]) -> String {
+    machines
+        .iter()
+        .map(|m| format!("{} ({})", m.summary(), day(m)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One row of a `{{#bench}}` table: a result on the reference machine and/or the reader's.
+struct Row<'a> {
+    id: &'a str,
+    what: &'a str,
+    unit: &'a str,
+    reference: Option<Measured<'a>>,
+    local: Option<Measured<'a>>,
+}
+
+/// Units of outcomes rather than quantities: shown in the table, never as bars.
+const UNCHARTED_UNITS: [&str; 2] = ["flag", "signal number"];
+
+fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
+    // Prefix by prefix, the reference's results in its order, each beside the reader's; then
+    // results only the reader has (a lab newer than the reference data), so nothing measured
+    // is hidden. A result under two of the prefixes is shown once.
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    for prefix in prefixes {
+        let reference = results.reference.under(prefix);
+        if reference.is_empty() {
+            return Err(no_reference(prefix));
+        }
+        for r in reference {
+            if !rows.iter().any(|row| row.id == r.record.id) {
+                rows.push(Row {
+                    id: &r.record.id,
+                    what: &r.record.what,
+                    unit: &r.record.unit,
+                    reference: Some(r),
+                    local: local(&r.record.id, &r.record.unit, results),
+                });
+            }
+        }
+    }
+    for l in prefixes.iter().flat_map(|p| results.local.under(p)) {
+        if !rows.iter().any(|row| row.id == l.record.id) {
+            rows.push(Row {
+                id: &l.record.id,
+                what: &l.record.what,
+                unit: &l.record.unit,
+                reference: None,
+                local: Some(l),
+            });
+        }
+    }
+    let has_local = rows.iter().any(|r| r.local.is_some());
+
+    // One chart per unit: bars of different units on one axis would compare nothing. Outcomes
+    // (a yes/no flag, a signal's number) get no chart either: their bars would compare
+    // nothing, and the table says all there is. Nor does a unit whose every value is zero
+    // (no core files left, say): it has no bars to draw.
+    let mut units: Vec<&str> = Vec::new();
+    for row in &rows {
+        let all_zero = rows
+            .iter()
+            .filter(|r| r.unit == row.unit)
+            .flat_map(|r| [r.reference, r.local])
+            .flatten()
+            .all(|m| m.record.median == 0.0);
+        if !units.contains(&row.unit) && !UNCHARTED_UNITS.contains(&row.unit) && !all_zero {
+            units.push(row.unit);
+        }
+    }
+    let charted = !units.is_empty();
+
+    // A figure's default side margins would squeeze the table; the page has its own. A figure
+    // with a chart is `chart` (the browser tests look for its bars), one without is `results`.
+    let class = if charted { "chart" } else { "results" };
+    let mut out = format!("\n\n<figure class=\"{class}\" style=\"margin: 1em 0\">\n");
+    for unit in units {
+        let bars: Vec<Bar> = rows
+            .iter()
+            .filter(|r| r.unit == unit)
+            .map(|r| Bar {
+                label: r.what.to_owned(),
+                reference: r.reference.map(span),
+                local: r.local.map(span),
+            })
+            .collect();
+        let machines = if has_local {
+            "the reference machine and yours"
+        } else {
+            "the reference machine"
+        };
+        let title = format!(
+            "Bar chart of the median of each result under {} ({unit}) on {machines}; \
+             lines show the spread from low to high",
+            prefixes.join(", ")
+        );
+        let svg = chart::svg(&Chart {
+            title: &title,
+            unit,
+            bars: &bars,
+        })
+        .map_err(|e| format!("{e:#}"))?;
+        out.push_str(&svg);
+        out.push('\n');
+    }
+    out.push('\n');
+    let kinds = spread_kinds(&rows);
+    out.push_str(&table(&rows, has_local, &kinds));
+    out.push('\n');
+    let machines_of = |pick: for<'r> fn(&'r Row<'r>) -> Option<Measured<'r>>| {
+        distinct_machines(rows.iter().filter_map(pick).map(|m| m.machine))
+    };
+    let _ = write!(
+        out,
+        "<figcaption>Measured on: the reference machine, {}",
+        html_escape(&machines(&machines_of(|r| r.reference)))
+    );
+    if has_local {
+        let _ = write!(
+            out,
+            "; your machine, {}",
+            html_escape(&machines(&machines_of(|r| r.local)))
+        );
+    }
+    if !charted {
+        out.push_str(".</figcaption>\n</figure>\n\n");
+        return Ok(out);
+    }
+    out.push_str(". Bars show medians");
+    match kinds.as_slice() {
+        [] => out.push('.'),
+        [kind] => {
+            let _ = write!(out, ", lines the spread: {}.", meaning(*kind));
+        }
+        kinds => {
+            let tags: Vec<String> = kinds
+                .iter()
+                .map(|&k| format!("“{}”, {}", tag(k), meaning(k)))
+                .collect();
+            let _ = write!(
+                out,
+                ", lines the spread, tagged in the table: {}.",
+                tags.join("; ")
+            );
+        }
+    }
+    out.push_str("</figcaption>\n");
+    out.push_str("</figure>\n\n");
+    Ok(out)
+}
+
+fn span(m: Measured<'_>) -> Span {
+    Span {
+        median: m.record.median,
+        low: m.record.low,
+        high: m.record.high,
+    }
+}
+
+/// Whether a record's spread is worth a cell: a single value, or samples all alike, has none.
+fn has_spread(r: &Record) -> bool {
+    r.samples > 1 && r.low != r.high
+}
+
+/// The kinds of spread the table shows, in order of first appearance.
+fn spread_kinds(rows: &[Row<'_>]) -> Vec<Option<Spread>> {
+    let mut kinds = Vec::new();
+    let shown = rows.iter().flat_map(|r| [r.reference, r.local]).flatten();
+    for m in shown.filter(|m| has_spread(m.record)) {
+        if !kinds.contains(&m.record.spread) {
+            kinds.push(m.record.spread);
+        }
+    }
+    kinds
+}
+
+/// A kind of spread in a few words, for a column header or a tag.
+fn tag(kind: Option<Spread>) -> &'static str {
+    match kind {
+        Some(Spread::Ci95) => "95% CI",
+        Some(Spread::Range) => "range",
+        None => "low – high",
+    }
+}
+
+/// A kind of spread, said in full for a caption.
+fn meaning(kind: Option<Spread>) -> &'static str {
+    match kind {
+        Some(Spread::Ci95) => {
+            "the 95% confidence interval of the median, as criterion estimates it from its samples"
+        }
+        Some(Spread::Range) => "the lowest and the highest of the samples",
+        None => {
+            "from low to high, as recorded (these results do not say whether that is the \
+             range of the samples or a confidence interval)"
+        }
+    }
+}
+
+fn table(rows: &[Row<'_>], has_local: bool, kinds: &[Option<Spread>]) -> String {
+    let spread_header = match kinds {
+        // On one line: a browser may break after a dash even before a no-break space, and a
+        // column as wide as its header has room for most spreads on one line too.
+        [kind] => format!(
+            "<span style=\"white-space: nowrap\">Spread ({})</span>",
+            tag(*kind)
+        ),
+        _ => "Spread".to_owned(),
+    };
+    let mixed = kinds.len() > 1;
+    let mut out = format!("| Measured | Median | {spread_header} | Samples |");
+    if has_local {
+        out.push_str(" Your median | Your spread | Your samples |");
+    }
+    out.push_str("\n|:--|--:|--:|--:|");
+    if has_local {
+        out.push_str("--:|--:|--:|");
+    }
+    out.push('\n');
+    for row in rows {
+        let _ = write!(out, "| {} |", markdown_text(row.what));
+        let mut cells = vec![row.reference];
+        if has_local {
+            cells.push(row.local);
+        }
+        for cell in cells {
+            match cell {
+                Some(m) => {
+                    let r = m.record;
+                    // A value never wraps between its number and unit; a spread may wrap
+                    // after its dash.
+                    let cell = |v: f64| quantity(v, &r.unit).replace(' ', "\u{a0}");
+                    let spread = if !has_spread(r) {
+                        "—".to_owned()
+                    } else if mixed {
+                        // The tag on a line of its own, the same in every row.
+                        format!(
+                            "{}\u{a0}– {}<br><small>({})</small>",
+                            cell(r.low),
+                            cell(r.high),
+                            tag(r.spread).replace(' ', "\u{a0}")
+                        )
+                    } else {
+                        format!("{}\u{a0}– {}", cell(r.low), cell(r.high))
+                    };
+                    let _ = write!(out, " {} | {spread} | {} |", cell(r.median), r.samples);
+                }
+                None => out.push_str(" — | — | — |"),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Text shown as itself in Markdown: a lab's words such as `Mutex<u64>` or `_exit(0)` must not
+/// become an HTML tag, emphasis or a table column.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Expands every directive of `text`. Errors are `(line, message)`, every one of them, so a
+/// page with several missing results reports them all at once.
+pub fn expand(text: &str, results: &Results) -> Result<String, Vec<(usize, String)>> {
+    let mut out = String::with_capacity(text.len());
+    let mut errors = Vec::new();
+    let mut copied = 0;
+    for found in find(text) {
+        let expanded = found
+            .directive
+            .and_then(|d| render(&d, results))
+            .map_err(|message| errors.push((found.line, message)));
+        if let Ok(expanded) = expanded {
+            out.push_str(&text[copied..found.range.start]);
+            out.push_str(&expanded);
+            copied = found.range.end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results;
+    use kit::{Record, Report};
+
+    fn machine(cpu: &str) -> Machine {
+        Machine {
+            cpu_model: cpu.into(),
+            cores: 2,
+            memory_bytes: 8 << 30,
+            kernel: "Linux 6.1.0".into(),
+            rustc: "rustc 1.88.0 (6b00bc388 2025-06-23)".into(),
+            date: "2025-06-01T12:00:00Z".into(),
+        }
+    }
+
+    fn record(id: &str, median: f64) -> Record {
+        Record {
+            id: id.into(),
+            what: format!("what {id}"),
+            unit: "ns".into(),
+            median,
+            low: median * 0.9,
+            high: median * 1.1,
+            samples: 100,
+            spread: Some(Spread::Ci95),
+        }
+    }
+
+    /// Results held in temporary folders shaped like a book's `results/`.
+    fn results(reference: Vec<Record>, local: Vec<Record>) -> Results {
+        // Tests run in parallel: each call gets a folder of its own.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let root =
+            std::env::temp_dir().join(format!("book-results-pre-{}-{call}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (dir, records, cpu) in [
+            (results::REFERENCE_DIR, reference, "Reference CPU"),
+            (results::LOCAL_DIR, local, "Your CPU"),
+        ] {
+            if !records.is_empty() {
+                let report = Report {
+                    lab: "lab".into(),
+                    machine: machine(cpu),
+                    records,
+                    benchmarks: Vec::new(),
+                };
+                results::write_report(&root.join(dir), &report).unwrap();
+            }
+        }
+        let loaded = Results::load(&root).unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        loaded
+    }
+
+    #[test]
+    fn finds_directives_outside_code_only() {
+        let text = "Threads take {{#value lab/thread}}.\n\n{{#bench lab}}\n\n\
+                    `{{#value lab/shown}}` and\n\n```md\n{{#bench lab/shown}}\n```\n\n\
+                    \\{{#value escaped}} {{#ratio lab/a  lab/b }} {{#machine}}\n";
+        let found = find(text);
+        let directives: Vec<_> = found
+            .iter()
+            .map(|f| (f.line, f.directive.clone()))
+            .collect();
+        assert_eq!(
+            directives,
+            [
+                (1, Ok(Directive::Value("lab/thread".into()))),
+                (3, Ok(Directive::Bench(vec!["lab".into()]))),
+                (11, Ok(Directive::Ratio("lab/a".into(), "lab/b".into()))),
+                (11, Ok(Directive::Machine)),
+            ]
+        );
+        assert_eq!(&text[found[1].range.clone()], "{{#bench lab}}");
+    }
+
+    #[test]
+    fn rejects_malformed_directives() {
+        let found =
+            find("a {{#bench lab}} b\n{{#value}}\n{{#ratio a}}\n{{#machine x}}\n{{#bench}}\n");
+        let errors: Vec<String> = found
+            .into_iter()
+            .map(|f| f.directive.unwrap_err())
+            .collect();
+        assert!(errors[0].contains("line of its own"), "{errors:?}");
+        assert!(errors[1].contains("one result id"));
+        assert!(errors[2].contains("two result ids"));
+        assert!(errors[3].contains("no arguments"));
+        assert!(errors[4].contains("takes id prefixes"));
+        assert!(
+            find("{{#benchmark x}} {{#values y}}").is_empty(),
+            "other names"
+        );
+    }
+
+    #[test]
+    fn values_and_ratios_come_from_the_reference_and_the_reader() {
+        let only_reference = results(
+            vec![
+                record("lab/thread", 12_400.0),
+                record("lab/fork", 174_000.0),
+            ],
+            vec![],
+        );
+        let value = |d, r| render(&Directive::Value(d), r).unwrap();
+        let ratio = |a: &str, b: &str, r| render(&Directive::Ratio(a.into(), b.into()), r).unwrap();
+        assert_eq!(value("lab/thread".into(), &only_reference), "12.4 µs");
+        assert_eq!(ratio("lab/fork", "lab/thread", &only_reference), "14×");
+
+        let both = results(
+            vec![
+                record("lab/thread", 12_400.0),
+                record("lab/fork", 174_000.0),
+            ],
+            vec![record("lab/thread", 20_000.0), record("lab/fork", 64_000.0)],
+        );
+        assert_eq!(
+            value("lab/thread".into(), &both),
+            "12.4 µs (yours: 20.0 µs)"
+        );
+        assert_eq!(ratio("lab/fork", "lab/thread", &both), "14× (yours: 3.2×)");
+        let machine = render(&Directive::Machine, &both).unwrap();
+        assert!(machine.starts_with("Reference results: measured on Reference CPU, 2 cores"));
+        assert!(machine.contains("Your results: measured on Your CPU"));
+        assert!(machine.contains("(2025-06-01)"));
+    }
+
+    #[test]
+    fn a_missing_result_is_an_error_with_its_line() {
+        let results = results(vec![record("lab/thread", 1.0)], vec![]);
+        let text = "# Page\n\n{{#value lab/thread}}\n{{#value lab/nope}}\n\n{{#bench other}}\n";
+        let errors = expand(text, &results).unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].0, 4);
+        assert!(errors[0].1.contains("no reference result for `lab/nope`"));
+        assert_eq!(errors[1].0, 6);
+        assert!(errors[1].1.contains("`other`"));
+        let err = render(&Directive::Machine, &Results::default()).unwrap_err();
+        assert!(err.contains("no reference results"));
+    }
+
+    #[test]
+    fn bench_shows_a_chart_and_a_table_per_machine() {
+        let only_reference = results(
+            vec![
+                record("lab/thread", 12_400.0),
+                record("lab/fork", 174_000.0),
+            ],
+            vec![],
+        );
+        let page = expand("Intro\n{{#bench lab}}\nAfter\n", &only_reference).unwrap();
+        assert!(page.contains("<figure class=\"chart\" style=\"margin: 1em 0\">\n<svg "));
+        assert!(page.contains(
+            "| what lab/thread | 12.4\u{a0}µs | 11.2\u{a0}µs\u{a0}– 13.6\u{a0}µs | 100 |"
+        ));
+        assert!(!page.contains("Your median"));
+        assert!(page.contains("Measured on: the reference machine, Reference CPU"));
+        assert!(!page.contains("your machine"));
+        // The HTML block has no blank line until the table, and the page goes on after.
+        let figure = page.split("<figure").nth(1).unwrap();
+        assert!(!figure.split("</svg>").next().unwrap().contains("\n\n"));
+        assert!(page.ends_with("</figure>\n\n\nAfter\n"));
+
+        let both = results(
+            vec![
+                record("lab/thread", 12_400.0),
+                record("lab/fork", 174_000.0),
+            ],
+            vec![record("lab/fork", 64_000.0), record("lab/new", 5.0)],
+        );
+        let page = expand("{{#bench lab/}}", &both).unwrap();
+        assert!(page.contains("| Your median | Your spread | Your samples |"));
+        assert!(page.contains("| what lab/thread | 12.4\u{a0}µs | 11.2\u{a0}µs\u{a0}– 13.6\u{a0}µs | 100 | — | — | — |"));
+        assert!(
+            page.contains("| what lab/new | — | — | — | 5.00\u{a0}ns |"),
+            "{page}"
+        );
+        assert!(page.contains("; your machine, Your CPU"));
+    }
+
+    #[test]
+    fn outcomes_get_a_table_but_no_chart() {
+        let mut flag = record("lab/poisoned", 1.0);
+        flag.unit = "flag".into();
+        let page = expand("{{#bench lab}}", &results(vec![flag], vec![])).unwrap();
+        assert!(!page.contains("<svg"), "{page}");
+        assert!(page.contains("<figure class=\"results\""), "{page}");
+        assert!(page.contains("| what lab/poisoned |"), "{page}");
+        assert!(!page.contains("Bars show"), "{page}");
+        assert!(
+            page.trim_end().ends_with("</figcaption>\n</figure>"),
+            "{page}"
+        );
+    }
+
+    #[test]
+    fn bench_takes_several_prefixes_in_their_order() {
+        let results = results(
+            vec![
+                record("lab/thread", 1.0),
+                record("lab/fork", 2.0),
+                record("lab/fork-exec", 3.0),
+            ],
+            vec![],
+        );
+        let found = find("{{#bench lab/fork-exec lab/thread lab/fork-exec}}");
+        let Ok(directive) = &found[0].directive else {
+            panic!("{found:?}")
+        };
+        let page = render(directive, &results).unwrap();
+        let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("| what")).collect();
+        assert_eq!(rows.len(), 2, "each result once: {rows:?}");
+        assert!(rows[0].starts_with("| what lab/fork-exec |"));
+        assert!(rows[1].starts_with("| what lab/thread |"));
+        let missing = render(
+            &Directive::Bench(vec!["lab/thread".into(), "x".into()]),
+            &results,
+        );
+        assert!(missing.unwrap_err().contains("`x`"));
+    }
+
+    #[test]
+    fn bench_says_what_its_spread_is() {
+        let with = |spread: Option<Spread>, samples: u64| {
+            let mut r = record("lab/x", 1000.0);
+            (r.spread, r.samples) = (spread, samples);
+            r
+        };
+        let page =
+            |records: Vec<Record>| expand("{{#bench lab}}", &results(records, vec![])).unwrap();
+        let header = |kind: &str| format!("| Measured | Median | {kind} | Samples |");
+
+        // One kind: named in the header and said in full in the caption.
+        let ci = page(vec![with(Some(Spread::Ci95), 100)]);
+        let nowrap = |text: &str| format!("<span style=\"white-space: nowrap\">{text}</span>");
+        assert!(ci.contains(&header(&nowrap("Spread (95% CI)"))), "{ci}");
+        assert!(ci.contains(
+            "lines the spread: the 95% confidence interval of the median, as criterion \
+             estimates it from its samples.</figcaption>"
+        ));
+        let range = page(vec![with(Some(Spread::Range), 20)]);
+        assert!(
+            range.contains(&header(&nowrap("Spread (range)"))),
+            "{range}"
+        );
+        assert!(range.contains("lines the spread: the lowest and the highest of the samples."));
+
+        // Results from before records said: the page does not guess.
+        let unknown = page(vec![with(None, 20)]);
+        assert!(
+            unknown.contains(&header(&nowrap("Spread (low – high)"))),
+            "{unknown}"
+        );
+        assert!(unknown.contains(
+            "do not say whether that is the range of the samples or a confidence interval"
+        ));
+
+        // Two kinds in one table: every spread is tagged, and the caption says what tags mean.
+        let mut range_row = with(Some(Spread::Range), 20);
+        range_row.id = "lab/y".into();
+        let mut single = with(None, 1);
+        single.id = "lab/z".into();
+        let mixed = page(vec![with(Some(Spread::Ci95), 100), range_row, single]);
+        assert!(mixed.contains(&header("Spread")), "{mixed}");
+        assert!(
+            mixed.contains(
+                "900\u{a0}ns\u{a0}– 1.10\u{a0}µs<br><small>(95%\u{a0}CI)</small> | 100 |"
+            ),
+            "{mixed}"
+        );
+        assert!(
+            mixed.contains("<br><small>(range)</small> | 20 |"),
+            "{mixed}"
+        );
+        assert!(mixed.contains("| what lab/x | 1.00\u{a0}µs |"));
+        assert!(
+            mixed.contains(" — | 1 |"),
+            "a single value has no spread, nor a tag"
+        );
+        assert!(
+            mixed.contains(
+                "lines the spread, tagged in the table: “95% CI”, the 95% confidence interval of \
+             the median, as criterion estimates it from its samples; “range”, the lowest and \
+             the highest of the samples.</figcaption>"
+            ),
+            "{mixed}"
+        );
+        assert!(
+            !mixed.contains("low – high"),
+            "the single value's unknown kind is not shown"
+        );
+
+        // Nothing with a spread: nothing said about one.
+        let counts = page(vec![with(None, 1)]);
+        assert!(
+            counts.contains("Bars show medians.</figcaption>"),
+            "{counts}"
+        );
+        assert!(counts.contains(&header("Spread")));
+    }
+
+    #[test]
+    fn table_cells_show_a_labs_words_as_written() {
+        assert_eq!(
+            markdown_text("Mutex<u64> | _exit(0) & *x*"),
+            "Mutex\\<u64\\> \\| \\_exit(0) &amp; \\*x\\*"
+        );
+    }
+}
