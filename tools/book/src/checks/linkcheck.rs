@@ -189,15 +189,11 @@ fn markdown_source(root: &Path, page: &Path) -> Option<PathBuf> {
         candidates.push(src.join(page).with_file_name("README.md"));
     }
     if page == Path::new("index.html") {
-        let summary = read(root, &src.join("SUMMARY.md")).unwrap_or_default();
-        let first = FIRST_CHAPTER.captures(&summary).map(|c| src.join(&c[1]));
-        candidates.extend(first);
+        let entries = super::summary::entries(root).unwrap_or_default();
+        candidates.extend(entries.iter().find_map(super::summary::Entry::chapter));
     }
     candidates.into_iter().find(|c| root.join(c).is_file())
 }
-
-static FIRST_CHAPTER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\]\(([^)\s]+\.md)\)").expect("valid regex"));
 
 fn read(root: &Path, relative: &Path) -> Option<String> {
     std::fs::read_to_string(root.join(relative)).ok()

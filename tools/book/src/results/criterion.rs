@@ -215,15 +215,14 @@ mod tests {
 
     #[test]
     fn a_changed_shape_is_an_error_naming_the_file() {
-        let dir = std::env::temp_dir().join(format!("book-criterion-unit-{}", std::process::id()));
-        let new = dir.join("bench/new");
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("bench/new");
         std::fs::create_dir_all(&new).unwrap();
         for file in ["benchmark.json", "sample.json"] {
             std::fs::copy(fixture().join("fixture_sum/new").join(file), new.join(file)).unwrap();
         }
         std::fs::write(new.join("estimates.json"), r#"{"mean": {}}"#).unwrap();
-        let err = format!("{:#}", read(&dir).unwrap_err());
-        std::fs::remove_dir_all(&dir).unwrap();
+        let err = format!("{:#}", read(dir.path()).unwrap_err());
         assert!(err.contains("did criterion change?"), "{err}");
         assert!(err.contains("estimates.json"), "{err}");
     }

@@ -272,10 +272,11 @@ pub fn day(machine: &Machine) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn machine(cpu: &str, date: &str) -> Machine {
+    /// A machine for the tests of this folder.
+    pub(in crate::results) fn machine(cpu: &str, date: &str) -> Machine {
         Machine {
             cpu_model: cpu.into(),
             cores: 2,
@@ -361,8 +362,8 @@ mod tests {
 
     #[test]
     fn loads_a_folder_and_rejects_duplicate_ids() {
-        let dir = std::env::temp_dir().join(format!("book-results-unit-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("results");
         let mut a = Report {
             lab: "a".into(),
             machine: machine("CPU A", "2025-01-01T00:00:00Z"),

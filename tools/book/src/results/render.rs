@@ -390,14 +390,7 @@ mod tests {
     use kit::{Record, Report};
 
     fn machine(cpu: &str) -> Machine {
-        Machine {
-            cpu_model: cpu.into(),
-            cores: 2,
-            memory_bytes: 8 << 30,
-            kernel: "Linux 6.1.0".into(),
-            rustc: "rustc 1.88.0 (6b00bc388 2025-06-23)".into(),
-            date: "2025-06-01T12:00:00Z".into(),
-        }
+        results::records::tests::machine(cpu, "2025-06-01T12:00:00Z")
     }
 
     fn record(id: &str, median: f64) -> Record {
@@ -415,12 +408,8 @@ mod tests {
 
     /// Results held in temporary folders shaped like a book's `results/`.
     fn results(reference: Vec<Record>, local: Vec<Record>) -> Results {
-        // Tests run in parallel: each call gets a folder of its own.
-        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let root =
-            std::env::temp_dir().join(format!("book-results-pre-{}-{call}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
         for (dir, records, cpu) in [
             (results::REFERENCE_DIR, reference, "Reference CPU"),
             (results::LOCAL_DIR, local, "Your CPU"),
@@ -435,9 +424,7 @@ mod tests {
                 results::write_report(&root.join(dir), &report).unwrap();
             }
         }
-        let loaded = Results::load(&root).unwrap();
-        std::fs::remove_dir_all(&root).unwrap();
-        loaded
+        Results::load(root).unwrap()
     }
 
     #[test]
