@@ -11,14 +11,13 @@
 //! on temporary copies: every exercise must fail as given and pass with its solution.
 
 use crate::process::{self, Limits, Ran};
+use crate::watch;
 use anyhow::{Context, bail};
-use notify::{RecursiveMode, Watcher};
 use regex::Regex;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::LazyLock;
-use std::sync::mpsc;
 use std::time::Duration;
 
 /// The exercises' workspace, relative to the repository root.
@@ -283,28 +282,15 @@ pub fn run(root: &Path, watch: bool) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let (changed_tx, changed) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event
-            && !event.kind.is_access()
-            && event.paths.iter().any(|p| is_exercise_source(p))
-        {
-            let _ = changed_tx.send(());
-        }
-    })?;
-    watcher.watch(&root.join(DIR), RecursiveMode::Recursive)?;
     println!("\nWatching {DIR} for changes: save a file to check again (Ctrl-C to stop).");
-    while changed.recv().is_ok() {
-        // An editor's save is often several events: wait for them to settle, check once.
-        std::thread::sleep(Duration::from_millis(300));
-        while changed.try_recv().is_ok() {}
+    watch::on_change(&[root.join(DIR)], is_exercise_source, || {
         if tty {
             print!("\x1b[2J\x1b[H"); // clear the screen, cursor to the top
         }
         check_and_report(root, &runner, tty)?;
         println!("\nWatching {DIR} for changes: save a file to check again (Ctrl-C to stop).");
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The files whose change can change an exercise's outcome (not editors' swap files).

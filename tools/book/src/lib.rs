@@ -6,7 +6,8 @@
 //! - [`markdown`]: mdBook's parser options, code ranges, fenced blocks, one HTML escape;
 //! - [`process`]: one runner with a timeout that kills a process group with `killpg`;
 //! - [`labs`]: one discovery of the lab crates;
-//! - [`directive`]: what a preprocessor says about the directives it expands.
+//! - [`directive`]: what a preprocessor says about the directives it expands;
+//! - [`watch`]: act once per settled burst of file changes (serve, exercises).
 //!
 //! The features above it:
 //! - [`build`](mod@build): load `book.toml`, register preprocessors, stage assets, render to HTML;
@@ -26,6 +27,7 @@ pub mod labs;
 pub mod markdown;
 pub mod process;
 pub mod source;
+pub mod watch;
 
 pub mod assets;
 pub mod build;

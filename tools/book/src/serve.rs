@@ -15,22 +15,17 @@
 //! an oversized head (see [`Server`]).
 
 use crate::build::{BuildOptions, build};
-use notify::{RecursiveMode, Watcher};
+use crate::watch;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// What rebuilds the book when it changes: the chapters, the config, the lab sources the
 /// chapters include, the quizzes, and the measured results.
 const WATCHED: [&str; 5] = ["src", "book.toml", "labs", "quizzes", "results"];
-
-/// Changes arriving within this window after the first one cause one rebuild, not many
-/// (an editor's save is often several file events).
-const SETTLE: Duration = Duration::from_millis(300);
 
 pub fn serve(root: &Path, port: u16) -> anyhow::Result<()> {
     let options = BuildOptions {
@@ -45,35 +40,22 @@ pub fn serve(root: &Path, port: u16) -> anyhow::Result<()> {
         server.url()
     );
 
-    let (changed_tx, changed_rx) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| !e.kind.is_access()) {
-            let _ = changed_tx.send(());
-        }
-    })?;
-    for name in WATCHED {
-        let path = root.join(name);
-        if path.exists() {
-            watcher.watch(&path, RecursiveMode::Recursive)?;
-        }
-    }
+    let watched: Vec<PathBuf> = WATCHED.iter().map(|name| root.join(name)).collect();
     // Serves until the process is interrupted; rebuilding happens on this thread.
-    rebuild_on_change(root, &options, &changed_rx);
-    Ok(())
-}
-
-fn rebuild_on_change(root: &Path, options: &BuildOptions, changed: &mpsc::Receiver<()>) {
-    while changed.recv().is_ok() {
-        std::thread::sleep(SETTLE);
-        while changed.try_recv().is_ok() {}
-        match build(root, options) {
-            Ok(outcome) => {
-                println!("Rebuilt the book.");
-                report_warnings(&outcome.warnings);
+    watch::on_change(
+        &watched,
+        |_| true,
+        || {
+            match build(root, &options) {
+                Ok(outcome) => {
+                    println!("Rebuilt the book.");
+                    report_warnings(&outcome.warnings);
+                }
+                Err(err) => eprintln!("Rebuild failed: {err:#}"),
             }
-            Err(err) => eprintln!("Rebuild failed: {err:#}"),
-        }
-    }
+            Ok(())
+        },
+    )
 }
 
 fn report_warnings(warnings: &[String]) {

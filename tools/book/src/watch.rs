@@ -1,0 +1,39 @@
+//! One way to act on changed files: `cargo book serve` rebuilds the book and
+//! `cargo book exercises --watch` checks the exercises again. Both watch folders with notify,
+//! ignore mere reads, and let a burst of events settle (an editor's save is often several)
+//! before acting once.
+
+use notify::{RecursiveMode, Watcher};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Changes arriving within this window after the first one cause one action, not many.
+pub const SETTLE: Duration = Duration::from_millis(300);
+
+/// Watches `paths` (those that exist, recursively) and calls `act` once per settled burst of
+/// changes to a file `relevant` accepts, until `act` fails or the watcher stops.
+pub fn on_change(
+    paths: &[PathBuf],
+    relevant: impl Fn(&Path) -> bool + Send + 'static,
+    mut act: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (changed_tx, changed) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && !event.kind.is_access()
+            && event.paths.iter().any(|p| relevant(p))
+        {
+            let _ = changed_tx.send(());
+        }
+    })?;
+    for path in paths.iter().filter(|p| p.exists()) {
+        watcher.watch(path, RecursiveMode::Recursive)?;
+    }
+    while changed.recv().is_ok() {
+        std::thread::sleep(SETTLE);
+        while changed.try_recv().is_ok() {}
+        act()?;
+    }
+    Ok(())
+}
