@@ -31,6 +31,7 @@ use crate::{Machine, Report};
 use std::fmt::{Display, Write};
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a lab found, and how it says it.
 pub trait Outcome {
@@ -87,11 +88,12 @@ pub fn render_records(report: &Report, machine: &Machine) -> String {
 }
 
 /// Progress messages on stderr, only when stderr is a terminal (so `--json > file`, a pipe
-/// and the tests see none). Each message replaces the previous one on the same line.
+/// and the tests see none). Each message replaces the previous one on the same line. It is
+/// `Sync`: worker threads may share one `&Progress`.
 #[derive(Debug)]
 pub struct Progress {
     enabled: bool,
-    shown: std::cell::Cell<bool>,
+    shown: AtomicBool,
 }
 
 impl Progress {
@@ -104,7 +106,7 @@ impl Progress {
     pub fn new(enabled: bool) -> Self {
         Self {
             enabled,
-            shown: std::cell::Cell::new(false),
+            shown: AtomicBool::new(false),
         }
     }
 
@@ -112,13 +114,13 @@ impl Progress {
     pub fn show(&self, message: impl Display) {
         if self.enabled {
             eprint!("\r\x1b[K{message}…");
-            self.shown.set(true);
+            self.shown.store(true, Ordering::Relaxed);
         }
     }
 
     /// Erases the message line, if one is shown.
     pub fn clear(&self) {
-        if self.shown.replace(false) {
+        if self.shown.swap(false, Ordering::Relaxed) {
             eprint!("\r\x1b[K");
         }
     }
