@@ -3,6 +3,7 @@
 //! diagram that no longer starts with a diagram type, a build that logs a warning.
 
 use book::check::{self, Problem};
+use book::fixture::BookTest;
 use book::{BuildOptions, repo_root};
 
 fn assert_none(what: &str, problems: Vec<Problem>) {
@@ -104,59 +105,21 @@ fn every_quiz_validates_and_every_quiz_directive_names_one() {
 
 /// A small book in a temporary folder (removed on drop): the real quizzes, one page placing
 /// `processes`, an index and a drill.
-struct TempBook(std::path::PathBuf);
-
-impl TempBook {
-    fn new(name: &str) -> TempBook {
-        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("quiz-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let write = |path: &str, text: &str| {
-            let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        };
-        write(
-            "book.toml",
-            "[book]\ntitle = \"Quiz test\"\nsrc = \"src\"\n\n[build]\ncreate-missing = false\n\n\
-             [preprocessor.quiz]\ncommand = \"cargo book preprocessor-not-run quiz\"\n\
-             after = [\"links\"]\n",
-        );
-        write(
-            "src/SUMMARY.md",
-            "# Summary\n\n- [Processes](concepts/process.md)\n- [Quizzes](quizzes.md)\n\
-             - [Drill](drill.md)\n",
-        );
-        write(
-            "src/concepts/process.md",
+fn quiz_book() -> BookTest {
+    let mut book = BookTest::new("Quiz test")
+        .preprocessor("quiz")
+        .chapter(
+            "Processes",
+            "concepts/process.md",
             "# Processes\n\nText.\n\n{{#quiz ../../quizzes/processes.toml}}\n\nAfter.\n",
-        );
-        write("src/quizzes.md", "# Quizzes\n\n{{#quiz-index}}\n");
-        write("src/drill.md", "# Drill\n\n{{#quiz-drill}}\n");
-        for quiz in book::quiz::quiz_files(&repo_root()) {
-            let text = std::fs::read_to_string(repo_root().join(&quiz)).unwrap();
-            write(quiz.to_str().unwrap(), &text);
-        }
-        TempBook(dir)
-    }
-
-    /// Builds to `out/`; the error with its causes, as `cargo book` prints it.
-    fn build(&self) -> Result<book::BuildOutcome, String> {
-        book::build(
-            &self.0,
-            &BuildOptions {
-                dest: Some(self.0.join("out")),
-                verbose: false,
-            },
         )
-        .map_err(|e| format!("{e:#}"))
+        .chapter("Quizzes", "quizzes.md", "# Quizzes\n\n{{#quiz-index}}\n")
+        .chapter("Drill", "drill.md", "# Drill\n\n{{#quiz-drill}}\n");
+    for quiz in book::quiz::quiz_files(&repo_root()) {
+        let text = std::fs::read_to_string(repo_root().join(&quiz)).unwrap();
+        book = book.file(quiz.to_str().unwrap(), &text);
     }
-}
-
-impl Drop for TempBook {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    book
 }
 
 /// The JSON in the `<script type="application/json">` following `marker` in `html`.
@@ -173,7 +136,7 @@ fn embedded_json(html: &str, marker: &str) -> serde_json::Value {
 
 #[test]
 fn a_quiz_page_embeds_its_quiz_as_json_with_a_fallback() {
-    let temp = TempBook::new("good");
+    let temp = quiz_book();
     let outcome = temp
         .build()
         .unwrap_or_else(|e| panic!("the quiz book does not build: {e}"));
@@ -243,8 +206,8 @@ fn a_quiz_page_embeds_its_quiz_as_json_with_a_fallback() {
 
 #[test]
 fn a_bad_quiz_fails_the_build_naming_page_file_and_question() {
-    let temp = TempBook::new("bad");
-    let quiz = temp.0.join("quizzes/processes.toml");
+    let temp = quiz_book();
+    let quiz = temp.root().join("quizzes/processes.toml");
     let text = std::fs::read_to_string(&quiz).unwrap();
     let bad = text.replacen(
         "answer.answer = \"0\"",
@@ -277,33 +240,19 @@ fn every_results_directive_has_reference_data() {
 /// Books with results of their own, built in temporary folders: results are looked up
 /// relative to the book's root, so these never touch the repository's results/.
 mod results {
-    use book::BuildOptions;
-    use std::path::{Path, PathBuf};
+    use book::fixture::BookTest;
+    use std::path::Path;
 
     /// A one-page book in a temporary folder, removed on drop (even when a test fails).
-    struct ResultsBook(PathBuf);
+    struct ResultsBook(BookTest);
 
     impl ResultsBook {
-        fn new(name: &str, page: &str) -> Self {
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-                .join(format!("results-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            let book = ResultsBook(dir);
-            book.write(
-                "book.toml",
-                "[book]\ntitle = \"Results test\"\nsrc = \"src\"\n\n\
-                 [preprocessor.results]\ncommand = \"cargo book preprocessor-not-run results\"\n\
-                 after = [\"links\"]\n",
-            );
-            book.write("src/SUMMARY.md", "# Summary\n\n- [Lab](lab.md)\n");
-            book.write("src/lab.md", page);
-            book
-        }
-
-        fn write(&self, path: &str, text: &str) {
-            let path = self.0.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
+        fn new(page: &str) -> Self {
+            ResultsBook(
+                BookTest::new("Results test")
+                    .preprocessor("results")
+                    .chapter("Lab", "lab.md", page),
+            )
         }
 
         /// Writes `results/<folder>/spawn-cost.json` as `cargo book measure` would.
@@ -325,35 +274,24 @@ mod results {
                 record("thread", thread_ns),
                 record("fork", fork_ns)
             );
-            self.write(&format!("results/{folder}/spawn-cost.json"), &report);
+            self.0
+                .write(&format!("results/{folder}/spawn-cost.json"), &report);
         }
 
         /// Builds the book; the page's HTML, or the error as `cargo book` prints it.
         fn build(&self) -> Result<String, String> {
-            let dest = self.0.join("out");
-            let options = BuildOptions {
-                dest: Some(dest.clone()),
-                verbose: false,
-            };
-            book::build(&self.0, &options).map_err(|e| format!("{e:#}"))?;
-            Ok(std::fs::read_to_string(dest.join("lab.html")).unwrap())
+            self.0.build()?;
+            Ok(self.0.read("out/lab.html"))
         }
 
         fn root(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for ResultsBook {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
+            self.0.root()
         }
     }
 
     #[test]
     fn a_directive_without_reference_data_fails_the_build_with_file_and_line() {
         let book = ResultsBook::new(
-            "missing",
             "# Lab\n\nSome text.\n\n{{#bench nonexistent/}}\n\nAnd {{#value spawn-cost/thread}}.\n",
         );
         book.results("reference", "Reference CPU", 20_000.0, 300_000.0);
@@ -379,7 +317,7 @@ mod results {
         let page = "# Lab\n\nA thread: {{#value spawn-cost/thread}}; fork: \
                     {{#ratio spawn-cost/fork spawn-cost/thread}} as long.\n\n\
                     {{#bench spawn-cost}}\n\n{{#machine}}\n";
-        let book = ResultsBook::new("both", page);
+        let book = ResultsBook::new(page);
         book.results("reference", "Reference CPU", 20_000.0, 300_000.0);
         let html = book.build().unwrap();
         assert!(
@@ -443,79 +381,56 @@ fn every_link_and_anchor_between_built_pages_resolves() {
 /// breakage fails naming the file (and line) to fix.
 mod breakage {
     use super::assert_none;
-    use book::BuildOptions;
     use book::check::{self, Problem};
-    use std::path::PathBuf;
-
-    /// A two-page book with one lab, `demo`, in a temporary folder removed on drop.
-    struct Demo(PathBuf);
+    use book::fixture::BookTest;
 
     const LIB: &str = "//! The demo lab.\n\n// ANCHOR: work\npub fn work() -> u32 {\n    42\n}\n\
                        // ANCHOR_END: work\n";
     const LAB_PAGE: &str = "# Demo lab\n\n```rust\n{{#include ../labs/demo/src/lib.rs:work}}\n```\n\n\
                             Run it with `cargo lab demo`.\n\nSee [the details](other.md#details).\n";
 
-    impl Demo {
-        fn new(name: &str) -> Demo {
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-                .join(format!("breakage-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            let demo = Demo(dir);
-            demo.write(
-                "book.toml",
-                "[book]\ntitle = \"Demo\"\nsrc = \"src\"\n\n[build]\ncreate-missing = false\n",
-            );
-            demo.write(
-                "src/SUMMARY.md",
-                "# Summary\n\n- [Demo lab](demo.md)\n- [Other](other.md)\n",
-            );
-            demo.write("src/demo.md", LAB_PAGE);
-            demo.write(
-                "src/other.md",
+    /// A two-page book with one lab, `demo`, in a temporary folder removed on drop.
+    fn demo() -> BookTest {
+        BookTest::new("Demo")
+            .chapter("Demo lab", "demo.md", LAB_PAGE)
+            .chapter(
+                "Other",
+                "other.md",
                 "# Other\n\n## Details\n\nBack to [the lab](demo.md).\n",
-            );
-            demo.write(
+            )
+            .file(
                 "labs/demo/Cargo.toml",
                 "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n",
-            );
-            demo.write("labs/demo/src/lib.rs", LIB);
-            demo.write(
+            )
+            .file("labs/demo/src/lib.rs", LIB)
+            .file(
                 "labs/demo/tests/demo.rs",
                 "#[test]\nfn works() {\n    assert_eq!(demo::work(), 42);\n}\n",
-            );
-            demo
-        }
+            )
+    }
 
-        fn write(&self, path: &str, text: &str) {
-            let path = self.0.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
+    /// The checks a demo book's breakage is about.
+    trait Breakage {
+        fn problems(&self) -> Vec<Problem>;
+        fn link_problems(&self) -> Vec<Problem>;
+    }
 
+    impl Breakage for BookTest {
         /// The source checks this breakage is about (the others, e.g. quizzes and results,
         /// have demos of their own).
         fn problems(&self) -> Vec<Problem> {
-            let mut problems = check::summary(&self.0);
-            problems.extend(check::includes(&self.0));
-            problems.extend(check::meta(&self.0));
+            let mut problems = check::summary(self.root());
+            problems.extend(check::includes(self.root()));
+            problems.extend(check::meta(self.root()));
             problems
         }
 
         /// Builds the book and checks its links.
         fn link_problems(&self) -> Vec<Problem> {
-            let options = BuildOptions {
-                dest: Some(self.0.join("out")),
-                verbose: false,
-            };
-            let outcome = book::build(&self.0, &options)
-                .unwrap_or_else(|e| panic!("the demo book does not build: {e:#}"));
-            book::checks::linkcheck::check(&self.0, &outcome.html_dir)
-        }
-    }
-
-    impl Drop for Demo {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
+            let outcome = self
+                .build()
+                .unwrap_or_else(|e| panic!("the demo book does not build: {e}"));
+            book::checks::linkcheck::check(self.root(), &outcome.html_dir)
         }
     }
 
@@ -531,14 +446,14 @@ mod breakage {
 
     #[test]
     fn the_demo_book_is_sound() {
-        let demo = Demo::new("sound");
+        let demo = demo();
         assert_none("the demo book", demo.problems());
         assert_none("the demo book's links", demo.link_problems());
     }
 
     #[test]
     fn a_removed_anchor_names_the_page_that_includes_it() {
-        let demo = Demo::new("removed-anchor");
+        let demo = demo();
         let without: String = LIB.lines().filter(|l| !l.contains("ANCHOR")).collect();
         demo.write("labs/demo/src/lib.rs", &without);
         assert_one(
@@ -550,7 +465,7 @@ mod breakage {
 
     #[test]
     fn an_anchor_no_page_includes_names_the_lab_file() {
-        let demo = Demo::new("unused-anchor");
+        let demo = demo();
         let spare = format!("{LIB}\n// ANCHOR: spare\npub fn spare() {{}}\n// ANCHOR_END: spare\n");
         demo.write("labs/demo/src/lib.rs", &spare);
         assert_one(
@@ -562,7 +477,7 @@ mod breakage {
 
     #[test]
     fn a_lab_without_a_page_names_its_manifest() {
-        let demo = Demo::new("no-page");
+        let demo = demo();
         demo.write(
             "labs/orphan/Cargo.toml",
             "[package]\nname = \"orphan\"\nversion = \"0.1.0\"\n",
@@ -578,8 +493,8 @@ mod breakage {
 
     #[test]
     fn a_lab_without_tests_names_its_manifest() {
-        let demo = Demo::new("no-tests");
-        std::fs::remove_dir_all(demo.0.join("labs/demo/tests")).unwrap();
+        let demo = demo();
+        std::fs::remove_dir_all(demo.root().join("labs/demo/tests")).unwrap();
         assert_one(
             &demo.problems(),
             "labs/demo/Cargo.toml:1",
@@ -589,7 +504,7 @@ mod breakage {
 
     #[test]
     fn a_lab_that_times_without_a_bench_names_where_it_times() {
-        let demo = Demo::new("no-bench");
+        let demo = demo();
         demo.write(
             "labs/demo/src/main.rs",
             "fn main() {\n    let unit = \"ns\";\n    println!(\"{unit}\");\n}\n",
@@ -605,7 +520,7 @@ mod breakage {
 
     #[test]
     fn a_page_naming_a_lab_that_does_not_exist_names_the_page_and_line() {
-        let demo = Demo::new("unknown-lab");
+        let demo = demo();
         demo.write(
             "src/other.md",
             "# Other\n\n## Details\n\nTry `cargo lab nosuch` too.\n",
@@ -619,7 +534,7 @@ mod breakage {
 
     #[test]
     fn a_broken_anchor_link_names_the_page_and_line() {
-        let demo = Demo::new("broken-fragment");
+        let demo = demo();
         demo.write(
             "src/demo.md",
             &LAB_PAGE.replace("other.md#details", "other.md#no-such-heading"),
@@ -633,7 +548,7 @@ mod breakage {
 
     #[test]
     fn a_link_to_a_missing_page_names_the_page_and_line() {
-        let demo = Demo::new("missing-page");
+        let demo = demo();
         demo.write(
             "src/other.md",
             "# Other\n\n## Details\n\nSee [the gone page](gone.md).\n",

@@ -11,6 +11,7 @@
 mod cdp;
 
 use book::BuildOptions;
+use book::fixture::BookTest;
 use cdp::Browser;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -204,130 +205,21 @@ fn exception_text(details: &Value) -> String {
 }
 
 /// A Park–Miller generator in place of `Math.random`.
-const SEEDED_RANDOM: &str = "Math.random = (() => { let s = 42; \
-    return () => ((s = (s * 16807) % 2147483647) - 1) / 2147483646; })();";
+const SEEDED_RANDOM: &str = include_str!("browser/seeded-random.js");
+
+/// Opens mdBook's search and types a term (a function of the term).
+const SEARCH: &str = include_str!("browser/search.js");
 
 /// Every diagram has been drawn (or has failed and says so): mermaid marks what it is done
 /// with `data-processed`.
-const DIAGRAMS_SETTLED: &str = r#"document.readyState === 'complete' &&
-  Array.from(document.querySelectorAll('pre.mermaid'))
-    .every(pre => pre.querySelector('svg') || pre.hasAttribute('data-processed'))"#;
+const DIAGRAMS_SETTLED: &str = include_str!("browser/diagrams-settled.js");
 
 /// What is wrong with the page's diagrams and charts, as a list of sentences.
-const INSPECT: &str = r#"(() => {
-  const problems = [];
-  const errorText = /Syntax error|Parse error|Lexical error/i;
-  document.querySelectorAll('pre.mermaid').forEach((pre, i) => {
-    const svg = pre.querySelector('svg');
-    if (!svg) {
-      const source = (pre.textContent || '').trim().split('\n')[0].slice(0, 80);
-      problems.push(`mermaid diagram ${i + 1} did not become an SVG: "${source}"`);
-      return;
-    }
-    // What the picture says (its <style> is text too, but not words).
-    const words = Array.from(svg.querySelectorAll('text, foreignObject'))
-      .map(t => t.textContent.trim()).filter(Boolean).join(' ');
-    if (svg.getAttribute('aria-roledescription') === 'error' || errorText.test(words)) {
-      problems.push(`mermaid diagram ${i + 1} is mermaid's error picture: "${words.slice(0, 120)}"`);
-    } else if (svg.getBoundingClientRect().height < 10) {
-      problems.push(`mermaid diagram ${i + 1} is drawn empty`);
-    }
-  });
-  // mermaid draws some errors in a box of its own at the end of <body>.
-  document.querySelectorAll('body > div[id^="dmermaid"], body > svg[aria-roledescription="error"]').forEach(box => {
-    if (errorText.test(box.textContent)) problems.push(`mermaid error: ${box.textContent.trim().slice(0, 120)}`);
-  });
-  document.querySelectorAll('figure.chart').forEach((figure, i) => {
-    const svg = figure.querySelector('svg');
-    if (!svg) { problems.push(`chart ${i + 1} has no SVG`); return; }
-    const box = svg.getBoundingClientRect();
-    // A data mark: a filled shape with an area that is not the whole chart (a background).
-    const marks = Array.from(svg.querySelectorAll('rect, path, polygon, circle')).filter(mark => {
-      const b = mark.getBBox();
-      const fill = (mark.getAttribute('fill') || getComputedStyle(mark).fill || '').toLowerCase();
-      return b.width > 0 && b.height > 0 && fill !== 'none' && fill !== 'transparent' &&
-        !(b.width >= box.width - 1 && b.height >= box.height - 1);
-    });
-    if (box.width < 10 || box.height < 10) problems.push(`chart ${i + 1} is drawn with no size`);
-    if (!marks.length) problems.push(`chart ${i + 1} has no data marks (bars) in its SVG`);
-  });
-  return {
-    problems,
-    diagrams: document.querySelectorAll('pre.mermaid').length,
-    charts: document.querySelectorAll('figure.chart').length,
-    quizzes: document.querySelectorAll('.tvp-quiz, .tvp-quiz-drill, .tvp-quiz-index').length,
-  };
-})()"#;
+const INSPECT: &str = include_str!("browser/inspect.js");
 
 /// Answers every question of every quiz on the page (correctly where the quiz's JSON says
 /// what is right) and reports what did not render or gave no feedback.
-const ANSWER_QUIZZES: &str = r#"(() => {
-  const problems = [];
-  let answered = 0;
-  const data = container => {
-    const script = container.querySelector('script[type="application/json"]');
-    try { return script ? JSON.parse(script.textContent) : null; } catch (e) { return null; }
-  };
-  const answer = (li, q, where) => {
-    if (li.classList.contains('tvp-answered')) li.querySelector('.tvp-q-retry').click();
-    const inputs = Array.from(li.querySelectorAll('.tvp-q-form input, .tvp-q-form textarea'));
-    const choices = inputs.filter(i => i.type === 'radio' || i.type === 'checkbox');
-    const texts = inputs.filter(i => i.type !== 'radio' && i.type !== 'checkbox');
-    const kind = q ? q.kind : (texts.length && !choices.length ? 'short' : 'single');
-    let expectRight = !!q;
-    if (kind === 'single' || kind === 'multi') {
-      const right = q ? q.choices.map((c, i) => c.correct ? i : -1).filter(i => i >= 0) : [0];
-      choices.forEach((input, i) => { input.checked = right.includes(i); });
-    } else if (kind === 'short') {
-      texts[0].value = q && q.accepted && q.accepted.length ? q.accepted[0] : 'an answer';
-    } else {
-      // Tracing: does it compile, then its output or the failing line.
-      const [yes, no] = choices;
-      const compiles = q ? q.compiles : true;
-      (compiles ? yes : no).checked = true;
-      (compiles ? yes : no).dispatchEvent(new Event('change'));
-      const output = li.querySelector('.tvp-q-output');
-      const line = li.querySelector('.tvp-q-line');
-      if (compiles) output.value = q ? q.accepted[0] : 'output';
-      else line.value = String(q ? q.line : 1);
-    }
-    li.querySelector('.tvp-q-check').click();
-    const verdict = (li.querySelector('.tvp-q-verdict') || {}).textContent || '';
-    const details = li.querySelector('.tvp-q-details');
-    if (!li.classList.contains('tvp-answered') || !verdict.trim()) {
-      problems.push(`${where}: the question took no answer (no verdict after Check)`);
-    } else if (!details || !details.textContent.trim()) {
-      problems.push(`${where}: the answer got no explanation`);
-    } else if (expectRight && !li.classList.contains('tvp-correct')) {
-      problems.push(`${where}: the quiz's own right answer was marked wrong (${verdict})`);
-    }
-    answered++;
-  };
-  document.querySelectorAll('.tvp-quiz').forEach(container => {
-    const quiz = data(container);
-    const id = container.getAttribute('data-quiz-id') || (quiz && quiz.id) || '?';
-    if (!container.classList.contains('tvp-ready')) { problems.push(`quiz ${id} did not render`); return; }
-    const items = container.querySelectorAll('li.tvp-q');
-    if (!quiz || items.length !== quiz.questions.length) {
-      problems.push(`quiz ${id}: ${items.length} questions shown, ${quiz ? quiz.questions.length : '?'} in its data`);
-    }
-    items.forEach(li => {
-      const qid = li.getAttribute('data-question-id');
-      const q = quiz && quiz.questions.find(x => x.id === qid);
-      answer(li, q, `quiz ${id}, question ${qid}`);
-    });
-  });
-  document.querySelectorAll('.tvp-quiz-drill').forEach(container => {
-    if (!container.classList.contains('tvp-ready')) { problems.push('the drill did not render'); return; }
-    const li = container.querySelector('li.tvp-q');
-    if (li) answer(li, null, `the drill, question ${li.getAttribute('data-question-id')}`);
-    else if (!/no quizzes/i.test(container.textContent)) problems.push('the drill shows no question');
-  });
-  document.querySelectorAll('.tvp-quiz-index').forEach(container => {
-    if (!container.classList.contains('tvp-ready')) problems.push('the quiz index did not render');
-  });
-  return { problems, answered };
-})()"#;
+const ANSWER_QUIZZES: &str = include_str!("browser/answer-quizzes.js");
 
 /// What a page shows, for one screenshot of each: the kind and the element to show.
 fn page_kinds(path: &str, report: &Value) -> Vec<(&'static str, &'static str)> {
@@ -461,16 +353,8 @@ fn search(
 ) -> Result<u64, String> {
     let mut tab = Tab::open(browser);
     tab.navigate(base)?;
-    let typed = format!(
-        r#"(() => {{
-          document.getElementById('mdbook-search-toggle').click();
-          const bar = document.getElementById('mdbook-searchbar');
-          bar.value = {term:?};
-          bar.dispatchEvent(new Event('input', {{bubbles: true}}));
-          bar.dispatchEvent(new KeyboardEvent('keyup', {{key: 'k', bubbles: true}}));
-          return true;
-        }})()"#
-    );
+    let term = serde_json::to_string(term).expect("a string is JSON");
+    let typed = format!("({})({term})", SEARCH.trim_end());
     tab.eval(&typed)?;
     let found = "document.querySelectorAll('#mdbook-searchresults li').length > 0";
     // The index loads on first use; a keyup before it arrives is searched when it does.
@@ -560,40 +444,29 @@ fn a_broken_diagram_fails_naming_its_page_while_quiz_and_chart_pass() {
         return;
     };
     let _one = ONE_BROWSER.lock().unwrap_or_else(|p| p.into_inner());
-    let temp = TempBook::new();
-    temp.write(
-        "book.toml",
-        "[book]\ntitle = \"Browser test\"\nsrc = \"src\"\n\n[build]\ncreate-missing = false\n",
-    );
-    temp.write(
-        "src/SUMMARY.md",
-        "# Summary\n\n- [Good](good.md)\n- [Bad](bad.md)\n",
-    );
-    temp.write(
-        "src/good.md",
-        "# Good\n\n```mermaid\ngraph LR\n  A[parent] -->|fork| B[child]\n```\n\n\
-         {{#bench spawn-cost}}\n\n{{#quiz ../quizzes/processes.toml}}\n",
-    );
-    // A diagram with a syntax error, a chart with no data, a script that throws.
-    temp.write(
-        "src/bad.md",
-        "# Bad\n\n```mermaid\ngraph LR\n  A[parent -->|fork B[child\n```\n\n\
-         <figure class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"300\" \
-         height=\"80\"><text x=\"10\" y=\"20\">no bars</text></svg></figure>\n\n\
-         <script>throw new Error('broken page script');</script>\n",
-    );
     let quiz = std::fs::read_to_string(book::repo_root().join("quizzes/processes.toml"))
         .expect("quizzes/processes.toml");
-    temp.write("quizzes/processes.toml", &quiz);
-    temp.write("results/reference/spawn-cost.json", REFERENCE_RESULTS);
-    let outcome = book::build(
-        &temp.0,
-        &BuildOptions {
-            dest: Some(temp.0.join("out")),
-            verbose: false,
-        },
-    )
-    .unwrap_or_else(|e| panic!("the test book does not build: {e:#}"));
+    let temp = BookTest::new("Browser test")
+        .chapter(
+            "Good",
+            "good.md",
+            "# Good\n\n```mermaid\ngraph LR\n  A[parent] -->|fork| B[child]\n```\n\n\
+             {{#bench spawn-cost}}\n\n{{#quiz ../quizzes/processes.toml}}\n",
+        )
+        // A diagram with a syntax error, a chart with no data, a script that throws.
+        .chapter(
+            "Bad",
+            "bad.md",
+            "# Bad\n\n```mermaid\ngraph LR\n  A[parent -->|fork B[child\n```\n\n\
+             <figure class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"300\" \
+             height=\"80\"><text x=\"10\" y=\"20\">no bars</text></svg></figure>\n\n\
+             <script>throw new Error('broken page script');</script>\n",
+        )
+        .file("quizzes/processes.toml", &quiz)
+        .file("results/reference/spawn-cost.json", REFERENCE_RESULTS);
+    let outcome = temp
+        .build()
+        .unwrap_or_else(|e| panic!("the test book does not build: {e}"));
     let served = book::serve::Server::start(&outcome.html_dir, 0).expect("serve the book");
     let base = served.url();
 
@@ -648,27 +521,3 @@ const REFERENCE_RESULTS: &str = r#"{"lab": "spawn-cost",
      "median": 20000, "low": 18000, "high": 24000, "samples": 100},
     {"id": "spawn-cost/fork", "what": "fork and wait", "unit": "ns",
      "median": 300000, "low": 270000, "high": 360000, "samples": 100}]}"#;
-
-/// A book in a folder under target/tmp, removed on drop even when the test fails.
-struct TempBook(PathBuf);
-
-impl TempBook {
-    fn new() -> TempBook {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("browser-book-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        TempBook(dir)
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let path = self.0.join(path);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create the folder");
-        std::fs::write(path, text).expect("write the file");
-    }
-}
-
-impl Drop for TempBook {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}

@@ -20,6 +20,7 @@
 //!   runner the tests' meta-check reuses;
 //! - [`checks`]: SUMMARY, includes, Rust blocks, diagrams, directives, the meta-check of labs
 //!   against pages, links between built pages; [`figures`]: no typed measurements;
+//! - [`fixture`]: temporary books for the tests (like mdBook's `BookTest`);
 //! - [`check`]: only the aggregate of every check, used by `cargo book check` and the tests.
 
 pub mod directive;
@@ -35,6 +36,7 @@ pub mod check;
 pub mod checks;
 pub mod exercises;
 pub mod figures;
+pub mod fixture;
 pub mod measure;
 pub mod quiz;
 pub mod registry;

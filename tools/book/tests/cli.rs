@@ -8,39 +8,25 @@
 //! directory. Before this was fixed, the binary built the book it was compiled from, and
 //! only a path in its output told.
 
-use std::fs;
+use book::fixture::BookTest;
 use std::path::Path;
 use std::process::Command;
 
 /// A minimal checkout of another book: the markers the tool looks for and one chapter.
-fn other_checkout(root: &Path) {
-    fs::create_dir_all(root.join("tools/book")).unwrap();
-    fs::create_dir_all(root.join("src")).unwrap();
-    fs::write(root.join("tools/book/Cargo.toml"), "").unwrap();
-    fs::write(
-        root.join("book.toml"),
-        "[book]\ntitle = \"Another checkout\"\nsrc = \"src\"\n\n[build]\nbuild-dir = \"target/book\"\n",
-    )
-    .unwrap();
-    fs::write(
-        root.join("src/SUMMARY.md"),
-        "# Summary\n\n[Only](only.md)\n",
-    )
-    .unwrap();
-    fs::write(
-        root.join("src/only.md"),
+fn other_checkout() -> BookTest {
+    BookTest::new("Another checkout").checkout().chapter(
+        "Only",
+        "only.md",
         "# Only\n\nThe page of another checkout.\n",
     )
-    .unwrap();
 }
 
 #[test]
 fn builds_the_checkout_it_is_run_in() {
-    let dir = tempfile::tempdir().unwrap();
-    other_checkout(dir.path());
+    let dir = other_checkout();
     let out = Command::new(env!("CARGO_BIN_EXE_book"))
         .arg("build")
-        .current_dir(dir.path().join("src"))
+        .current_dir(dir.root().join("src"))
         .output()
         .unwrap();
     assert!(
@@ -48,8 +34,8 @@ fn builds_the_checkout_it_is_run_in() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let page = fs::read_to_string(dir.path().join("target/book/only.html"))
-        .expect("the book of the checkout the tool was run in is built in its target/book");
+    // The book of the checkout the tool was run in is built in its target/book.
+    let page = dir.read("target/book/only.html");
     assert!(page.contains("The page of another checkout."));
     // mdBook's progress goes to stderr through tracing: plain text on a pipe.
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -79,17 +65,15 @@ fn outside_any_checkout_is_a_one_line_error() {
 
 #[test]
 fn a_broken_include_fails_the_build_with_file_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    other_checkout(dir.path());
-    fs::write(dir.path().join("src/listing.rs"), "fn main() {}\n").unwrap();
-    fs::write(
-        dir.path().join("src/only.md"),
+    let dir = other_checkout();
+    dir.write("src/listing.rs", "fn main() {}\n");
+    dir.write(
+        "src/only.md",
         "# Only\n\n```rust\n{{#include listing.rs:missing}}\n```\n\n{{#include gone.rs}}\n",
-    )
-    .unwrap();
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_book"))
         .arg("build")
-        .current_dir(dir.path())
+        .current_dir(dir.root())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -105,19 +89,18 @@ fn a_broken_include_fails_the_build_with_file_and_line() {
         "{stderr}"
     );
     assert!(
-        !dir.path().join("target/book/only.html").exists(),
+        !dir.root().join("target/book/only.html").exists(),
         "nothing is built from a page with a broken include"
     );
 }
 
 #[test]
 fn a_deleted_chapter_names_its_summary_line() {
-    let dir = tempfile::tempdir().unwrap();
-    other_checkout(dir.path());
-    fs::remove_file(dir.path().join("src/only.md")).unwrap();
+    let dir = other_checkout();
+    std::fs::remove_file(dir.root().join("src/only.md")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_book"))
         .arg("build")
-        .current_dir(dir.path())
+        .current_dir(dir.root())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -170,9 +153,8 @@ fn serve_with_fd_limit(root: &Path, fds: u64) -> (std::process::Child, String) {
 fn serve_answers_while_idle_connections_exceed_its_descriptors() {
     use std::io::{Read, Write};
     use std::net::TcpStream;
-    let dir = tempfile::tempdir().unwrap();
-    other_checkout(dir.path());
-    let (mut server, url) = serve_with_fd_limit(dir.path(), 256);
+    let dir = other_checkout();
+    let (mut server, url) = serve_with_fd_limit(dir.root(), 256);
     let address = url.trim_start_matches("http://").trim_end_matches('/');
     // Connections that never send a request, more than the server has descriptors for.
     let idle: Vec<TcpStream> = (0..300)
