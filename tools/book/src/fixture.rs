@@ -100,6 +100,56 @@ impl BookTest {
     }
 }
 
+/// Where expected-output files live: `tools/book/tests/expected/`.
+const EXPECTED_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected");
+
+/// Compares `actual` with the expected-output file `tests/expected/<name>` of the book tool,
+/// and fails with both when they differ. Run with `UPDATE_EXPECTED=1` to write the file
+/// instead (then review the change in git like any other).
+///
+/// # Panics
+///
+/// When the output differs from the file, or the file is missing.
+pub fn assert_expected(name: &str, actual: &str) {
+    let path = Path::new(EXPECTED_DIR).join(name);
+    if std::env::var_os("UPDATE_EXPECTED").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(EXPECTED_DIR).expect("mkdir");
+        std::fs::write(&path, actual).expect("write the expected output");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run the test with UPDATE_EXPECTED=1 to write it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "the output differs from {} from line {}:\n--- expected\n{}\n--- actual\n{}\n\
+             (if the change is meant, run with UPDATE_EXPECTED=1 and review the diff)",
+            path.display(),
+            line + 1,
+            expected
+                .lines()
+                .skip(line)
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            actual
+                .lines()
+                .skip(line)
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,6 +63,13 @@ fn a_good_quiz_validates_with_each_kind() {
 }
 
 #[test]
+fn a_good_quiz_renders_as_its_expected_widget() {
+    let quiz = parse("sample", Path::new("quizzes/sample.toml"), GOOD)
+        .unwrap_or_else(|p| panic!("{}", crate::source::report(&p)));
+    crate::fixture::assert_expected("quiz-sample.html", &quiz_html(&quiz));
+}
+
+#[test]
 fn a_bad_answer_index_is_named_with_file_line_and_question() {
     let bad = GOOD.replace(
         "answer.answer = \"2\"",

@@ -524,13 +524,7 @@ mod tests {
             vec![],
         );
         let page = expand("Intro\n{{#bench lab}}\nAfter\n", &only_reference).unwrap();
-        assert!(page.contains("<figure class=\"chart\" style=\"margin: 1em 0\">\n<svg "));
-        assert!(page.contains(
-            "| what lab/thread | 12.4\u{a0}µs | 11.2\u{a0}µs\u{a0}– 13.6\u{a0}µs | 100 |"
-        ));
-        assert!(!page.contains("Your median"));
-        assert!(page.contains("Measured on: the reference machine, Reference CPU"));
-        assert!(!page.contains("your machine"));
+        crate::fixture::assert_expected("bench-reference.md", &page);
         // The HTML block has no blank line until the table, and the page goes on after.
         let figure = page.split("<figure").nth(1).unwrap();
         assert!(!figure.split("</svg>").next().unwrap().contains("\n\n"));
@@ -544,13 +538,7 @@ mod tests {
             vec![record("lab/fork", 64_000.0), record("lab/new", 5.0)],
         );
         let page = expand("{{#bench lab/}}", &both).unwrap();
-        assert!(page.contains("| Your median | Your spread | Your samples |"));
-        assert!(page.contains("| what lab/thread | 12.4\u{a0}µs | 11.2\u{a0}µs\u{a0}– 13.6\u{a0}µs | 100 | — | — | — |"));
-        assert!(
-            page.contains("| what lab/new | — | — | — | 5.00\u{a0}ns |"),
-            "{page}"
-        );
-        assert!(page.contains("; your machine, Your CPU"));
+        crate::fixture::assert_expected("bench-both.md", &page);
     }
 
     #[test]
