@@ -157,19 +157,62 @@ pub fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// A record's unit, read once from the string a lab writes (`kit::Record::unit`). Every
+/// place that formats or charts a value asks this, not the string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit<'a> {
+    /// `ns`: a duration, written in the unit that keeps it readable.
+    Duration,
+    /// `bytes` or `B`: a size, in binary units.
+    Bytes,
+    /// `x` or `×`: a ratio.
+    Factor,
+    /// `%`.
+    Percent,
+    /// `flag`: a yes/no outcome recorded as 1 or 0.
+    Flag,
+    /// `signal number`: an outcome, not a quantity.
+    Signal,
+    /// No unit: a plain number.
+    Bare,
+    /// A count of something, named in the plural (`updates`, `page faults`).
+    Count(&'a str),
+}
+
+impl<'a> Unit<'a> {
+    pub fn parse(unit: &'a str) -> Unit<'a> {
+        match unit {
+            "ns" => Unit::Duration,
+            "bytes" | "B" => Unit::Bytes,
+            "x" | "×" => Unit::Factor,
+            "%" => Unit::Percent,
+            "flag" => Unit::Flag,
+            "signal number" => Unit::Signal,
+            "" => Unit::Bare,
+            count => Unit::Count(count),
+        }
+    }
+
+    /// Outcomes, not quantities: a table shows them, a chart never does (their bars would
+    /// compare nothing).
+    pub fn is_outcome(self) -> bool {
+        matches!(self, Unit::Flag | Unit::Signal)
+    }
+}
+
 /// A measured value as the book writes it: durations (`ns`) in the unit that keeps them
 /// readable (`12.4 µs`), bytes in binary units, factors as `3.2×`, flags as `yes`/`no`, other
 /// counts with their unit (`1,024 updates`, `1 process`: see [`unit_for`]).
 pub fn quantity(value: f64, unit: &str) -> String {
-    match unit {
-        "ns" => kit::table::nanos(value),
-        "bytes" | "B" => kit::table::bytes(value),
-        "x" | "×" => factor(value),
-        "%" => format!("{}%", number(value)),
+    match Unit::parse(unit) {
+        Unit::Duration => kit::table::nanos(value),
+        Unit::Bytes => kit::table::bytes(value),
+        Unit::Factor => factor(value),
+        Unit::Percent => format!("{}%", number(value)),
         // Labs record a yes/no outcome as 1 or 0, with the unit `flag`.
-        "flag" if value == 1.0 => "yes".into(),
-        "flag" if value == 0.0 => "no".into(),
-        "" => number(value),
+        Unit::Flag if value == 1.0 => "yes".into(),
+        Unit::Flag if value == 0.0 => "no".into(),
+        Unit::Bare => number(value),
         _ => format!("{} {}", number(value), unit_for(value, unit)),
     }
 }
@@ -285,6 +328,17 @@ pub(super) mod tests {
             rustc: "rustc 1.88.0 (6b00bc388 2025-06-23)".into(),
             date: date.into(),
         }
+    }
+
+    #[test]
+    fn units_are_read_once_into_kinds() {
+        assert_eq!(Unit::parse("ns"), Unit::Duration);
+        assert_eq!(Unit::parse("B"), Unit::Bytes);
+        assert_eq!(Unit::parse("×"), Unit::Factor);
+        assert_eq!(Unit::parse("page faults"), Unit::Count("page faults"));
+        assert!(Unit::parse("flag").is_outcome());
+        assert!(Unit::parse("signal number").is_outcome());
+        assert!(!Unit::parse("updates").is_outcome());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - it carries a `<title>` and `role="img"` with an `aria-label`, for screen readers;
 //! - it scales down with the page (`max-width: 100%`).
 
+use crate::results::Unit;
 use plotters::coord::ranged1d::{
     AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
 };
@@ -134,11 +135,11 @@ impl Layout<'_> {
         let root = SVGBackend::with_string(out, self.size).into_drawing_area();
         let text = |size: u32| ("sans-serif", size).into_font().color(&FOREGROUND);
         let unit = self.chart.unit;
-        let axis_name = match (unit, log) {
-            ("ns", false) => "time".to_owned(),
-            ("ns", true) => "time (log scale)".to_owned(),
-            (unit, false) => unit.to_owned(),
-            (unit, true) => format!("{unit} (log scale)"),
+        let axis_name = match (Unit::parse(unit), log) {
+            (Unit::Duration, false) => "time".to_owned(),
+            (Unit::Duration, true) => "time (log scale)".to_owned(),
+            (_, false) => unit.to_owned(),
+            (_, true) => format!("{unit} (log scale)"),
         };
 
         let mut chart = ChartBuilder::on(&root)
@@ -280,9 +281,9 @@ fn axis_value(value: f64, unit: &str) -> String {
     if value == 0.0 {
         return "0".into();
     }
-    let text = match unit {
-        "ns" => kit::table::nanos(value),
-        "bytes" | "B" => kit::table::bytes(value),
+    let text = match Unit::parse(unit) {
+        Unit::Duration => kit::table::nanos(value),
+        Unit::Bytes => kit::table::bytes(value),
         _ => crate::results::number(value),
     };
     let (number, unit) = text.split_once(' ').unwrap_or((&text, ""));

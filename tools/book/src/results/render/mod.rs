@@ -4,7 +4,7 @@
 use super::directive::{Directive, find};
 use crate::markdown::escape as html_escape;
 use crate::results::chart::{self, Bar, Chart, Span};
-use crate::results::{Measured, Results, day, distinct_machines, factor, quantity};
+use crate::results::{Measured, Results, Unit, day, distinct_machines, factor, quantity};
 use kit::{Machine, Record, Spread};
 use std::fmt::Write;
 
@@ -102,9 +102,6 @@ struct Row<'a> {
     local: Option<Measured<'a>>,
 }
 
-/// Units of outcomes rather than quantities: shown in the table, never as bars.
-const UNCHARTED_UNITS: [&str; 2] = ["flag", "signal number"];
-
 /// A `{{#bench}}`: the rows under the prefixes, a chart per charted unit, the table, and a
 /// caption naming the machines and what the spread is.
 fn bench(prefixes: &[String], results: &Results) -> Result<String, String> {
@@ -177,7 +174,7 @@ fn charted_units<'a>(rows: &[Row<'a>]) -> Vec<&'a str> {
             .flat_map(|r| [r.reference, r.local])
             .flatten()
             .all(|m| m.record.median == 0.0);
-        if !units.contains(&row.unit) && !UNCHARTED_UNITS.contains(&row.unit) && !all_zero {
+        if !units.contains(&row.unit) && !Unit::parse(row.unit).is_outcome() && !all_zero {
             units.push(row.unit);
         }
     }
