@@ -21,14 +21,26 @@ fn other_checkout() -> BookTest {
     )
 }
 
+/// `cargo book build` run in `dir`.
+fn build_in(dir: impl AsRef<Path>) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_book"))
+        .arg("build")
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// The stderr of a run that failed with exit status 1, as every error but a usage error does.
+fn failed(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    stderr
+}
+
 #[test]
 fn builds_the_checkout_it_is_run_in() {
     let dir = other_checkout();
-    let out = Command::new(env!("CARGO_BIN_EXE_book"))
-        .arg("build")
-        .current_dir(dir.root().join("src"))
-        .output()
-        .unwrap();
+    let out = build_in(dir.root().join("src"));
     assert!(
         out.status.success(),
         "{}",
@@ -49,13 +61,8 @@ fn builds_the_checkout_it_is_run_in() {
 #[test]
 fn outside_any_checkout_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_book"))
-        .arg("build")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = build_in(dir.path());
+    let stderr = failed(&out);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains("not inside a Threads vs Processes checkout"),
@@ -71,13 +78,8 @@ fn a_broken_include_fails_the_build_with_file_and_line() {
         "src/only.md",
         "# Only\n\n```rust\n{{#include listing.rs:missing}}\n```\n\n{{#include gone.rs}}\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_book"))
-        .arg("build")
-        .current_dir(dir.root())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = build_in(dir.root());
+    let stderr = failed(&out);
     assert!(stderr.contains("src/only.md:4"), "{stderr}");
     assert!(
         stderr.contains("no ANCHOR/ANCHOR_END pair named `missing`"),
@@ -98,13 +100,8 @@ fn a_broken_include_fails_the_build_with_file_and_line() {
 fn a_deleted_chapter_names_its_summary_line() {
     let dir = other_checkout();
     std::fs::remove_file(dir.root().join("src/only.md")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_book"))
-        .arg("build")
-        .current_dir(dir.root())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = build_in(dir.root());
+    let stderr = failed(&out);
     assert!(
         stderr.contains("src/SUMMARY.md:3: lists only.md, which does not exist"),
         "{stderr}"
