@@ -201,7 +201,7 @@ impl Runner {
                 // The test program crashed (a signal, an abort) or cargo failed: show its end.
                 failures.push(Failure {
                     test: "(the test program)".to_owned(),
-                    message: last_lines(&format!("{}{}", ran.stdout, ran.stderr), 20),
+                    message: process::tail(&format!("{}{}", ran.stdout, ran.stderr), 20),
                 });
             }
             Outcome::Failing(failures)
@@ -265,11 +265,6 @@ fn compiler_errors(stderr: &str) -> String {
         text.push_str("\n…");
     }
     text.trim().to_owned()
-}
-
-fn last_lines(text: &str, count: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
 /// `cargo book exercises`: check the exercises in order and show where the learner stands;

@@ -82,6 +82,12 @@ pub fn run(command: &mut Command, limits: Limits, mut tick: impl FnMut()) -> any
     })
 }
 
+/// The last `count` lines of a program's output, for an error message.
+pub fn tail(text: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
+}
+
 /// Reads a pipe to its end on a thread of its own.
 fn drain(pipe: Option<Box<dyn Read + Send>>) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {

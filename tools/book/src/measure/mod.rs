@@ -203,7 +203,7 @@ impl LabRun<'_> {
             bail!(
                 "`cargo {}` failed:\n{}",
                 args.join(" "),
-                tail(&output.stderr, 30)
+                process::tail(&output.stderr, 30)
             );
         }
         let mut built = Vec::new();
@@ -235,7 +235,7 @@ impl LabRun<'_> {
                 "`{} --json` exited with {}:\n{}",
                 self.lab.name,
                 output.status,
-                tail(&output.stderr, 20)
+                process::tail(&output.stderr, 20)
             );
         }
         let report: Report = serde_json::from_str(&output.stdout)
@@ -267,7 +267,7 @@ impl LabRun<'_> {
         if !listed.status.success() {
             bail!(
                 "bench {bench_name} --list failed:\n{}",
-                tail(&listed.stderr, 20)
+                process::tail(&listed.stderr, 20)
             );
         }
         let names = criterion::parse_list(&listed.stdout);
@@ -295,7 +295,7 @@ impl LabRun<'_> {
             bail!(
                 "bench {bench_name} exited with {}:\n{}",
                 output.status,
-                tail(&(output.stdout + &output.stderr), 30)
+                process::tail(&(output.stdout + &output.stderr), 30)
             );
         }
         progress.benchmarks_done(total, "");
@@ -397,11 +397,6 @@ fn run(
         );
     }
     Ok(ran)
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// `45s`, `2m05s`, `1h02m`.
