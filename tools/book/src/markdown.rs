@@ -9,7 +9,9 @@
 use crate::source::line_of;
 use mdbook_markdown::MarkdownOptions;
 use mdbook_markdown::pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd, html};
+use regex::Regex;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 /// A parser over `text` with the options mdBook renders chapters with.
 pub fn parser(text: &str) -> Parser<'_> {
@@ -72,6 +74,50 @@ pub fn fences(text: &str) -> Vec<Fence> {
     found
 }
 
+static INCLUDE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\\?)\{\{#(?:include|rustdoc_include)\s+([^}\s]+)\s*\}\}").expect("valid regex")
+});
+
+/// An `{{#include …}}` or `{{#rustdoc_include …}}` of mdBook's `links` preprocessor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include<'a> {
+    /// `\{{#include …}}`: mdBook's escape, shown and not expanded.
+    pub escaped: bool,
+    /// The whole argument, `file:selector`.
+    pub spec: &'a str,
+    /// The file, relative to the page.
+    pub file: &'a str,
+    /// The anchor it selects, if its selector is not a line range.
+    pub anchor: Option<&'a str>,
+    /// It selects lines (`file:2:10`) rather than an anchor.
+    pub lines: bool,
+    /// Byte range of the whole directive in the text.
+    pub range: Range<usize>,
+}
+
+/// Every include directive of `text`, escaped ones too, in order.
+pub fn includes(text: &str) -> Vec<Include<'_>> {
+    INCLUDE
+        .captures_iter(text)
+        .map(|c| {
+            let spec = c.get(2).map_or("", |m| m.as_str());
+            let (file, selector) = match spec.split_once(':') {
+                Some((file, selector)) => (file, Some(selector)),
+                None => (spec, None),
+            };
+            let lines = selector.is_some_and(|s| s.chars().all(|c| c.is_ascii_digit() || c == ':'));
+            Include {
+                escaped: !c[1].is_empty(),
+                spec,
+                file,
+                anchor: selector.filter(|_| !lines),
+                lines,
+                range: c.get(0).expect("group 0 always matches").range(),
+            }
+        })
+        .collect()
+}
+
 /// `text` made safe inside HTML text and double- or single-quoted attributes. A newline
 /// becomes `&#10;`, so an attribute keeps it.
 pub fn escape(text: &str) -> String {
@@ -109,6 +155,23 @@ mod tests {
         let text = "a `x` b\n\n| h |\n|---|\n| `y` |\n\n```\nz\n```\n";
         let code: Vec<&str> = code_ranges(text).into_iter().map(|r| &text[r]).collect();
         assert_eq!(code, ["`x`", "`y`", "```\nz\n```"]);
+    }
+
+    #[test]
+    fn reads_includes_with_anchors_and_line_ranges() {
+        let text = "{{#include a.rs:work}} \\{{#include b.rs}}\n{{#rustdoc_include c.rs:2:10 }}";
+        let found: Vec<(bool, &str, Option<&str>, bool)> = includes(text)
+            .iter()
+            .map(|i| (i.escaped, i.file, i.anchor, i.lines))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (false, "a.rs", Some("work"), false),
+                (true, "b.rs", None, false),
+                (false, "c.rs", None, true)
+            ]
+        );
     }
 
     #[test]

@@ -1,44 +1,35 @@
 //! The code a page shows comes from files that exist and compile: every `{{#include}}` names
 //! an existing file and anchor, and every Rust block is included from compiled code.
 
-use crate::markdown::{Fence, fences};
-use crate::source::{Problem, pages};
-use regex::Regex;
+use crate::markdown::{Fence, Include, fences, includes as includes_of};
+use crate::source::{Problem, line_of, pages};
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
-
-static INCLUDE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\\?)\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}").expect("valid regex")
-});
 
 /// Every `{{#include file:anchor}}` names a file that exists and an anchor it defines.
 pub fn includes(root: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
     for page in pages(root) {
         let page_dir = root.join(page.path.parent().unwrap_or(Path::new("")));
-        for (index, line) in page.text.lines().enumerate() {
-            for include in INCLUDE.captures_iter(line) {
-                if !include[1].is_empty() {
-                    continue; // `\{{#include …}}` is mdBook's escape: shown, not expanded.
-                }
-                if let Err(message) = check_include(&page_dir, &include[3]) {
-                    problems.push(Problem::new(&page.path, index + 1, message));
-                }
+        for include in includes_of(&page.text) {
+            // `\{{#include …}}` is mdBook's escape: shown, not expanded.
+            if include.escaped {
+                continue;
+            }
+            if let Err(message) = check_include(&page_dir, &include) {
+                let line = line_of(&page.text, include.range.start);
+                problems.push(Problem::new(&page.path, line, message));
             }
         }
     }
     problems
 }
 
-fn check_include(page_dir: &Path, spec: &str) -> Result<(), String> {
-    let (file, selector) = match spec.split_once(':') {
-        Some((file, selector)) => (file, Some(selector)),
-        None => (spec, None),
-    };
+fn check_include(page_dir: &Path, include: &Include<'_>) -> Result<(), String> {
+    let file = include.file;
     let path = page_dir.join(file);
     let text = std::fs::read_to_string(&path)
         .map_err(|_| format!("includes {file}, which does not exist"))?;
-    let Some(anchor) = selector.filter(|s| !is_line_range(s)) else {
+    let Some(anchor) = include.anchor else {
         return Ok(());
     };
     let has_marker = |marker: &str| {
@@ -53,10 +44,6 @@ fn check_include(page_dir: &Path, spec: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn is_line_range(selector: &str) -> bool {
-    selector.chars().all(|c| c.is_ascii_digit() || c == ':')
 }
 
 /// Where the code in the book's Rust blocks may come from, relative to the repository root:
@@ -108,18 +95,17 @@ fn check_rust_fence(fence: &Fence, page_dir: &Path, compiled: &[PathBuf]) -> Res
     let mut lines = fence.body.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut included = 0;
     for line in lines.by_ref() {
-        let Some(include) = INCLUDE
-            .captures(line)
-            .filter(|c| c[1].is_empty() && c.get(0).is_some_and(|m| m.as_str() == line))
+        let found = includes_of(line);
+        let Some(include) = found
+            .first()
+            .filter(|i| !i.escaped && i.range == (0..line.len()))
         else {
             return Err(format!(
                 "Rust code typed into the page is never compiled: {fix}"
             ));
         };
         included += 1;
-        let file = include[3]
-            .split_once(':')
-            .map_or(&include[3], |(file, _)| file);
+        let file = include.file;
         // A missing file is `includes`' problem; only an existing one can be placed.
         if let Ok(path) = page_dir.join(file).canonicalize()
             && !compiled.iter().any(|dir| path.starts_with(dir))
@@ -215,12 +201,5 @@ mod tests {
         assert!(!is_rust("rustc-output"));
         assert!(!is_rust("text"));
         assert!(!is_rust(""));
-    }
-
-    #[test]
-    fn tells_anchors_from_line_ranges() {
-        assert!(is_line_range("2:10"));
-        assert!(is_line_range("5"));
-        assert!(!is_line_range("spawn_thread"));
     }
 }

@@ -20,6 +20,7 @@
 //! all.
 
 use crate::labs;
+use crate::markdown::includes;
 use crate::source::{Page, Problem, pages, relative};
 use regex::Regex;
 use std::collections::BTreeSet;
@@ -49,9 +50,6 @@ static CARGO_LAB: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"cargo lab ([a-z0-9][a-z0-9_-]*)").expect("valid regex"));
 static LAB_PATH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"labs/([a-z0-9][a-z0-9_-]*)/").expect("valid regex"));
-static INCLUDE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\\?)\{\{#(?:include|rustdoc_include)\s+([^}\s]+)\s*\}\}").expect("valid regex")
-});
 /// mdBook's own anchor syntax (`ANCHOR: name`, not `ANCHOR_END:`).
 static ANCHOR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bANCHOR:\s*([\w-]+)").expect("valid regex"));
@@ -73,9 +71,9 @@ pub fn check(root: &Path) -> Vec<Problem> {
         // not go unnoticed because the list still names it.
         let path_mention = format!("labs/{}/", lab.folder);
         let shown = pages.iter().any(|page| {
-            INCLUDE
-                .captures_iter(&page.text)
-                .any(|include| include[1].is_empty() && include[2].contains(&path_mention))
+            includes(&page.text)
+                .iter()
+                .any(|include| !include.escaped && include.spec.contains(&path_mention))
         });
         if !shown {
             problems.push(Problem::new(
@@ -159,23 +157,17 @@ fn unused_anchors(root: &Path, pages: &[Page]) -> Vec<Problem> {
     let mut used: BTreeSet<(PathBuf, Option<String>)> = BTreeSet::new();
     for page in pages {
         let page_dir = root.join(page.path.parent().unwrap_or(Path::new("")));
-        for include in INCLUDE.captures_iter(&page.text) {
-            if !include[1].is_empty() {
+        for include in includes(&page.text) {
+            if include.escaped {
                 continue; // `\{{#include …}}` is shown, not expanded.
             }
-            let spec = &include[2];
-            let (file, selector) = match spec.split_once(':') {
-                Some((file, selector)) => (file, Some(selector)),
-                None => (spec, None),
-            };
-            let Ok(file) = page_dir.join(file).canonicalize() else {
+            let Ok(file) = page_dir.join(include.file).canonicalize() else {
                 continue; // A missing file is check::includes' problem.
             };
-            let anchor = selector.filter(|s| !s.chars().all(|c| c.is_ascii_digit() || c == ':'));
-            if selector.is_some() && anchor.is_none() {
+            if include.lines {
                 continue; // A line range uses no anchor.
             }
-            used.insert((file, anchor.map(str::to_owned)));
+            used.insert((file, include.anchor.map(str::to_owned)));
         }
     }
 
