@@ -57,77 +57,35 @@ fn top_level(root: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every path a Markdown document names, outside fenced code blocks.
+/// Every path a Markdown document names, outside code blocks. The document is parsed as
+/// mdBook parses a chapter (`book::markdown`): links, images and reference definitions give
+/// their targets, inline code spans their text.
 fn named_paths(text: &str, top_level: &BTreeSet<String>) -> Vec<Named> {
+    use book::markdown::pulldown_cmark::{Event, Tag};
     let mut found = Vec::new();
-    let mut fence: Option<String> = None;
-    for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        let marker: String = trimmed
-            .chars()
-            .take_while(|&c| c == '`' || c == '~')
-            .collect();
-        match &fence {
-            Some(open) => {
-                if marker.starts_with(open.as_str()) && trimmed.trim_end() == marker {
-                    fence = None;
-                }
-                continue;
-            }
-            None if marker.len() >= 3 => {
-                fence = Some(marker);
-                continue;
-            }
-            None => {}
+    let mut add = |offset: usize, path: Option<String>| {
+        if let Some(path) = path {
+            let line = book::source::line_of(text, offset);
+            found.push(Named { line, path });
         }
-        let mut add = |path: String| {
-            found.push(Named {
-                line: index + 1,
-                path,
-            })
-        };
-        // Split at backticks: even segments are text, odd ones code spans. An unmatched last
-        // backtick is literal text, as in Markdown.
-        let segments: Vec<&str> = line.split('`').collect();
-        // Backticks that close a span: all of them, or all but the last when they are odd.
-        let closed = (segments.len() - 1) / 2 * 2;
-        for (i, segment) in segments.iter().enumerate() {
-            if i % 2 == 1 && i < closed {
-                if let Some(path) = code_span_path(segment, top_level) {
-                    add(path);
-                }
-            } else {
-                link_targets(segment).into_iter().for_each(&mut add);
+    };
+    let mut parser = book::markdown::parser(text).into_offset_iter();
+    for (event, range) in parser.by_ref() {
+        match event {
+            Event::Code(span) => add(range.start, code_span_path(&span, top_level)),
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                add(range.start, local_target(&dest_url));
             }
-        }
-        if let Some(target) = reference_definition(line) {
-            add(target);
+            _ => {}
         }
     }
+    // A definition is a path even when no link uses it; a used one is named twice, which
+    // only repeats a check.
+    for (_, definition) in parser.reference_definitions().iter() {
+        add(definition.span.start, local_target(&definition.dest));
+    }
+    found.sort_by_key(|named| named.line);
     found
-}
-
-/// The local targets of the inline links in a piece of text (not code).
-fn link_targets(text: &str) -> Vec<String> {
-    let mut targets = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("](") {
-        rest = &rest[at + 2..];
-        let end = rest.find(')').unwrap_or(rest.len());
-        if let Some(target) = local_target(&rest[..end]) {
-            targets.push(target);
-        }
-        rest = &rest[end..];
-    }
-    targets
-}
-
-/// `[label]: target` at the start of a line.
-fn reference_definition(line: &str) -> Option<String> {
-    let line = line.trim_start();
-    let after = line.strip_prefix('[')?;
-    let (_, target) = after.split_once("]:")?;
-    local_target(target)
 }
 
 /// A link target as a path relative to the document, or `None` for a URL or a `#fragment`.
@@ -270,13 +228,14 @@ fn paths(text: &str) -> Vec<(usize, String)> {
 fn links_are_paths_unless_they_are_urls_or_fragments() {
     let text = "See [the map](ARCHITECTURE.md#the-map), [a page](src/labs/ipc.md \"IPC\").\n\
                 [mdBook](https://rust-lang.github.io/mdBook/) and [below](#known-debts).\n\
+                \n\
                 [def]: crates/kit/src/cli.rs\n";
     assert_eq!(
         paths(text),
         [
             (1, "ARCHITECTURE.md".to_owned()),
             (1, "src/labs/ipc.md".to_owned()),
-            (3, "crates/kit/src/cli.rs".to_owned()),
+            (4, "crates/kit/src/cli.rs".to_owned()),
         ]
     );
 }

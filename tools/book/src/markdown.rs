@@ -8,6 +8,8 @@
 
 use crate::source::line_of;
 use mdbook_markdown::MarkdownOptions;
+pub use mdbook_markdown::pulldown_cmark;
+
 use mdbook_markdown::pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd, html};
 use regex::Regex;
 use std::ops::Range;
