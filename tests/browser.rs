@@ -377,9 +377,7 @@ fn search(
 }
 
 fn launch(executable: &Path, name: &str) -> Browser {
-    let profile = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("browser-{name}-{}", std::process::id()));
-    Browser::launch(executable, &profile)
+    Browser::launch(executable, Path::new(env!("CARGO_TARGET_TMPDIR")), name)
         .unwrap_or_else(|e| panic!("cannot start the browser: {e}"))
 }
 

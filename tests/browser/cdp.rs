@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -51,19 +51,25 @@ pub struct Browser {
     /// Events that arrived while waiting for something else, oldest first.
     events: VecDeque<Value>,
     next_id: u64,
-    profile: PathBuf,
+    /// Holds the profile and the log; removed when dropped, after the browser is gone.
+    _dir: tempfile::TempDir,
 }
 
 impl Browser {
-    /// Starts `executable` with a fresh profile in `profile` (created here, removed on drop)
-    /// and its log in `profile`'s sibling `chromium.log`.
-    pub fn launch(executable: &Path, profile: &Path) -> Result<Browser, String> {
+    /// Starts `executable` with a fresh profile in a temporary folder named after `name`
+    /// (under `parent`, removed on drop), with the browser's log beside the profile.
+    pub fn launch(executable: &Path, parent: &Path, name: &str) -> Result<Browser, String> {
         // The browser's helpers outlive it for a moment when it is killed: as a subreaper this
         // process inherits them and can reap them, rather than leave zombies to init.
         nix::sys::prctl::set_child_subreaper(true).map_err(|e| format!("subreaper: {e}"))?;
-        let _ = std::fs::remove_dir_all(profile);
-        std::fs::create_dir_all(profile).map_err(|e| format!("{}: {e}", profile.display()))?;
-        let log = std::fs::File::create(profile.with_extension("log"))
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("browser-{name}-"))
+            .tempdir_in(parent)
+            .map_err(|e| format!("a folder for the profile: {e}"))?;
+        let profile = dir.path().join("profile");
+        let log_path = dir.path().join("chromium.log");
+        let log = std::fs::File::create(&log_path)
             .map_err(|e| format!("creating the browser log: {e}"))?;
         let mut child = Command::new("sh")
             // $0 is the browser, "$@" its flags: fd 3 reads our commands (stdin), fd 4
@@ -110,11 +116,11 @@ impl Browser {
             messages,
             events: VecDeque::new(),
             next_id: 1,
-            profile: profile.to_path_buf(),
+            _dir: dir,
         };
         if let Err(e) = browser.call(None, "Browser.getVersion", json!({})) {
             // Its log says why (dropping `browser` removes the log).
-            let log = std::fs::read_to_string(profile.with_extension("log")).unwrap_or_default();
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(20).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             return Err(format!(
@@ -245,8 +251,6 @@ impl Drop for Browser {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let _ = std::fs::remove_dir_all(&self.profile);
-        let _ = std::fs::remove_file(self.profile.with_extension("log"));
     }
 }
 
