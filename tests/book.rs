@@ -349,7 +349,7 @@ mod results {
 fn no_measurement_is_typed_by_hand() {
     assert_none(
         "typed figures (measured numbers must come from results directives)",
-        book::figures::check(&repo_root()),
+        check::figures(&repo_root()),
     );
 }
 

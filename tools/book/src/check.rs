@@ -8,8 +8,6 @@ pub use crate::checks::directives::directives;
 pub use crate::checks::mermaid::{MERMAID_TYPES, mermaid};
 pub use crate::checks::summary::{summary, summary_chapters};
 pub use crate::source::{Problem, report};
-// Until figures.rs moves into checks/ and imports them from `source`.
-pub use crate::source::{Page, pages};
 
 use std::path::Path;
 
@@ -23,8 +21,13 @@ pub fn all(root: &Path) -> Vec<Problem> {
     problems.extend(quizzes(root));
     problems.extend(results(root));
     problems.extend(meta(root));
-    problems.extend(crate::figures::check(root));
+    problems.extend(figures(root));
     problems
+}
+
+/// No measurement typed into the prose (see [`crate::checks::figures`]).
+pub fn figures(root: &Path) -> Vec<Problem> {
+    crate::checks::figures::check(root)
 }
 
 /// The labs and the book agree: pages, tests, benches, lab names, anchors (see

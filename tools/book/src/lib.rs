@@ -19,7 +19,7 @@
 //! - [`exercises`]: `cargo book exercises`, the self-study loop over `exercises`, whose
 //!   runner the tests' meta-check reuses;
 //! - [`checks`]: SUMMARY, includes, Rust blocks, diagrams, directives, the meta-check of labs
-//!   against pages, links between built pages; [`figures`]: no typed measurements;
+//!   against pages, links between built pages, no typed measurements;
 //! - [`fixture`]: temporary books for the tests (like mdBook's `BookTest`);
 //! - [`check`]: only the aggregate of every check, used by `cargo book check` and the tests.
 
@@ -35,7 +35,6 @@ pub mod build;
 pub mod check;
 pub mod checks;
 pub mod exercises;
-pub mod figures;
 pub mod fixture;
 pub mod measure;
 pub mod quiz;

@@ -4,6 +4,7 @@
 //! - [`code`]: includes name existing files and anchors, Rust blocks come from compiled code;
 //! - [`mermaid`]: every diagram starts with a type mermaid knows;
 //! - [`directives`]: no `{{#name}}` that nothing expands (asks [`crate::registry`]);
+//! - [`figures`]: no measurement typed into the prose;
 //! - [`meta`]: the labs and the book agree;
 //! - [`linkcheck`]: links and `#anchors` between built pages resolve.
 //!
@@ -11,6 +12,7 @@
 
 pub mod code;
 pub mod directives;
+pub mod figures;
 pub mod linkcheck;
 pub mod mermaid;
 pub mod meta;
