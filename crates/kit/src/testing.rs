@@ -87,6 +87,14 @@ pub fn assert_usage_error(bin: &str, args: &[&str]) {
     );
 }
 
+/// [`assert_usage_error`] for each of `cases`: every one is refused with status 2, one line
+/// on stderr and nothing on stdout.
+pub fn assert_usage_errors(bin: &str, cases: &[&[&str]]) {
+    for args in cases {
+        assert_usage_error(bin, args);
+    }
+}
+
 /// Runs the lab with `args` and its standard output a pipe nobody reads (as after
 /// `| head -1`), and checks that it ends quietly: status 0, no panic on stderr, and no
 /// child left behind. The caller holds [`fork_lock`].
@@ -192,6 +200,19 @@ pub fn assert_clean_interrupt(
     );
 }
 
+/// The signals that stop a lab in practice: SIGTERM (`kill PID`, `timeout`, an IDE's stop
+/// button) and SIGINT (Ctrl-C, or `kill -INT PID` to the lab alone).
+pub const STOP_SIGNALS: [Signal; 2] = [Signal::SIGTERM, Signal::SIGINT];
+
+/// [`assert_clean_interrupt`] once for each of [`STOP_SIGNALS`], with the same `args` and
+/// `ready`: the lab exits with 143, then with 130, each time leaving no process and no
+/// zombie behind. The caller holds [`fork_lock`].
+pub fn assert_clean_interrupts(bin: &str, args: &[&str], ready: impl Fn(&[Pid]) -> bool) {
+    for signal in STOP_SIGNALS {
+        assert_clean_interrupt(bin, args, signal, &ready);
+    }
+}
+
 /// Reaps every child of the test process (the lab's orphans, re-parented to the subreaper)
 /// until none is left. Returns the zombies that were the lab's own children (`direct`: the
 /// lab should have reaped them) and the processes still alive when the deadline came (which
@@ -290,6 +311,16 @@ mod tests {
     fn a_usage_error_is_status_2_one_line_and_no_stdout() {
         let _lock = fork_lock();
         assert_usage_error("/bin/sh", &["-c", "echo 'x: bad flag' >&2; exit 2"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "Some(0)")]
+    fn every_case_of_assert_usage_errors_is_checked() {
+        let _lock = fork_lock();
+        assert_usage_errors(
+            "/bin/sh",
+            &[&["-c", "echo 'x: bad' >&2; exit 2"], &["-c", "exit 0"]],
+        );
     }
 
     #[test]

@@ -10,11 +10,10 @@ use context_switch::{
 };
 use kit::Children;
 use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, run_ok,
 };
 use nix::sched::{CpuSet, sched_getaffinity};
-use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
@@ -161,13 +160,14 @@ fn placements_pick_one_cpu_twice_or_two_cpus() {
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for args in [
-        &["--round-trips", "0"][..],
-        &["--round-trips", "many"],
-        &["--no-such-flag"],
-    ] {
-        assert_usage_error(EXE, args);
-    }
+    assert_usage_errors(
+        EXE,
+        &[
+            &["--round-trips", "0"],
+            &["--round-trips", "many"],
+            &["--no-such-flag"],
+        ],
+    );
     assert_help(EXE, &["context switches"]);
 }
 
@@ -207,7 +207,5 @@ fn a_closed_stdout_ends_the_lab_quietly() {
 fn a_signal_to_the_lab_alone_kills_and_reaps_the_pong_process() {
     let _lock = fork_lock();
     // Enough round trips that the pong process is still there when the signal comes.
-    for signal in [Signal::SIGTERM, Signal::SIGINT] {
-        assert_clean_interrupt(EXE, &["--round-trips", "300000"], signal, |_| true);
-    }
+    assert_clean_interrupts(EXE, &["--round-trips", "300000"], |_| true);
 }

@@ -6,8 +6,8 @@ use cpu_bound::{
     Mode, Results, closed_form, processes, sequential, split, sum_of_squares, threads,
 };
 use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, run_ok,
 };
 
 const EXE: &str = env!("CARGO_BIN_EXE_cpu-bound");
@@ -146,17 +146,18 @@ fn the_readable_report_names_the_machine_the_sum_and_what_to_observe() {
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for args in [
-        &["--workers", "0"][..],
-        &["--workers", "257"],
-        &["--n", "0"],
-        &["--n", "-5"],
-        &["--rounds", "0"],
-        &["--rounds", "101"],
-        &["--frobnicate"],
-    ] {
-        assert_usage_error(EXE, args);
-    }
+    assert_usage_errors(
+        EXE,
+        &[
+            &["--workers", "0"],
+            &["--workers", "257"],
+            &["--n", "0"],
+            &["--n", "-5"],
+            &["--rounds", "0"],
+            &["--rounds", "101"],
+            &["--frobnicate"],
+        ],
+    );
 }
 
 #[test]
@@ -178,12 +179,5 @@ fn a_closed_stdout_ends_the_lab_quietly() {
 fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
     let _lock = fork_lock();
     // Enough numbers that the processes mode is still running when the signal comes.
-    for signal in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-    ] {
-        assert_clean_interrupt(EXE, &["--rounds", "1", "--n", "100000000"], signal, |_| {
-            true
-        });
-    }
+    assert_clean_interrupts(EXE, &["--rounds", "1", "--n", "100000000"], |_| true);
 }

@@ -5,8 +5,8 @@
 
 use fd_inheritance::{inherit_across_exec, inherit_across_fork, prefork_server};
 use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, run_ok,
 };
 use nix::sys::wait::WaitStatus;
 use std::collections::BTreeSet;
@@ -153,14 +153,15 @@ fn cli_readable_report() {
 #[test]
 fn cli_bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for bad in [
-        &["--workers", "0"][..],
-        &["--threads", "99"],
-        &["--requests", "0"],
-        &["--nope"],
-    ] {
-        assert_usage_error(BIN, bad);
-    }
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--workers", "0"],
+            &["--threads", "99"],
+            &["--requests", "0"],
+            &["--nope"],
+        ],
+    );
 }
 
 #[test]
@@ -183,12 +184,5 @@ fn a_closed_stdout_ends_the_lab_quietly() {
 fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
     let _lock = fork_lock();
     // Sixteen workers and many requests: the workers are alive when the signal comes.
-    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
-        assert_clean_interrupt(
-            BIN,
-            &["--workers", "16", "--requests", "10000"],
-            signal,
-            |_| true,
-        );
-    }
+    assert_clean_interrupts(BIN, &["--workers", "16", "--requests", "10000"], |_| true);
 }

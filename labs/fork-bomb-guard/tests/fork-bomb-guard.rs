@@ -8,7 +8,9 @@
 
 use fork_bomb_guard::harness::members_of_group;
 use kit::Report;
-use kit::testing::{assert_help, assert_usage_error, fork_lock, live_descendants};
+use kit::testing::{
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, live_descendants,
+};
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill};
@@ -440,18 +442,19 @@ fn a_copy_refuses_to_run_outside_the_trees_own_group() {
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for args in [
-        &["--cap", "257"][..],
-        &["--cap", "0"],
-        &["--workers", "9"],
-        &["--loops", "9"],
-        &["--timeout-ms", "50"],
-        &["--demo", "bomb"],
-        &["--frobnicate"],
-    ] {
-        // Refused before any fork: no tree, so no need for lab()'s parent-death signal.
-        assert_usage_error(BIN, args);
-    }
+    // Refused before any fork: no tree, so no need for lab()'s parent-death signal.
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--cap", "257"],
+            &["--cap", "0"],
+            &["--workers", "9"],
+            &["--loops", "9"],
+            &["--timeout-ms", "50"],
+            &["--demo", "bomb"],
+            &["--frobnicate"],
+        ],
+    );
 }
 
 #[test]
@@ -484,7 +487,5 @@ fn a_signal_to_the_lab_alone_leaves_no_process_and_no_zombie() {
         "--cap",
         "12",
     ];
-    for signal in [Signal::SIGTERM, Signal::SIGINT] {
-        kit::testing::assert_clean_interrupt(BIN, &args, signal, |below| below.len() >= 12);
-    }
+    assert_clean_interrupts(BIN, &args, |below| below.len() >= 12);
 }

@@ -7,7 +7,7 @@ use gil::{
 };
 use kit::procfs::comm_of;
 use kit::testing::{
-    Pid, Signal, assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report,
+    Pid, assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
     live_children, run_lab, run_ok,
 };
 use std::process::Command;
@@ -134,16 +134,16 @@ fn mutex_every_step_and_local_sums_give_the_same_total() {
 #[test]
 fn cli_bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    let bad: [&[&str]; 5] = [
-        &["--n", "0"],
-        &["--workers", "0"],
-        &["--workers", "65"],
-        &["--steps", "0"],
-        &["--gil"],
-    ];
-    for args in bad {
-        assert_usage_error(BIN, args);
-    }
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--n", "0"],
+            &["--workers", "0"],
+            &["--workers", "65"],
+            &["--steps", "0"],
+            &["--gil"],
+        ],
+    );
 }
 
 #[test]
@@ -171,7 +171,5 @@ fn a_signal_to_the_lab_alone_kills_and_reaps_python() {
             .iter()
             .any(|&pid| comm_of(pid).is_some_and(|name| name.starts_with("python")))
     };
-    for signal in [Signal::SIGTERM, Signal::SIGINT] {
-        assert_clean_interrupt(BIN, &["--n", "200000000"], signal, python_is_running);
-    }
+    assert_clean_interrupts(BIN, &["--n", "200000000"], python_is_running);
 }

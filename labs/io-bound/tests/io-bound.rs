@@ -8,7 +8,8 @@
 
 use io_bound::{Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_with_processes};
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, run_ok,
 };
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -102,16 +103,17 @@ fn a_child_that_gets_no_answer_is_counted_wrong_and_still_reaped() {
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for bad in [
-        &["--requests", "0"][..],
-        &["--requests", "257"],
-        &["--delay-ms", "0"],
-        &["--delay-ms", "2001"],
-        &["--requests", "many"],
-        &["--frobnicate"],
-    ] {
-        assert_usage_error(BIN, bad);
-    }
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--requests", "0"],
+            &["--requests", "257"],
+            &["--delay-ms", "0"],
+            &["--delay-ms", "2001"],
+            &["--requests", "many"],
+            &["--frobnicate"],
+        ],
+    );
 }
 
 #[test]
@@ -167,10 +169,5 @@ fn a_signal_to_the_lab_alone_kills_and_reaps_every_fetching_process() {
     // The processes mode comes last; each of its children waits a delay for its answer, so
     // they are still there when the signal comes.
     let args = ["--requests", "8", "--delay-ms", "300"];
-    for signal in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-    ] {
-        kit::testing::assert_clean_interrupt(BIN, &args, signal, |_| true);
-    }
+    assert_clean_interrupts(BIN, &args, |_| true);
 }

@@ -10,8 +10,8 @@ use ipc::{
     throughput_id,
 };
 use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, run_ok,
 };
 
 const EXE: &str = env!("CARGO_BIN_EXE_ipc");
@@ -123,15 +123,16 @@ fn stream_checked_passes_and_ids_name_the_size() {
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for args in [
-        &["--message-bytes", "4"][..],
-        &["--round-trips", "0"],
-        &["--runs", "0"],
-        &["--message-kib", "lots"],
-        &["--no-such-flag"],
-    ] {
-        assert_usage_error(EXE, args);
-    }
+    assert_usage_errors(
+        EXE,
+        &[
+            &["--message-bytes", "4"],
+            &["--round-trips", "0"],
+            &["--runs", "0"],
+            &["--message-kib", "lots"],
+            &["--no-such-flag"],
+        ],
+    );
     assert_help(EXE, &["mpsc"]);
 }
 
@@ -183,15 +184,9 @@ fn a_closed_stdout_ends_the_lab_quietly() {
 fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
     let _lock = fork_lock();
     // Enough messages that a process transport is still running when the signal comes.
-    for signal in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-    ] {
-        assert_clean_interrupt(
-            EXE,
-            &["--round-trips", "300000", "--messages", "1000000"],
-            signal,
-            |_| true,
-        );
-    }
+    assert_clean_interrupts(
+        EXE,
+        &["--round-trips", "300000", "--messages", "1000000"],
+        |_| true,
+    );
 }

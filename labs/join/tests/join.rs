@@ -3,8 +3,8 @@
 
 use join::{Ending, run_demo, zombie_then_reap};
 use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, run_ok,
 };
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
@@ -86,14 +86,15 @@ fn cli_readable_report_names_the_lost_lines() {
 #[test]
 fn cli_bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock(); // its children would show up in the other tests' live_children()
-    for bad in [
-        &["--workers", "0"][..],
-        &["--work-ms", "99999999"],
-        &["--hold-ms", "60001"],
-        &["--nope"],
-    ] {
-        assert_usage_error(BIN, bad);
-    }
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--workers", "0"],
+            &["--work-ms", "99999999"],
+            &["--hold-ms", "60001"],
+            &["--nope"],
+        ],
+    );
 }
 
 #[test]
@@ -112,10 +113,5 @@ fn a_closed_stdout_ends_the_lab_quietly() {
 fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
     let _lock = fork_lock();
     // Workers that work a minute: a demo process is alive when the signal comes.
-    for signal in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-    ] {
-        assert_clean_interrupt(BIN, &["--work-ms", "60000"], signal, |_| true);
-    }
+    assert_clean_interrupts(BIN, &["--work-ms", "60000"], |_| true);
 }

@@ -7,7 +7,10 @@
 //! increments of a test, other workers store inside those windows, and their stores are
 //! overwritten, on an idle machine, a loaded one or a single core alike.
 
-use kit::testing::{assert_help, assert_usage_error, fork_lock, json_report, live_children};
+use kit::testing::{
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children,
+};
 use race::{Mode, Outcome};
 
 const WORKERS: u32 = 4;
@@ -80,16 +83,17 @@ const BIN: &str = env!("CARGO_BIN_EXE_race");
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for args in [
-        &["--workers", "1"][..],
-        &["--workers", "65"],
-        &["--increments", "0"],
-        &["--increments", "1000001"],
-        &["--mode", "threads"],
-        &["--frobnicate"],
-    ] {
-        assert_usage_error(BIN, args);
-    }
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--workers", "1"],
+            &["--workers", "65"],
+            &["--increments", "0"],
+            &["--increments", "1000001"],
+            &["--mode", "threads"],
+            &["--frobnicate"],
+        ],
+    );
 }
 
 #[test]
@@ -161,10 +165,5 @@ fn a_signal_to_the_lab_alone_kills_and_reaps_every_worker() {
         "--increments",
         "1000000",
     ];
-    for signal in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-    ] {
-        kit::testing::assert_clean_interrupt(BIN, &args, signal, |below| below.len() >= 4);
-    }
+    assert_clean_interrupts(BIN, &args, |below| below.len() >= 4);
 }

@@ -6,7 +6,8 @@
 //! that another test's `live_children` would otherwise see.
 
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, run_ok,
 };
 use shared_state::{
     Mode, ProcessSharedCounter, count, processes_with_plain_vec, processes_with_shared_atomic,
@@ -86,16 +87,17 @@ fn the_process_shared_counter_works_in_one_process_too() {
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for bad in [
-        &["--workers", "0"][..],
-        &["--workers", "65"],
-        &["--increments", "0"],
-        &["--increments", "1000001"],
-        &["--workers", "-3"],
-        &["--frobnicate"],
-    ] {
-        assert_usage_error(BIN, bad);
-    }
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--workers", "0"],
+            &["--workers", "65"],
+            &["--increments", "0"],
+            &["--increments", "1000001"],
+            &["--workers", "-3"],
+            &["--frobnicate"],
+        ],
+    );
 }
 
 #[test]
@@ -161,10 +163,5 @@ fn a_signal_to_the_lab_alone_kills_and_reaps_every_worker() {
     // Enough increments that the first process mode is still counting when the signal
     // comes (the thread modes before it start no process).
     let args = ["--workers", "16", "--increments", "1000000"];
-    for signal in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-    ] {
-        kit::testing::assert_clean_interrupt(BIN, &args, signal, |_| true);
-    }
+    assert_clean_interrupts(BIN, &args, |_| true);
 }

@@ -2,8 +2,8 @@
 //! child is reaped with the exact status it exited with, and the CLI behaves.
 
 use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    live_descendants, run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, live_descendants, run_ok,
 };
 use kit::{Children, Summary};
 use nix::sys::wait::WaitStatus;
@@ -178,21 +178,22 @@ fn the_readable_report_names_the_machine_and_says_what_to_observe() {
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    for args in [
-        &["--rounds", "0"][..],
-        &["--rounds", "100001"],
-        &["--rounds", "many"],
-        &["--no-such-flag"],
-        &["--measure-only", "teleport"],
-        &["--parent", "1"],
-        &["--ballast-mib", "1"],
-        &["--parent-mib", "0"],
-        &["--parent-mib", "4097"],
-        &["--parent-mib", "16,x"],
-        &["--parent-rounds", "0"],
-    ] {
-        assert_usage_error(EXE, args);
-    }
+    assert_usage_errors(
+        EXE,
+        &[
+            &["--rounds", "0"],
+            &["--rounds", "100001"],
+            &["--rounds", "many"],
+            &["--no-such-flag"],
+            &["--measure-only", "teleport"],
+            &["--parent", "1"],
+            &["--ballast-mib", "1"],
+            &["--parent-mib", "0"],
+            &["--parent-mib", "4097"],
+            &["--parent-mib", "16,x"],
+            &["--parent-rounds", "0"],
+        ],
+    );
 }
 
 #[test]
@@ -218,10 +219,5 @@ fn a_closed_stdout_ends_the_lab_quietly() {
 fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
     let _lock = fork_lock();
     // Enough rounds that the measuring copy is still running when the signal comes.
-    for signal in [
-        nix::sys::signal::Signal::SIGTERM,
-        nix::sys::signal::Signal::SIGINT,
-    ] {
-        assert_clean_interrupt(EXE, &["--rounds", "100000"], signal, |_| true);
-    }
+    assert_clean_interrupts(EXE, &["--rounds", "100000"], |_| true);
 }

@@ -3,8 +3,8 @@
 //! process is reaped, and bad flags exit 2.
 
 use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    run_lab, run_ok,
+    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
+    live_children, run_lab, run_ok,
 };
 use std::path::Path;
 use too_many_threads::{
@@ -129,17 +129,17 @@ fn cli_readable_report() {
 #[test]
 fn cli_bad_flags_exit_2_with_one_line() {
     let _lock = fork_lock();
-    let bad: [&[&str]; 6] = [
-        &["--tasks", "0"],
-        &["--tasks", "100001"],
-        &["--process-tasks", "5001"],
-        &["--workers", "0"],
-        &["--max-live", "0"],
-        &["--frobnicate"],
-    ];
-    for args in bad {
-        assert_usage_error(BIN, args);
-    }
+    assert_usage_errors(
+        BIN,
+        &[
+            &["--tasks", "0"],
+            &["--tasks", "100001"],
+            &["--process-tasks", "5001"],
+            &["--workers", "0"],
+            &["--max-live", "0"],
+            &["--frobnicate"],
+        ],
+    );
 }
 
 #[test]
@@ -161,12 +161,5 @@ fn a_closed_stdout_ends_the_lab_quietly() {
 fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
     let _lock = fork_lock();
     // Five thousand processes, one after another: some are alive when the signal comes.
-    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
-        assert_clean_interrupt(
-            BIN,
-            &["--tasks", "1", "--process-tasks", "5000"],
-            signal,
-            |_| true,
-        );
-    }
+    assert_clean_interrupts(BIN, &["--tasks", "1", "--process-tasks", "5000"], |_| true);
 }
