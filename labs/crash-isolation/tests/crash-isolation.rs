@@ -10,7 +10,8 @@ use crash_isolation::{
     crash_in_main, crash_in_thread, panic_in_thread,
 };
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_lab,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    run_lab,
 };
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
@@ -244,4 +245,13 @@ fn cli_help_exits_0() {
         !text.contains("--crash-in-thread") && !text.contains("--crash-in-main"),
         "the internal flags are hidden"
     );
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // A witness that waits a minute: a crashing child is alive when the signal comes.
+    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
+        assert_clean_interrupt(BIN, &["--witness-ms", "60000"], signal, |_| true);
+    }
 }
