@@ -23,7 +23,7 @@
 use anyhow::{Context, bail};
 use kit::Children;
 use kit::children::exit_now;
-use kit::testing::stat_of;
+use kit::procfs::stat_of;
 use nix::libc;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sched::{CloneFlags, clone};
@@ -39,6 +39,8 @@ use std::sync::mpsc::{self, Sender, SyncSender};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+
+pub mod report;
 
 /// The program's one global lock: a user-space lock that nothing prepares for `fork`, like
 /// the lock of a logger or Rust's `stdout` lock. (Not like glibc's `malloc` locks: glibc's

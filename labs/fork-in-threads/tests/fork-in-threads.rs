@@ -8,7 +8,8 @@ use fork_in_threads::{
     spawn_and_lock, vfork_while_counting,
 };
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    run_ok,
 };
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
@@ -215,4 +216,13 @@ fn cli_help_exits_0() {
         !text.contains("--lock-fresh"),
         "the internal flag is hidden"
     );
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // A hung child that gets a minute: it is alive when the signal comes.
+    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
+        assert_clean_interrupt(BIN, &["--timeout-ms", "60000"], signal, |_| true);
+    }
 }
