@@ -14,10 +14,10 @@
 //! no size inherits the memory, mappings or threads of the sizes before it.
 
 pub mod cow;
+pub mod report;
 
 use anyhow::{Context, bail, ensure};
-use kit::table::{Table, bytes, nanos};
-use kit::{Children, Machine, Record, Report, Summary};
+use kit::{Children, Summary};
 use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
@@ -25,7 +25,6 @@ use nix::sys::wait::WaitStatus;
 use nix::unistd::{Pid, SysconfVar, getppid, sysconf};
 use serde::{Deserialize, Serialize};
 use std::ffi::c_void;
-use std::fmt::Write;
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -410,157 +409,4 @@ pub struct Results {
     pub asked_mib: usize,
     pub capped: Option<(usize, u64)>,
     pub sizes: Vec<SizeResult>,
-}
-
-impl Results {
-    /// `--json`: for every size, each kind's time per round (ns) and the growth of `VmRSS`
-    /// (bytes).
-    pub fn report(&self) -> Report {
-        let mut report = Report::new(LAB);
-        for size in &self.sizes {
-            for kind in Kind::ALL {
-                report.push(Record::new(
-                    record_id(kind.name(), size.mib, size.pages),
-                    format!("{} with {} MiB touched in the parent", kind.how(), size.mib),
-                    "ns",
-                    size.of(kind),
-                ));
-            }
-            report.push(Record::count(
-                record_id("rss", size.mib, size.pages),
-                format!("growth of VmRSS while {} MiB were touched", size.mib),
-                "bytes",
-                size.rss_growth as f64,
-            ));
-        }
-        report
-    }
-
-    /// The readable report: what was measured, the table, and what to observe.
-    pub fn render(&self, machine: &Machine) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "Machine: {}", machine.summary());
-        let pages = match self.pages {
-            Pages::Normal => "ordinary pages, huge pages refused",
-            Pages::Huge => "transparent huge pages where possible",
-        };
-        let _ = writeln!(
-            out,
-            "Starting something and waiting for it to end, from a parent that has first \
-             written to N MiB of memory ({pages}). Median of {} rounds [fastest-slowest], each \
-             size in a fresh copy of this lab:",
-            self.rounds
-        );
-        for kind in Kind::ALL {
-            let _ = writeln!(out, "  {:<11}  {}", kind.name(), kind.how());
-        }
-        let _ = writeln!(out);
-        let mut table = Table::new(["touched", "VmRSS grew", "fork", "posix-spawn", "thread"]);
-        for size in &self.sizes {
-            let mut row = vec![format!("{} MiB", size.mib), bytes(size.rss_growth as f64)];
-            row.extend(Kind::ALL.map(|kind| spread(size.of(kind))));
-            table.row(row);
-        }
-        let _ = writeln!(out, "{table}");
-        let _ = writeln!(out, "What to observe:");
-        for line in self.observations() {
-            let _ = writeln!(out, "- {line}");
-        }
-        out
-    }
-
-    /// Three or four sentences computed from this run's medians.
-    pub fn observations(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        let (Some(first), Some(last)) = (self.sizes.first(), self.sizes.last()) else {
-            return lines;
-        };
-        if last.mib > first.mib {
-            let (small, big) = (first.fork.median, last.fork.median);
-            let extra_mib = (last.mib - first.mib) as f64;
-            let per_mib = (big - small) / extra_mib;
-            let page = page_size();
-            let per_page = per_mib / (MIB / page) as f64;
-            let entry = match self.pages {
-                Pages::Normal => format!("one page-table entry per {} page", bytes(page as f64)),
-                Pages::Huge => "one entry per huge page where the kernel gave one".to_owned(),
-            };
-            lines.push(format!(
-                "fork + _exit + waitpid took {} with {} MiB resident, {} its {} with {} MiB: \
-                 about {} more per extra MiB ({} per {} page). fork copies the page tables, \
-                 {entry}, and the child's exit frees them again.",
-                nanos(big),
-                last.mib,
-                times(big / small),
-                nanos(small),
-                first.mib,
-                nanos(per_mib),
-                nanos(per_page),
-                bytes(page as f64),
-            ));
-        }
-        for (kind, why) in [
-            (
-                Kind::PosixSpawn,
-                "the child borrows the parent's memory (CLONE_VM | CLONE_VFORK) until \
-                 /bin/true replaces it, so no page table is copied",
-            ),
-            (
-                Kind::Thread,
-                "a thread shares the address space, so there is nothing to copy",
-            ),
-        ] {
-            let medians: Vec<f64> = self.sizes.iter().map(|s| s.of(kind).median).collect();
-            let low = medians.iter().copied().fold(f64::INFINITY, f64::min);
-            let high = medians.iter().copied().fold(0.0, f64::max);
-            lines.push(format!(
-                "{} stayed within {} across all sizes ({} to {}): {why}.",
-                kind.name(),
-                times(high / low),
-                nanos(low),
-                nanos(high),
-            ));
-        }
-        let resident = self
-            .sizes
-            .iter()
-            .filter(|s| s.mib > 0)
-            .map(|s| s.rss_growth as f64 / (s.mib * MIB) as f64)
-            .fold(f64::INFINITY, f64::min);
-        if resident.is_finite() {
-            lines.push(format!(
-                "VmRSS grew by at least {:.0}% of the touched size at every size: the memory \
-                 really was resident when fork ran.",
-                resident * 100.0
-            ));
-        }
-        if let Some((cap, available)) = self.capped {
-            lines.push(format!(
-                "The largest size was lowered from {} MiB to {cap} MiB: MemAvailable is {}, \
-                 and the lab uses at most half of it.",
-                self.asked_mib,
-                bytes(available as f64)
-            ));
-        }
-        lines
-    }
-}
-
-/// `1.23 ms [1.10 ms-2.40 ms]`: a median with the fastest and slowest round.
-fn spread(summary: Summary) -> String {
-    format!(
-        "{} [{}-{}]",
-        nanos(summary.median),
-        nanos(summary.low),
-        nanos(summary.high)
-    )
-}
-
-/// A ratio as the report prints it: `1.3x`, `25x`.
-pub fn times(ratio: f64) -> String {
-    if ratio >= 10.0 {
-        format!("{ratio:.0}x")
-    } else {
-        format!("{ratio:.1}x")
-    }
 }

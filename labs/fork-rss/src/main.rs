@@ -1,11 +1,6 @@
 use clap::{Parser, ValueEnum, value_parser};
-use fork_rss::cow::{self, Child};
-use fork_rss::{
-    Pages, Results, die_with_parent, measure_in_fresh_process, measure_only, mem_available_bytes,
-    memory_cap_mib, sizes,
-};
+use fork_rss::{Pages, report};
 use nix::unistd::Pid;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -73,12 +68,7 @@ enum Demo {
 fn main() -> ExitCode {
     let args: Args = kit::cli::parse();
     if args.demo == Some(Demo::CowReuse) {
-        return kit::cli::run(|| {
-            let running = cow::write_after_fork(Child::Running)?;
-            let reaped = cow::write_after_fork(Child::Reaped)?;
-            print!("{}", cow::render(&running, &reaped));
-            Ok(())
-        });
+        return kit::cli::run(report::cow_reuse);
     }
     let rounds = args.rounds as usize;
     let pages = if args.huge_pages {
@@ -86,57 +76,11 @@ fn main() -> ExitCode {
     } else {
         Pages::Normal
     };
-    kit::cli::run(|| {
-        if let Some(mib) = args.measure_size {
-            if let Some(parent) = args.parent {
-                die_with_parent(Pid::from_raw(parent))?;
-            }
-            println!("{}", measure_only(mib as usize, pages, rounds)?);
-            return Ok(());
-        }
-        let asked_mib = args.max_mib as usize;
-        let available = mem_available_bytes()?;
-        let cap = memory_cap_mib(available);
-        let capped = (cap < asked_mib).then_some((cap, available));
-        if let Some((cap, _)) = capped {
-            eprintln!(
-                "fork-rss: MemAvailable allows at most {cap} MiB; measuring up to that instead \
-                 of {asked_mib} MiB"
-            );
-        }
-        let exe = std::env::current_exe()?;
-        let show_progress = std::io::stderr().is_terminal();
-        let plan = sizes(asked_mib.min(cap));
-        let measured: anyhow::Result<Vec<_>> = plan
-            .iter()
-            .enumerate()
-            .map(|(i, &mib)| {
-                if show_progress {
-                    eprint!(
-                        "\r\x1b[Kmeasuring with {mib} MiB touched ({}/{})…",
-                        i + 1,
-                        plan.len()
-                    );
-                }
-                measure_in_fresh_process(&exe, mib, pages, rounds)
-            })
-            .collect();
-        if show_progress {
-            eprint!("\r\x1b[K");
-        }
-        let measured = measured?;
-        let results = Results {
-            rounds,
-            pages,
-            asked_mib,
-            capped,
-            sizes: measured,
-        };
-        if args.json {
-            println!("{}", results.report().to_json());
-        } else {
-            print!("{}", results.render(&kit::Machine::detect()));
-        }
-        Ok(())
+    if let Some(mib) = args.measure_size {
+        let parent = args.parent.map(Pid::from_raw);
+        return kit::cli::run(|| report::measuring_copy(mib as usize, pages, rounds, parent));
+    }
+    kit::lab::run(args.json, |progress| {
+        report::run(args.max_mib as usize, pages, rounds, progress)
     })
 }

@@ -12,8 +12,8 @@ use fork_rss::{
     record_id, sizes, vm_rss_bytes,
 };
 use kit::testing::{
-    assert_help, assert_usage_error, fork_lock, json_report, live_children, live_descendants,
-    run_ok,
+    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
+    live_descendants, run_ok,
 };
 use nix::sched::sched_getaffinity;
 use nix::sys::wait::WaitStatus;
@@ -253,4 +253,18 @@ fn the_readable_report_says_what_to_observe() {
     assert!(text.contains("What to observe:"), "{text}");
     assert!(text.contains("64 MiB"), "{text}");
     assert!(live_children().is_empty());
+}
+
+#[test]
+fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+    let _lock = fork_lock();
+    // Ten thousand rounds per size: a measuring copy is alive when the signal comes.
+    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
+        assert_clean_interrupt(
+            EXE,
+            &["--rounds", "10000", "--max-mib", "64"],
+            signal,
+            |_| true,
+        );
+    }
 }
