@@ -61,12 +61,27 @@ impl Outcome for Report {
     }
 }
 
+/// Writes the opening of a readable report: `title` on its own line, `Machine: …` (what the
+/// numbers below were measured on), and a blank line.
+pub fn write_heading(out: &mut String, title: &str, machine: &Machine) {
+    let _ = writeln!(out, "{title}");
+    let _ = writeln!(out, "Machine: {}", machine.summary());
+    let _ = writeln!(out);
+}
+
+/// Writes the closing of a readable report: the `What to observe:` heading, then one
+/// `- ` line for each of `observations` (sentences computed from this run's numbers).
+pub fn write_observations<S: Display>(out: &mut String, observations: impl IntoIterator<Item = S>) {
+    let _ = writeln!(out, "What to observe:");
+    for line in observations {
+        let _ = writeln!(out, "- {line}");
+    }
+}
+
 /// The default readable report: `Machine: …` and a table of every record.
 pub fn render_records(report: &Report, machine: &Machine) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", report.lab);
-    let _ = writeln!(out, "Machine: {}", machine.summary());
-    let _ = writeln!(out);
+    write_heading(&mut out, &report.lab, machine);
     let mut table = Table::new(["record", "median", "low-high", "what"]);
     for record in &report.records {
         let value = |v: f64| {
@@ -163,5 +178,12 @@ mod tests {
         assert!(text.contains("demo/lost"), "{text}");
         assert!(text.contains("3 lines"), "{text}");
         assert!(text.contains("lines lost"), "{text}");
+    }
+
+    #[test]
+    fn observations_are_a_heading_and_one_dash_line_each() {
+        let mut out = String::new();
+        write_observations(&mut out, ["one", "two"]);
+        assert_eq!(out, "What to observe:\n- one\n- two\n");
     }
 }

@@ -2,7 +2,7 @@
 //! report (see `kit::lab`). What the book shows is in `lib.rs`.
 
 use crate::{LAB, Placement, Results, Variant, summary};
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_observations};
 use kit::table::{Table, nanos, times};
 use kit::{Machine, Record, Report};
 use std::fmt::Write;
@@ -82,10 +82,7 @@ impl Outcome for Results {
             ]);
         }
         let _ = writeln!(out, "{table}");
-        let _ = writeln!(out, "What to observe:");
-        for line in self.observations() {
-            let _ = writeln!(out, "- {line}");
-        }
+        write_observations(&mut out, self.observations());
         out
     }
 }

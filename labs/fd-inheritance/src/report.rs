@@ -5,7 +5,7 @@ use crate::{
     AfterExec, AfterFork, ExecRun, PreforkRun, fd_target, inherit_across_exec, inherit_across_fork,
     prefork_server,
 };
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::Table;
 use kit::{Machine, Record, Report};
 use nix::sys::wait::WaitStatus;
@@ -152,9 +152,7 @@ fn render_text(
     machine: &Machine,
 ) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "fd-inheritance: what a child inherits");
-    let _ = writeln!(out, "Machine: {}", machine.summary());
-    let _ = writeln!(out);
+    write_heading(&mut out, "fd-inheritance: what a child inherits", machine);
     let _ = writeln!(
         out,
         "1. Two pipes, both opened by std (close-on-exec); on the second the flag is cleared."

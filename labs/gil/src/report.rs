@@ -5,7 +5,7 @@ use crate::{
     PythonOutcome, PythonReport, local_sums, lock_every_step, run_python, sum_squares,
     sum_squares_threads,
 };
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::stats::time_each;
 use kit::table::{Table, nanos, times};
 use kit::{Machine, Record, Report, Summary};
@@ -184,12 +184,11 @@ fn report_of(python: &PythonOutcome, rust: &RustRuns) -> Report {
 fn render_text(run: &GilRun, machine: &Machine) -> String {
     let (workers, python, rust) = (run.workers, &run.python, &run.rust);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "gil: threads for CPU-bound work, in Python and in Rust"
+    write_heading(
+        &mut out,
+        "gil: threads for CPU-bound work, in Python and in Rust",
+        machine,
     );
-    let _ = writeln!(out, "Machine: {}", machine.summary());
-    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "The sum of i*i for i in 0..{} = {}, sequentially and split over {workers} workers.",

@@ -2,7 +2,7 @@
 //! report (see `kit::lab`). What the book shows is in `lib.rs` and `ring.rs`.
 
 use crate::*;
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_observations};
 use kit::table::{Table, bytes, nanos, times};
 use kit::{Machine, Record, Report};
 use std::fmt::Write as _;
@@ -105,10 +105,7 @@ impl Outcome for Results {
             ]);
         }
         let _ = writeln!(out, "{table}");
-        let _ = writeln!(out, "What to observe:");
-        for line in self.observations() {
-            let _ = writeln!(out, "- {line}");
-        }
+        write_observations(&mut out, self.observations());
         out
     }
 }

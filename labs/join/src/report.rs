@@ -2,7 +2,7 @@
 //! `kit::lab`). What the book shows is in `lib.rs`.
 
 use crate::{DemoRun, Ending, ZombieRun, run_demo, zombie_then_reap};
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::Table;
 use kit::{Machine, Record, Report};
 use std::fmt::Write;
@@ -92,9 +92,11 @@ fn describe(ending: Ending) -> &'static str {
 fn render_text(run: &JoinRun, machine: &Machine) -> String {
     let (demos, zombie) = (&run.demos, &run.zombie);
     let mut out = String::new();
-    let _ = writeln!(out, "join: threads not joined, children not reaped");
-    let _ = writeln!(out, "Machine: {}", machine.summary());
-    let _ = writeln!(out);
+    write_heading(
+        &mut out,
+        "join: threads not joined, children not reaped",
+        machine,
+    );
     let _ = writeln!(
         out,
         "Each demo is a process whose main spawns {} workers; each works {} ms, then prints",

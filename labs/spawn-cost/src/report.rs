@@ -3,7 +3,7 @@
 //! `lib.rs`.
 
 use crate::*;
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_observations};
 use kit::table::{Table, nanos, times};
 use kit::{Machine, Record, Report};
 use std::fmt::Write;
@@ -99,10 +99,7 @@ impl Outcome for Results {
             }
             let _ = writeln!(out, "{table}");
         }
-        let _ = writeln!(out, "What to observe:");
-        for line in self.observations() {
-            let _ = writeln!(out, "- {line}");
-        }
+        write_observations(&mut out, self.observations());
         out
     }
 }

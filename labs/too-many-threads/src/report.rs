@@ -5,7 +5,7 @@ use crate::{
     LimitDemo, Usage, checksum_sequential, measure, pool, process_per_task, run_limit_demo,
     thread_per_task, threads_max,
 };
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::{Table, bytes, nanos, times};
 use kit::{Machine, Record, Report};
 use std::fmt::Write;
@@ -187,12 +187,11 @@ fn report_of(modes: &[ModeRun], limit: &LimitDemo) -> Report {
 fn render_text(run: &TooManyRun, machine: &Machine) -> String {
     let (workers, modes, limit) = (run.workers, &run.modes, &run.limit);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "too-many-threads: a thread per task, a pool, a process per task"
+    write_heading(
+        &mut out,
+        "too-many-threads: a thread per task, a pool, a process per task",
+        machine,
     );
-    let _ = writeln!(out, "Machine: {}", machine.summary());
-    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "Each task mixes a number {} times: a little CPU work, much less than creating a thread.",
