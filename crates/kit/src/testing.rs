@@ -64,6 +64,25 @@ pub fn run_ok(bin: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap_or_else(|err| panic!("{args:?}: stdout: {err}"))
 }
 
+/// Runs the lab like [`run_ok`] and checks the two parts every readable report has
+/// ([`crate::lab::write_heading`], [`crate::lab::write_observations`]): a `Machine: …` line
+/// that opens it (after the lab's title, if it has one), and a `What to observe:` section.
+/// Returns the report, for what the lab itself claims in it.
+pub fn readable_report(bin: &str, args: &[&str]) -> String {
+    let text = run_ok(bin, args);
+    assert!(
+        text.lines()
+            .take(2)
+            .any(|line| line.starts_with("Machine: ")),
+        "{args:?}: no Machine line at the top:\n{text}"
+    );
+    assert!(
+        text.contains("What to observe:"),
+        "{args:?}: no What to observe:\n{text}"
+    );
+    text
+}
+
 /// Runs the lab with `--json` and then `args`, checks that it exited 0, and parses its stdout
 /// as a [`Report`].
 pub fn json_report(bin: &str, args: &[&str]) -> Report {

@@ -11,7 +11,7 @@ use context_switch::{
 use kit::Children;
 use kit::testing::{
     assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, run_ok,
+    live_children, readable_report,
 };
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::sys::wait::WaitStatus;
@@ -191,9 +191,7 @@ fn json_has_a_record_per_variant() {
 #[test]
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
-    let text = run_ok(EXE, &["--round-trips", "200"]);
-    assert!(text.starts_with("Machine: "), "{text}");
-    assert!(text.contains("What to observe:"), "{text}");
+    let text = readable_report(EXE, &["--round-trips", "200"]);
     assert!(text.contains("pipe-processes same-cpu"), "{text}");
 }
 

@@ -7,7 +7,7 @@
 
 use kit::testing::{
     assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, run_ok,
+    live_children, readable_report,
 };
 use shared_state::{
     Mode, ProcessSharedCounter, count, processes_with_plain_vec, processes_with_shared_atomic,
@@ -145,8 +145,7 @@ fn json_has_an_id_per_mode_and_exact_counts() {
 #[test]
 fn the_readable_report_names_the_machine_and_every_mode() {
     let _lock = fork_lock();
-    let text = run_ok(BIN, &["--workers", "2", "--increments", "100"]);
-    assert!(text.starts_with("Machine: "));
+    let text = readable_report(BIN, &["--workers", "2", "--increments", "100"]);
     assert!(text.contains("counted exactly 200"), "{text}");
     assert!(text.contains("The parent's Vec has 0 items"), "{text}");
 }
