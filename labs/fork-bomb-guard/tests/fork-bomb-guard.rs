@@ -312,6 +312,25 @@ fn a_copy_without_a_real_budget_refuses_to_run() {
     }
 }
 
+/// Checks that a copy started by hand ([`start_copy_by_hand`]) refuses to run: exit status 1,
+/// a stderr that names `reason`, and no process left behind.
+fn assert_copy_refuses(
+    generation: &str,
+    tokens: usize,
+    deadline: Option<Duration>,
+    own_group: bool,
+    reason: &str,
+) {
+    let (code, stderr) = start_copy_by_hand(generation, tokens, deadline, own_group);
+    assert_eq!(
+        code,
+        Some(1),
+        "generation {generation}, deadline {deadline:?}: {stderr}"
+    );
+    assert!(stderr.contains(reason), "{stderr}");
+    assert_eq!(live_descendants(), []);
+}
+
 /// A copy of the binary started by hand with a tree's environment, as if it were part of a
 /// tree: `tokens` in its budget, `deadline` (monotonic ns) as its deadline, in a process
 /// group of its own when `own_group`. Returns its exit status and stderr. Should the copy
@@ -400,10 +419,7 @@ fn a_copy_refuses_a_budget_above_the_hard_maximum() {
     let _lock = fork_lock();
     let deadline = Some(now() + Duration::from_secs(10));
     let over = fork_bomb_guard::MAX_CAP as usize + 1;
-    let (code, stderr) = start_copy_by_hand("0", over, deadline, true);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("more than the hard maximum"), "{stderr}");
-    assert_eq!(live_descendants(), []);
+    assert_copy_refuses("0", over, deadline, true, "more than the hard maximum");
     // The same copy with a budget at the maximum is accepted (and runs its one worker).
     let (code, stderr) = start_copy_by_hand("0", over - 1, deadline, true);
     assert_eq!(code, Some(0), "{stderr}");
@@ -418,10 +434,7 @@ fn a_copy_refuses_to_run_without_a_near_deadline() {
         Some(now() - Duration::from_millis(1)),
         Some(now() + fork_bomb_guard::MAX_TIMEOUT + Duration::from_secs(5)),
     ] {
-        let (code, stderr) = start_copy_by_hand("0", 4, deadline, true);
-        assert_eq!(code, Some(1), "{deadline:?}: {stderr}");
-        assert!(stderr.contains("FORK_BOMB_GUARD_DEADLINE_NS"), "{stderr}");
-        assert_eq!(live_descendants(), []);
+        assert_copy_refuses("0", 4, deadline, true, "FORK_BOMB_GUARD_DEADLINE_NS");
     }
 }
 
@@ -432,10 +445,7 @@ fn a_copy_refuses_to_run_outside_the_trees_own_group() {
     // Generation 0 that does not lead its group; a later generation whose group leader is
     // not a copy of the lab (here: this test binary).
     for generation in ["0", "1"] {
-        let (code, stderr) = start_copy_by_hand(generation, 4, deadline, false);
-        assert_eq!(code, Some(1), "generation {generation}: {stderr}");
-        assert!(stderr.contains("process group"), "{stderr}");
-        assert_eq!(live_descendants(), []);
+        assert_copy_refuses(generation, 4, deadline, false, "process group");
     }
 }
 

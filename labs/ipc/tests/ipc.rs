@@ -35,11 +35,7 @@ fn every_byte_arrives_intact_and_in_order() {
             );
             assert_eq!(streamed.received.bytes, count * size as u64);
             assert_eq!(streamed.bytes, count * size as u64);
-            assert!(
-                live_children().is_empty(),
-                "{} left a child",
-                transport.name()
-            );
+            assert_eq!(live_children(), [], "{} left a child", transport.name());
         }
     }
 }
@@ -54,11 +50,7 @@ fn every_echo_comes_back_unchanged() {
             echo.round_trips(30).unwrap();
             assert_eq!(echo.finish().unwrap(), 50, "{}", transport.name());
         }
-        assert!(
-            live_children().is_empty(),
-            "{} left a child",
-            transport.name()
-        );
+        assert_eq!(live_children(), [], "{} left a child", transport.name());
     }
 }
 

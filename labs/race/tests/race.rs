@@ -38,11 +38,7 @@ fn threads_load_then_store_loses_updates() {
 fn processes_load_then_store_loses_updates_and_reaps_every_child() {
     let _lock = fork_lock();
     assert_loses_updates(Mode::ProcessesRacy);
-    assert!(
-        live_children().is_empty(),
-        "children left: {:?}",
-        live_children()
-    );
+    assert_eq!(live_children(), [], "children left");
 }
 
 #[test]
@@ -53,11 +49,7 @@ fn every_fix_is_exact() {
         assert_eq!(outcome.counted, EXPECTED, "{} is not exact", mode.name());
         assert_eq!(outcome.lost(), 0);
     }
-    assert!(
-        live_children().is_empty(),
-        "children left: {:?}",
-        live_children()
-    );
+    assert_eq!(live_children(), [], "children left");
 }
 
 #[test]
