@@ -203,19 +203,25 @@ fn the_deadline_kills_the_tree_mid_run() {
     assert_eq!(run.count("unguarded", "left-behind"), 0);
 }
 
+/// The flags of an unguarded tree whose processes live a minute (and the harness as long):
+/// still all there when a test signals it. The caller adds `--cap`.
+const LONG_TREE: [&str; 8] = [
+    "--demo",
+    "unguarded",
+    "--startup-ms",
+    "0",
+    "--work-ms",
+    "60000",
+    "--timeout-ms",
+    "60000",
+];
+
 /// Starts a long-lived unguarded tree of `cap` processes and waits until all of them exist.
 /// Returns the harness, its stderr (kept open: the harness reports on it) and the group.
 fn start_long_tree(cap: u32) -> (Child, BufReader<ChildStderr>, Pid) {
     let mut harness = lab()
-        .args([
-            "--demo",
-            "unguarded",
-            "--startup-ms",
-            "0",
-            "--work-ms",
-            "60000",
-        ])
-        .args(["--timeout-ms", "60000", "--cap", &cap.to_string()])
+        .args(LONG_TREE)
+        .args(["--cap", &cap.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -485,17 +491,6 @@ fn a_signal_to_the_lab_alone_leaves_no_process_and_no_zombie() {
     // The kit's check, on top of the harness's own report above: exit 128 + the signal,
     // nothing of the tree alive, nothing unreaped. A tree of 12 that lives a minute is still
     // there when the signal comes.
-    let args = [
-        "--demo",
-        "unguarded",
-        "--startup-ms",
-        "0",
-        "--work-ms",
-        "60000",
-        "--timeout-ms",
-        "60000",
-        "--cap",
-        "12",
-    ];
+    let args: Vec<&str> = LONG_TREE.into_iter().chain(["--cap", "12"]).collect();
     assert_clean_interrupts(BIN, &args, |below| below.len() >= 12);
 }
