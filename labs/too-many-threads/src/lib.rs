@@ -274,9 +274,7 @@ pub struct LimitDemo {
 /// never touches the lab itself. `Command::output` reaps the child; `kit::command` makes it
 /// die with the lab.
 pub fn run_limit_demo(exe: &std::path::Path) -> anyhow::Result<LimitDemo> {
-    let output = kit::command::command(exe)
-        .arg("--limit-demo")
-        .output()?;
+    let output = kit::command::command(exe).arg("--limit-demo").output()?;
     if !output.status.success() {
         bail!(
             "the thread-limit demo failed ({}): {}",
