@@ -16,6 +16,10 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_io-bound");
 
+/// A run small enough for a test: the flags every test that only needs the lab to finish
+/// uses.
+const QUICK: &[&str] = &["--requests", "2", "--delay-ms", "5"];
+
 #[test]
 fn every_mode_fetches_all_k_responses_with_the_right_content() {
     let _lock = fork_lock();
@@ -149,7 +153,7 @@ fn json_is_a_report_with_every_mode() {
 #[test]
 fn the_readable_report_names_the_machine_and_every_mode() {
     let _lock = fork_lock();
-    let text = readable_report(BIN, &["--requests", "2", "--delay-ms", "5"]);
+    let text = readable_report(BIN, QUICK);
     for row in ["one after another", "one thread each", "one process each"] {
         assert!(text.contains(row), "{row} missing:\n{text}");
     }
@@ -158,7 +162,7 @@ fn the_readable_report_names_the_machine_and_every_mode() {
 #[test]
 fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--requests", "2", "--delay-ms", "5"]);
+    kit::testing::assert_quiet_when_stdout_closed(BIN, QUICK);
 }
 
 #[test]

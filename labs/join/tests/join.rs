@@ -13,6 +13,10 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_join");
 
+/// A run small enough for a test: the flags every test that only needs the lab to finish
+/// uses.
+const QUICK: &[&str] = &["--workers", "2", "--work-ms", "10"];
+
 #[test]
 fn unjoined_threads_lose_every_line() {
     let _lock = fork_lock();
@@ -77,7 +81,7 @@ fn cli_runs_and_reports_json() {
 #[test]
 fn cli_readable_report_names_the_lost_lines() {
     let _lock = fork_lock();
-    let text = readable_report(BIN, &["--workers", "2", "--work-ms", "10"]);
+    let text = readable_report(BIN, QUICK);
     assert!(text.starts_with("join: "));
     assert!(text.contains("Z (zombie)"));
 }
@@ -105,7 +109,7 @@ fn cli_help_exits_0() {
 #[test]
 fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--workers", "2", "--work-ms", "10"]);
+    kit::testing::assert_quiet_when_stdout_closed(BIN, QUICK);
 }
 
 #[test]

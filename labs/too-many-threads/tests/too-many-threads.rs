@@ -14,6 +14,10 @@ use too_many_threads::{
 
 const BIN: &str = env!("CARGO_BIN_EXE_too-many-threads");
 
+/// A run small enough for a test: the flags every test that only needs the lab to finish
+/// uses.
+const QUICK: &[&str] = &["--tasks", "200", "--process-tasks", "20"];
+
 #[test]
 fn every_mode_runs_every_task_with_the_same_checksum() {
     let _lock = fork_lock();
@@ -120,7 +124,7 @@ fn cli_json_parses_and_every_checksum_matches() {
 #[test]
 fn cli_readable_report() {
     let _lock = fork_lock();
-    let text = readable_report(BIN, &["--tasks", "200", "--process-tasks", "20"]);
+    let text = readable_report(BIN, QUICK);
     assert!(text.starts_with("too-many-threads: "));
     assert!(text.contains("could not be created"));
 }
@@ -150,10 +154,7 @@ fn cli_help_exits_0() {
 #[test]
 fn a_closed_stdout_ends_the_lab_quietly() {
     let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(
-        BIN,
-        &["--tasks", "200", "--process-tasks", "20"],
-    );
+    kit::testing::assert_quiet_when_stdout_closed(BIN, QUICK);
 }
 
 #[test]
