@@ -6,9 +6,11 @@
 //!
 //! Every lab binary keeps the same command-line contract ([`crate::cli`]): bad flags exit 2
 //! with one line on stderr and nothing on stdout, `--help` exits 0, `--json` prints a
-//! [`Report`]. [`run_lab`], [`run_ok`], [`assert_usage_error`], [`assert_help`] and
-//! [`json_report`] run a lab's binary and check that contract once, here, so that each lab's
-//! tests keep only what the lab itself claims.
+//! [`Report`]. [`run_lab`], [`run_ok`], [`assert_usage_error`] (and [`assert_usage_errors`]
+//! for a list), [`assert_help`], [`json_report`], [`readable_report`],
+//! [`assert_quiet_when_stdout_closed`] and [`assert_clean_interrupts`] run a lab's binary and
+//! check that contract once, here, so that each lab's tests keep only what the lab itself
+//! claims: its refused flags, the words of its help, its records and sentences.
 //!
 //! None of them takes the fork lock: the caller holds [`fork_lock`] around them, as around
 //! any other child. The lock is not reentrant (a helper locking it under a caller that holds
