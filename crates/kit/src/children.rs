@@ -32,6 +32,7 @@ pub const CHILD_PANICKED: i32 = 101;
 /// call async-signal-safe functions (signal-safety(7)): no allocation, no `println!`, no locks
 /// another thread might have held at the moment of the fork. Arithmetic, atomics, and raw
 /// `write`s to a pipe are fine.
+// ANCHOR: fork_child
 pub unsafe fn fork_child(body: impl FnOnce() -> i32) -> nix::Result<Pid> {
     let parent = getpid();
     // SAFETY: the caller promises that `body` is async-signal-safe when we are multithreaded;
@@ -49,6 +50,7 @@ pub unsafe fn fork_child(body: impl FnOnce() -> i32) -> nix::Result<Pid> {
         }
     }
 }
+// ANCHOR_END: fork_child
 
 /// Ends the calling process at once, without running atexit handlers or flushing stdio
 /// buffers that are copies of the parent's (`_exit(2)`).
@@ -137,6 +139,7 @@ impl Children {
         Ok(())
     }
 
+    // ANCHOR: kill_all
     /// Kills and reaps every child still owned.
     pub fn kill_all(&mut self) {
         for pid in std::mem::take(&mut self.pids) {
@@ -152,6 +155,7 @@ impl Drop for Children {
         self.kill_all();
     }
 }
+// ANCHOR_END: kill_all
 
 #[cfg(test)]
 mod tests {

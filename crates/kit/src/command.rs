@@ -48,6 +48,7 @@ pub fn myself() -> std::io::Result<Command> {
     Ok(command(std::env::current_exe()?))
 }
 
+// ANCHOR: die_with_parent
 /// Makes `command`'s child die with the thread that spawns it (see the module docs).
 pub fn die_with_parent(command: &mut Command) -> &mut Command {
     // SAFETY: getpid has no preconditions.
@@ -68,6 +69,7 @@ pub fn die_with_parent(command: &mut Command) -> &mut Command {
         })
     }
 }
+// ANCHOR_END: die_with_parent
 
 #[cfg(test)]
 mod tests {

@@ -62,6 +62,7 @@ pub fn install() {
     }
 }
 
+// ANCHOR: on_signal
 extern "C" fn on_signal(signal: libc::c_int) {
     // SAFETY: getpid, sigaction, raise, kill, waitpid, open, read, close, getdents64 and
     // _exit are all async-signal-safe (signal-safety(7); getdents64 is a bare system call),
@@ -80,6 +81,7 @@ extern "C" fn on_signal(signal: libc::c_int) {
         libc::_exit(128 + signal)
     }
 }
+// ANCHOR_END: on_signal
 
 /// Kills every child of `me` and reaps it; repeats until a pass finds none (another thread
 /// may have started one meanwhile), at most a bounded number of passes.

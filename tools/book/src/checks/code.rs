@@ -47,10 +47,11 @@ fn check_include(page_dir: &Path, include: &Include<'_>) -> Result<(), String> {
 }
 
 /// Where the code in the book's Rust blocks may come from, relative to the repository root:
-/// crates of the workspace that are compiled and tested (`cargo test`), and the exercises,
+/// crates of the workspace that are compiled and tested (`cargo test`: the labs, the kit in
+/// `crates/`, the listings), and the exercises,
 /// whose starting code CI compiles and lints and whose solutions `tests/exercises.rs`
 /// compiles and tests.
-pub const COMPILED_CODE: [&str; 3] = ["labs", "listings", "exercises"];
+pub const COMPILED_CODE: [&str; 4] = ["labs", "crates", "listings", "exercises"];
 
 /// Every fenced Rust block in `src/` (info string `rust`, `rust,ignore`, …) is included from
 /// compiled code: its body is nothing but `{{#include …}}` (or `{{#rustdoc_include …}}`)
