@@ -18,8 +18,60 @@ pub fn parse<T: Parser>() -> T {
         Ok(args) => args,
         Err(err) => match err.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => err.exit(),
-            _ => usage_error(first_line(&err.to_string())),
+            _ => {
+                let args: Vec<String> = std::env::args().skip(1).collect();
+                usage_error(explain(&err, &args))
+            }
         },
+    }
+}
+
+/// The one line a usage error prints: clap's first line, made to say what to fix where clap's
+/// own words do not. A negative number after a flag (`--rounds -1`) reads to clap as an
+/// unknown flag, so the line names the flag before it; a number that does not parse says
+/// "not a whole number" instead of Rust's `invalid digit found in string`; a value outside a
+/// fixed set lists the set.
+fn explain(err: &clap::Error, args: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let line = first_line(&err.to_string());
+    match err.kind() {
+        ErrorKind::UnknownArgument => {
+            let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
+                return line;
+            };
+            let negative = arg.strip_prefix('-').is_some_and(|rest| {
+                !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+            });
+            let flag = args
+                .iter()
+                .position(|a| a == arg)
+                .and_then(|i| i.checked_sub(1))
+                .map(|i| &args[i])
+                .filter(|before| before.starts_with("--"));
+            match (negative, flag) {
+                (true, Some(flag)) => format!("{flag} {arg}: a negative number is not allowed"),
+                _ => line,
+            }
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let line = line
+                .replace("invalid digit found in string", "not a whole number")
+                .replace(
+                    "cannot parse integer from empty string",
+                    "not a whole number",
+                )
+                .replace(
+                    "number too large to fit in target type",
+                    "too large a number",
+                );
+            match err.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(values)) if !values.is_empty() => {
+                    format!("{line} (one of: {})", values.join(", "))
+                }
+                _ => line,
+            }
+        }
+        _ => line,
     }
 }
 
@@ -96,7 +148,49 @@ fn binary_name() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::first_line;
+    use super::{explain, first_line};
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Demo {
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
+        #[arg(long, default_value = "lock", value_parser = ["lock", "vfork"])]
+        demo: String,
+    }
+
+    fn error_for(args: &[&str]) -> String {
+        let argv: Vec<String> = std::iter::once("lab")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        let err = Demo::try_parse_from(&argv).unwrap_err();
+        explain(&err, &argv[1..])
+    }
+
+    #[test]
+    fn a_negative_number_names_its_flag() {
+        assert_eq!(
+            error_for(&["--rounds", "-1"]),
+            "--rounds -1: a negative number is not allowed"
+        );
+    }
+
+    #[test]
+    fn a_number_that_does_not_parse_says_so_in_words() {
+        let line = error_for(&["--rounds", "x"]);
+        assert!(line.ends_with("not a whole number"), "{line}");
+        assert!(line.contains("--rounds"), "{line}");
+        // Past the type's range clap names the range itself.
+        let line = error_for(&["--rounds", "99999999999"]);
+        assert!(line.ends_with("is not in 0..=4294967295"), "{line}");
+    }
+
+    #[test]
+    fn a_value_outside_its_set_lists_the_set() {
+        let line = error_for(&["--demo", "bogus"]);
+        assert!(line.ends_with("(one of: lock, vfork)"), "{line}");
+    }
 
     #[test]
     fn keeps_only_the_first_line_without_the_prefix() {

@@ -24,8 +24,9 @@ struct Args {
     /// Additions in the Mutex comparison.
     #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     steps: u64,
-    /// The Python interpreter to run.
-    #[arg(long, default_value = "python3")]
+    /// The Python interpreter to run (a name on PATH or a path; if it cannot be started, the
+    /// Python part is skipped and the report says so).
+    #[arg(long, default_value = "python3", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     python: String,
     /// Print the results as a JSON report instead of the readable report.
     #[arg(long)]

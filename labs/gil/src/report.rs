@@ -35,6 +35,11 @@ pub fn run(
 
     progress.show(format_args!("running the Python script with {python}"));
     let outcome = run_python(python, n, workers)?;
+    if let PythonOutcome::Unavailable(reason) = &outcome {
+        // Said on stderr too, so that a `--json` run, whose report then has no Python
+        // records, does not skip in silence.
+        eprintln!("gil: Python part skipped: {reason}");
+    }
     progress.show("running the Rust side");
     let rust = RustRuns {
         sequential: timed(|| sum_squares(0..n)),

@@ -142,6 +142,7 @@ fn cli_bad_flags_exit_2_with_one_line() {
             &["--workers", "65"],
             &["--steps", "0"],
             &["--gil"],
+            &["--python", ""],
         ],
     );
 }
