@@ -75,6 +75,56 @@ fn kernel() -> Option<String> {
     ))
 }
 
+/// `MemAvailable` from `/proc/meminfo` (proc(5)): how much memory can be used without
+/// swapping, in bytes. Labs that make big parents check their sizes against it.
+pub fn mem_available_bytes() -> anyhow::Result<u64> {
+    use anyhow::Context;
+    let meminfo = std::fs::read_to_string("/proc/meminfo")?;
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemAvailable:"))
+        .context("/proc/meminfo has no MemAvailable")?
+        .split_whitespace()
+        .next()
+        .context("empty MemAvailable")?
+        .parse()?;
+    Ok(kib * 1024)
+}
+
+/// How many more processes this machine lets us start, by the tightest limit we can read:
+/// the pids controller of our cgroup v2 (`pids.max` less `pids.current`, which binds root
+/// too), and the kernel's `threads-max` less the tasks that exist now (`/proc/loadavg`'s
+/// fourth field, "running/total"). `None` if neither can be read.
+pub fn processes_left() -> Option<u64> {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let cgroup_left = read("/proc/self/cgroup").and_then(|text| {
+        let path = text
+            .lines()
+            .find_map(|line| line.strip_prefix("0::"))?
+            .to_owned();
+        let dir = format!("/sys/fs/cgroup{path}");
+        let max: u64 = read(&format!("{dir}/pids.max"))?.trim().parse().ok()?;
+        let current: u64 = read(&format!("{dir}/pids.current"))?.trim().parse().ok()?;
+        Some(max.saturating_sub(current))
+    });
+    let kernel_left = (|| {
+        let max: u64 = read("/proc/sys/kernel/threads-max")?.trim().parse().ok()?;
+        let loadavg = read("/proc/loadavg")?;
+        let total: u64 = loadavg
+            .split_whitespace()
+            .nth(3)?
+            .split('/')
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(max.saturating_sub(total))
+    })();
+    match (cgroup_left, kernel_left) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Machine;
@@ -87,5 +137,11 @@ mod tests {
         assert!(machine.kernel.starts_with("Linux"));
         assert!(machine.rustc.starts_with("rustc "));
         assert!(machine.summary().contains("cores"));
+    }
+
+    #[test]
+    fn reads_the_memory_and_process_room_of_this_machine() {
+        assert!(super::mem_available_bytes().unwrap() > 0);
+        assert!(super::processes_left().is_some_and(|left| left > 0));
     }
 }

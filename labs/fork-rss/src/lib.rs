@@ -245,20 +245,7 @@ pub fn threads_in_this_process() -> anyhow::Result<usize> {
     Ok(count.trim().parse()?)
 }
 
-/// `MemAvailable` from `/proc/meminfo` (proc(5)): how much memory can be used without
-/// swapping, in bytes.
-pub fn mem_available_bytes() -> anyhow::Result<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo")?;
-    let kib: u64 = meminfo
-        .lines()
-        .find_map(|line| line.strip_prefix("MemAvailable:"))
-        .context("/proc/meminfo has no MemAvailable")?
-        .split_whitespace()
-        .next()
-        .context("empty MemAvailable")?
-        .parse()?;
-    Ok(kib * 1024)
-}
+pub use kit::machine::mem_available_bytes;
 
 /// The largest parent this machine can afford: half of `MemAvailable` (the machine is
 /// shared, and a forked child needs page tables of its own), in whole 64 MiB steps.

@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 /// The whole lab: every kind in a fresh copy of this program, then the parent-size sweep.
 pub fn run(settings: Settings, progress: &Progress) -> anyhow::Result<Results> {
+    check_parent_sizes(&settings.parent_mib)?;
     let exe = std::env::current_exe()?;
     Results::collect(&exe, settings, |i, total, kind, mib| {
         let parent = if mib > 0 {
@@ -155,4 +156,28 @@ impl Results {
         ));
         lines
     }
+}
+
+/// The most parent sizes one run may sweep: each one is measured for every process kind.
+pub const MAX_PARENT_SIZES: usize = 8;
+
+/// Refuses a sweep this machine cannot afford before anything runs: a bigger parent is a
+/// copy of the lab that first writes to that much memory, so the largest must fit in half of
+/// `MemAvailable` (the rest of the machine and the forked children need room too).
+fn check_parent_sizes(sizes: &[usize]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        sizes.len() <= MAX_PARENT_SIZES,
+        "--parent-mib takes at most {MAX_PARENT_SIZES} sizes, not {}",
+        sizes.len()
+    );
+    let Some(&largest) = sizes.iter().max() else {
+        return Ok(());
+    };
+    let available_mib = kit::machine::mem_available_bytes()? / (1024 * 1024);
+    anyhow::ensure!(
+        largest as u64 <= available_mib / 2,
+        "--parent-mib {largest} needs more than half of this machine's available memory \
+         ({available_mib} MiB, MemAvailable in /proc/meminfo): pass smaller sizes"
+    );
+    Ok(())
 }

@@ -219,3 +219,14 @@ fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
     // Enough rounds that the measuring copy is still running when the signal comes.
     assert_clean_interrupts(EXE, &["--rounds", "100000"], |_| true);
 }
+
+#[test]
+fn too_many_parent_sizes_are_refused_before_anything_runs() {
+    let _lock = fork_lock();
+    let out = kit::testing::run_lab(EXE, &["--parent-mib", "1,2,3,4,5,6,7,8,9"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("at most 8 sizes"), "{stderr}");
+    assert_eq!(live_descendants(), []);
+}

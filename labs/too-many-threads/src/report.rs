@@ -43,6 +43,7 @@ pub struct TooManyRun {
 pub fn run(settings: &Settings, progress: &Progress) -> anyhow::Result<TooManyRun> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = settings.workers.unwrap_or(cores);
+    check_process_room(settings.process_tasks, settings.max_live)?;
     let max_live = settings.max_live;
     let expected = checksum_sequential(settings.tasks);
 
@@ -284,4 +285,20 @@ fn render_text(run: &TooManyRun, machine: &Machine) -> String {
         ),
     };
     out
+}
+
+/// Refuses a process-per-task run that would start more processes at once than this machine
+/// lets us (the cgroup's `pids.max`, which binds root too, and the kernel's `threads-max`),
+/// keeping half of what is left for everything else, before any process is started.
+fn check_process_room(process_tasks: u64, max_live: usize) -> anyhow::Result<()> {
+    let at_once = process_tasks.min(max_live as u64);
+    if let Some(left) = kit::machine::processes_left() {
+        anyhow::ensure!(
+            at_once <= left / 2,
+            "up to {at_once} processes at once (--max-live, --process-tasks) is more than half \
+             of the {left} this machine still allows (cgroup pids.max, kernel threads-max): \
+             pass a smaller --max-live"
+        );
+    }
+    Ok(())
 }
