@@ -79,9 +79,15 @@ fn run(command: Command, root: &std::path::Path) -> anyhow::Result<()> {
                     verbose: true,
                 },
             )?;
-            for warning in &outcome.warnings {
-                eprintln!("{warning}");
-            }
+            // mdBook's log, warnings and errors included, is already on stderr (verbose):
+            // printing the captured copies again showed every problem twice. An error it
+            // only logged (a bad `[output.html]` setting) still fails the build.
+            let errors = outcome
+                .warnings
+                .iter()
+                .filter(|line| line.starts_with("ERROR"))
+                .count();
+            anyhow::ensure!(errors == 0, "mdBook logged {errors} error(s), shown above");
             println!("Built the book in {}", outcome.html_dir.display());
             Ok(())
         }

@@ -175,3 +175,19 @@ fn serve_answers_while_idle_connections_exceed_its_descriptors() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[test]
+fn an_error_mdbook_only_logs_fails_the_build_and_is_shown_once() {
+    let book = other_checkout();
+    let config = book.read("book.toml");
+    book.write(
+        "book.toml",
+        &format!("{config}\n[output.html]\nmathjax-support = \"no\"\n"),
+    );
+    let stderr = failed(&build_in(book.root()));
+    assert_eq!(
+        stderr.matches("Failed to deserialize `output.html`").count(),
+        1,
+        "{stderr}"
+    );
+}
