@@ -186,7 +186,9 @@ fn an_error_mdbook_only_logs_fails_the_build_and_is_shown_once() {
     );
     let stderr = failed(&build_in(book.root()));
     assert_eq!(
-        stderr.matches("Failed to deserialize `output.html`").count(),
+        stderr
+            .matches("Failed to deserialize `output.html`")
+            .count(),
         1,
         "{stderr}"
     );
