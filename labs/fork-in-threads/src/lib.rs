@@ -399,12 +399,13 @@ pub fn fork_while_allocating(limit: Duration) -> anyhow::Result<AllocatorRun> {
             .context("no block from the allocating threads")?;
         let (reader, writer) = io::pipe()?;
         // ANCHOR: allocator_child
-        // SAFETY: the child deliberately calls malloc and free, which POSIX does not allow
-        // after fork in a multithreaded process: this demo shows glibc's behaviour (its fork
+        // The child deliberately calls malloc and free, which POSIX does not allow after
+        // fork in a multithreaded process: this demo shows glibc's behaviour (its fork
         // resets the malloc locks in the child), not a pattern to copy. If a child did hang,
-        // the parent kills (SIGKILL) and reaps it at the deadline. `write` is
-        // async-signal-safe; the closure moves in its own pipe end and block, and the copies
-        // the parent keeps are dropped with the closure in the parent.
+        // the parent kills (SIGKILL) and reaps it at the deadline.
+        // SAFETY: apart from that deliberate exception the child only calls `write`
+        // (async-signal-safe); the closure moves in its own pipe end and block, and the
+        // copies the parent keeps are dropped with the closure in the parent.
         let pid = unsafe {
             children.spawn(move || {
                 let mut numbers: Vec<u64> = Vec::with_capacity(CHILD_VEC_LEN); // malloc
@@ -619,12 +620,12 @@ pub fn vfork_while_counting(limit: Duration) -> anyhow::Result<VforkRun> {
         Some(&SigSet::all()),
         Some(&mut old_mask),
     )?;
-    // SAFETY: the child runs `child` on `stack`, which outlives it: CLONE_VFORK keeps this
-    // thread (and so this frame) in `clone` until the child has exited. The child touches
-    // only the atomics in `shared` (alive until the counting thread is joined below; the
-    // counting thread uses them at the same time, which atomics allow), calls only
-    // clock_gettime and _exit (async-signal-safe), needs little of its stack, and runs with
-    // every signal blocked (the mask is inherited), so no handler runs in it.
+    // The child runs `child` on `stack`: CLONE_VFORK keeps this thread (and so this frame)
+    // in `clone` until the child has exited. The atomics in `shared` live until the counting
+    // thread is joined below; that thread uses them at the same time, which atomics allow.
+    // SAFETY: `stack` and `shared` outlive the child (above); the child touches only those
+    // atomics, calls only clock_gettime and _exit (async-signal-safe), needs little stack,
+    // and runs with every signal blocked (the mask is inherited), so no handler runs in it.
     let cloned = unsafe {
         clone(
             child,
