@@ -11,6 +11,9 @@
 //! [`assert_quiet_when_stdout_closed`] and [`assert_clean_interrupts`] run a lab's binary and
 //! check that contract once, here, so that each lab's tests keep only what the lab itself
 //! claims: its refused flags, the words of its help, its records and sentences.
+//! [`cli_contract!`](crate::cli_contract) turns one declaration of those (the refused flags,
+//! the help's words, a quick run and a busy one) into the contract's `#[test]` functions,
+//! so that a lab's test file states them once instead of repeating the tests.
 //!
 //! None of them takes the fork lock: the caller holds [`fork_lock`] around them, as around
 //! any other child. The lock is not reentrant (a helper locking it under a caller that holds
@@ -234,6 +237,106 @@ pub fn assert_clean_interrupts(bin: &str, args: &[&str], ready: impl Fn(&[Pid]) 
     }
 }
 
+/// The command-line contract tests of one lab, from one declaration: the `#[test]` functions
+/// that every lab would otherwise write out by hand, each holding [`fork_lock`] while it runs
+/// the binary. Invoke it once at the top level of the lab's test file.
+///
+/// The fields come in this order; `bin`, `refused` and `help_mentions` are required, the
+/// others optional, and each one that is given adds its checks:
+///
+/// | Field | Generated test | What it checks |
+/// |---|---|---|
+/// | `bin` | (all) | the lab's binary, `env!("CARGO_BIN_EXE_<lab>")` or a `const` holding it |
+/// | `refused: [&[…], …]` | `bad_flags_exit_2_with_one_line` | [`assert_usage_errors`] on every case |
+/// | `help_mentions: […]` | `help_exits_0` | [`assert_help`] with these words |
+/// | `help_hides: […]` | `help_exits_0` | none of these (internal flags) is in the help |
+/// | `quick_run: args` | `a_closed_stdout_ends_the_lab_quietly` | [`assert_quiet_when_stdout_closed`] |
+/// | `busy_run: args` | `a_signal_to_the_lab_alone_kills_and_reaps_every_child` | [`assert_clean_interrupts`] |
+/// | `busy_ready: \|pids\| …` | (the signal test) | when to send the signal; by default, as soon as the lab has a child |
+///
+/// `quick_run` and `busy_run` are any expression whose value is a list of `&str` (an array,
+/// a `const` slice, a `Vec`). `quick_run` must end quickly with status 0 and no panic on
+/// stderr; `busy_run` must keep children alive until the signal comes, and `busy_ready`
+/// (given only with `busy_run`) is passed on to [`assert_clean_interrupts`]. A lab without
+/// such a run leaves the field out, and a check that does not fit these shapes (a signal
+/// test that needs `python3`, say) stays a test of its own beside the invocation.
+///
+/// ```
+/// # // A stand-in for the variable Cargo sets only for a package's own tests.
+/// # macro_rules! env { ($name:literal) => { "/usr/local/bin/race" } }
+/// // labs/race/tests/race.rs
+/// kit::cli_contract! {
+///     bin: env!("CARGO_BIN_EXE_race"),
+///     refused: [&["--workers", "1"], &["--mode", "threads"], &["--frobnicate"]],
+///     help_mentions: ["--mode", "threads-racy"],
+///     quick_run: ["--increments", "100"],
+///     // Enough increments that the workers are still counting when the signal comes.
+///     busy_run: ["--mode", "processes-racy", "--workers", "4", "--increments", "1000000"],
+///     busy_ready: |below| below.len() >= 4,
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! cli_contract {
+    (
+        bin: $bin:expr,
+        refused: [$($refused:expr),* $(,)?],
+        help_mentions: [$($word:expr),* $(,)?]
+        $(, help_hides: [$($hidden:expr),* $(,)?])?
+        $(, quick_run: $quick:expr)?
+        $(, busy_run: $busy:expr $(, busy_ready: $ready:expr)?)?
+        $(,)?
+    ) => {
+        #[test]
+        fn bad_flags_exit_2_with_one_line() {
+            let _lock = $crate::testing::fork_lock();
+            $crate::testing::assert_usage_errors($bin, &[$($refused),*]);
+        }
+
+        #[test]
+        fn help_exits_0() {
+            let _lock = $crate::testing::fork_lock();
+            let help = $crate::testing::assert_help($bin, &[$($word),*]);
+            let hidden: &[&str] = &[$($($hidden),*)?];
+            for flag in hidden {
+                assert!(!help.contains(flag), "{flag} is internal but --help shows it:\n{help}");
+            }
+        }
+
+        $(
+            #[test]
+            fn a_closed_stdout_ends_the_lab_quietly() {
+                let _lock = $crate::testing::fork_lock();
+                let args = $quick;
+                $crate::testing::assert_quiet_when_stdout_closed(
+                    $bin,
+                    ::core::convert::AsRef::<[&str]>::as_ref(&args),
+                );
+            }
+        )?
+
+        $(
+            #[test]
+            fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
+                let _lock = $crate::testing::fork_lock();
+                let args = $busy;
+                $crate::testing::assert_clean_interrupts(
+                    $bin,
+                    ::core::convert::AsRef::<[&str]>::as_ref(&args),
+                    $crate::cli_contract!(@ready $($ready)?),
+                );
+            }
+        )?
+    };
+    // The signal test's readiness: the lab's own, or any descendant at all.
+    (@ready) => {
+        |_: &[$crate::testing::Pid]| true
+    };
+    (@ready $ready:expr) => {
+        $ready
+    };
+}
+
 /// Reaps every child of the test process (the lab's orphans, re-parented to the subreaper)
 /// until none is left. Returns the zombies that were the lab's own children (`direct`: the
 /// lab should have reaped them) and the processes still alive when the deadline came (which
@@ -356,6 +459,26 @@ mod tests {
     fn run_ok_names_the_failure() {
         let _lock = fork_lock();
         run_ok("/bin/sh", &["-c", "exit 3"]);
+    }
+
+    /// The macro's tests, run against a shell that keeps the contract: its usage error is one
+    /// line and status 2, its `--help` exits 0, and on SIGTERM or SIGINT it kills and reaps
+    /// its child and exits 128 + the signal. POSIX `wait` returns at once when a trapped
+    /// signal arrives, and the trap runs (sh(1p), "wait"); `$!` is the background child.
+    mod cli_contract_of_a_shell {
+        crate::cli_contract! {
+            bin: "/bin/bash",
+            refused: [&["-c", "echo 'bash: bad flag' >&2; exit 2"]],
+            help_mentions: ["--help", "GNU"],
+            help_hides: ["--frobnicate"],
+            quick_run: ["-c", "exit 0"],
+            busy_run: [
+                "-c",
+                "trap 'kill $!; wait $!; exit 143' TERM; trap 'kill $!; wait $!; exit 130' INT; \
+                 sleep 60 & wait $!",
+            ],
+            busy_ready: |below| below.len() == 1,
+        }
     }
 
     #[test]
