@@ -7,8 +7,7 @@ use gil::{
 };
 use kit::procfs::comm_of;
 use kit::testing::{
-    Pid, assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, run_lab, run_ok,
+    Pid, assert_clean_interrupts, fork_lock, json_report, live_children, run_lab, run_ok,
 };
 use std::process::Command;
 
@@ -131,32 +130,19 @@ fn mutex_every_step_and_local_sums_give_the_same_total() {
     }
 }
 
-#[test]
-fn cli_bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        BIN,
-        &[
-            &["--n", "0"],
-            &["--workers", "0"],
-            &["--workers", "65"],
-            &["--steps", "0"],
-            &["--gil"],
-            &["--python", ""],
-        ],
-    );
-}
-
-#[test]
-fn cli_help_exits_0() {
-    let _lock = fork_lock();
-    assert_help(BIN, &["Mutex"]);
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, WITHOUT_PYTHON);
+// The signal test is not among these: it needs python3, and stays below.
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--n", "0"],
+        &["--workers", "0"],
+        &["--workers", "65"],
+        &["--steps", "0"],
+        &["--gil"],
+        &["--python", ""],
+    ],
+    help_mentions: ["Mutex"],
+    quick_run: WITHOUT_PYTHON,
 }
 
 #[test]

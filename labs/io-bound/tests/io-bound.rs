@@ -7,10 +7,7 @@
 //! `live_children`.
 
 use io_bound::{Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_with_processes};
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, readable_report,
-};
+use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
@@ -104,26 +101,21 @@ fn a_child_that_gets_no_answer_is_counted_wrong_and_still_reaped() {
     assert!(live_children().is_empty());
 }
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        BIN,
-        &[
-            &["--requests", "0"],
-            &["--requests", "257"],
-            &["--delay-ms", "0"],
-            &["--delay-ms", "2001"],
-            &["--requests", "many"],
-            &["--frobnicate"],
-        ],
-    );
-}
-
-#[test]
-fn help_explains_the_lab_and_exits_0() {
-    let _lock = fork_lock();
-    assert_help(BIN, &["--requests", "--delay-ms", "--json"]);
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--requests", "0"],
+        &["--requests", "257"],
+        &["--delay-ms", "0"],
+        &["--delay-ms", "2001"],
+        &["--requests", "many"],
+        &["--frobnicate"],
+    ],
+    help_mentions: ["--requests", "--delay-ms", "--json"],
+    quick_run: QUICK,
+    // The processes mode comes last; each of its children waits a delay for its answer, so
+    // they are still there when the signal comes.
+    busy_run: ["--requests", "8", "--delay-ms", "300"],
 }
 
 #[test]
@@ -157,19 +149,4 @@ fn the_readable_report_names_the_machine_and_every_mode() {
     for row in ["one after another", "one thread each", "one process each"] {
         assert!(text.contains(row), "{row} missing:\n{text}");
     }
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, QUICK);
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_fetching_process() {
-    let _lock = fork_lock();
-    // The processes mode comes last; each of its children waits a delay for its answer, so
-    // they are still there when the signal comes.
-    let args = ["--requests", "8", "--delay-ms", "300"];
-    assert_clean_interrupts(BIN, &args, |_| true);
 }

@@ -2,10 +2,7 @@
 //! print every one; an unwaited child is a zombie until waitpid reaps it; nothing is left.
 
 use join::{Ending, run_demo, zombie_then_reap};
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, readable_report,
-};
+use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 use std::path::Path;
@@ -86,35 +83,16 @@ fn cli_readable_report_names_the_lost_lines() {
     assert!(text.contains("Z (zombie)"));
 }
 
-#[test]
-fn cli_bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock(); // its children would show up in the other tests' live_children()
-    assert_usage_errors(
-        BIN,
-        &[
-            &["--workers", "0"],
-            &["--work-ms", "99999999"],
-            &["--hold-ms", "60001"],
-            &["--nope"],
-        ],
-    );
-}
-
-#[test]
-fn cli_help_exits_0() {
-    let _lock = fork_lock();
-    assert_help(BIN, &["zombie"]);
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, QUICK);
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--workers", "0"],
+        &["--work-ms", "99999999"],
+        &["--hold-ms", "60001"],
+        &["--nope"],
+    ],
+    help_mentions: ["zombie"],
+    quick_run: QUICK,
     // Workers that work a minute: a demo process is alive when the signal comes.
-    assert_clean_interrupts(BIN, &["--work-ms", "60000"], |_| true);
+    busy_run: ["--work-ms", "60000"],
 }

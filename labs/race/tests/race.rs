@@ -7,10 +7,7 @@
 //! increments of a test, other workers store inside those windows, and their stores are
 //! overwritten, on an idle machine, a loaded one or a single core alike.
 
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children,
-};
+use kit::testing::{fork_lock, json_report, live_children};
 use race::{Mode, Outcome};
 
 const WORKERS: u32 = 4;
@@ -72,26 +69,29 @@ fn fixes_are_exact_with_the_most_workers() {
 
 const BIN: &str = env!("CARGO_BIN_EXE_race");
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        BIN,
-        &[
-            &["--workers", "1"],
-            &["--workers", "65"],
-            &["--increments", "0"],
-            &["--increments", "1000001"],
-            &["--mode", "threads"],
-            &["--frobnicate"],
-        ],
-    );
-}
-
-#[test]
-fn help_exits_0() {
-    let _lock = fork_lock();
-    assert_help(BIN, &["--mode", "threads-racy"]);
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--workers", "1"],
+        &["--workers", "65"],
+        &["--increments", "0"],
+        &["--increments", "1000001"],
+        &["--mode", "threads"],
+        &["--frobnicate"],
+    ],
+    help_mentions: ["--mode", "threads-racy"],
+    quick_run: ["--increments", "100"],
+    // Enough increments, each with a yield, that the workers are still counting when the
+    // signal comes.
+    busy_run: [
+        "--mode",
+        "processes-racy",
+        "--workers",
+        "4",
+        "--increments",
+        "1000000",
+    ],
+    busy_ready: |below| below.len() >= 4,
 }
 
 #[test]
@@ -136,26 +136,4 @@ fn one_mode_runs_only_that_mode() {
         ]
     );
     assert_eq!(report.records[1].median, 400.0);
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--increments", "100"]);
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_worker() {
-    let _lock = fork_lock();
-    // Enough increments, each with a yield, that the workers are still counting when the
-    // signal comes.
-    let args = [
-        "--mode",
-        "processes-racy",
-        "--workers",
-        "4",
-        "--increments",
-        "1000000",
-    ];
-    assert_clean_interrupts(BIN, &args, |below| below.len() >= 4);
 }

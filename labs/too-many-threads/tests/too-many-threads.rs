@@ -2,10 +2,7 @@
 //! uses exactly its N workers, a refused thread is an error value and not a panic, every child
 //! process is reaped, and bad flags exit 2.
 
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, readable_report, run_lab,
-};
+use kit::testing::{fork_lock, json_report, live_children, readable_report, run_lab};
 use std::path::Path;
 use too_many_threads::{
     checksum_sequential, pool, process_per_task, run_limit_demo, spawn_until_refused,
@@ -129,37 +126,18 @@ fn cli_readable_report() {
     assert!(text.contains("could not be created"));
 }
 
-#[test]
-fn cli_bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        BIN,
-        &[
-            &["--tasks", "0"],
-            &["--tasks", "100001"],
-            &["--process-tasks", "5001"],
-            &["--workers", "0"],
-            &["--max-live", "0"],
-            &["--frobnicate"],
-        ],
-    );
-}
-
-#[test]
-fn cli_help_exits_0() {
-    let _lock = fork_lock();
-    assert_help(BIN, &["RLIMIT_AS"]);
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, QUICK);
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--tasks", "0"],
+        &["--tasks", "100001"],
+        &["--process-tasks", "5001"],
+        &["--workers", "0"],
+        &["--max-live", "0"],
+        &["--frobnicate"],
+    ],
+    help_mentions: ["RLIMIT_AS"],
+    quick_run: QUICK,
     // Five thousand processes, one after another: some are alive when the signal comes.
-    assert_clean_interrupts(BIN, &["--tasks", "1", "--process-tasks", "5000"], |_| true);
+    busy_run: ["--tasks", "1", "--process-tasks", "5000"],
 }
