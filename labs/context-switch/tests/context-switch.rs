@@ -9,10 +9,7 @@ use context_switch::{
     Between, Handoff, PingPong, Placement, Variant, allowed_cpus, cpus_for, measure, pin_to,
 };
 use kit::Children;
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, readable_report,
-};
+use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
@@ -157,18 +154,17 @@ fn placements_pick_one_cpu_twice_or_two_cpus() {
     assert!(PingPong::start(condvar_processes, (0, 0), 1).is_err());
 }
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        EXE,
-        &[
-            &["--round-trips", "0"],
-            &["--round-trips", "many"],
-            &["--no-such-flag"],
-        ],
-    );
-    assert_help(EXE, &["context switches"]);
+kit::cli_contract! {
+    bin: EXE,
+    refused: [
+        &["--round-trips", "0"],
+        &["--round-trips", "many"],
+        &["--no-such-flag"],
+    ],
+    help_mentions: ["context switches"],
+    quick_run: ["--round-trips", "200"],
+    // Enough round trips that the pong process is still there when the signal comes.
+    busy_run: ["--round-trips", "300000"],
 }
 
 #[test]
@@ -193,17 +189,4 @@ fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
     let text = readable_report(EXE, &["--round-trips", "200"]);
     assert!(text.contains("pipe-processes same-cpu"), "{text}");
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(EXE, &["--round-trips", "200"]);
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_the_pong_process() {
-    let _lock = fork_lock();
-    // Enough round trips that the pong process is still there when the signal comes.
-    assert_clean_interrupts(EXE, &["--round-trips", "300000"], |_| true);
 }

@@ -5,10 +5,7 @@
 use cpu_bound::{
     Mode, Results, closed_form, processes, sequential, split, sum_of_squares, threads,
 };
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, readable_report,
-};
+use kit::testing::{fork_lock, json_report, live_children, readable_report};
 
 const EXE: &str = env!("CARGO_BIN_EXE_cpu-bound");
 
@@ -141,41 +138,19 @@ fn the_readable_report_names_the_machine_the_sum_and_what_to_observe() {
     assert!(text.contains(&format!("same sum ({})", closed_form(1000))));
 }
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        EXE,
-        &[
-            &["--workers", "0"],
-            &["--workers", "257"],
-            &["--n", "0"],
-            &["--n", "-5"],
-            &["--rounds", "0"],
-            &["--rounds", "101"],
-            &["--frobnicate"],
-        ],
-    );
-}
-
-#[test]
-fn help_exits_0_and_explains_the_lab() {
-    let _lock = fork_lock();
-    assert_help(EXE, &["--workers", "speed-up"]);
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(
-        EXE,
-        &["--n", "1000", "--workers", "2", "--rounds", "1"],
-    );
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
+kit::cli_contract! {
+    bin: EXE,
+    refused: [
+        &["--workers", "0"],
+        &["--workers", "257"],
+        &["--n", "0"],
+        &["--n", "-5"],
+        &["--rounds", "0"],
+        &["--rounds", "101"],
+        &["--frobnicate"],
+    ],
+    help_mentions: ["--workers", "speed-up"],
+    quick_run: ["--n", "1000", "--workers", "2", "--rounds", "1"],
     // Enough numbers that the processes mode is still running when the signal comes.
-    assert_clean_interrupts(EXE, &["--rounds", "1", "--n", "100000000"], |_| true);
+    busy_run: ["--rounds", "1", "--n", "100000000"],
 }

@@ -9,12 +9,13 @@ use ipc::{
     Checksum, Echo, Message, Transport, latency_id, size_label, stream, stream_checked, stream_id,
     throughput_id,
 };
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, readable_report,
-};
+use kit::testing::{fork_lock, json_report, live_children, readable_report};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ipc");
+
+/// A run small enough for a test: the flags every test that only needs the lab to finish
+/// uses.
+const QUICK: &[&str] = &["--round-trips", "200", "--messages", "4", "--runs", "2"];
 
 /// Sizes around the edges: the smallest message, a pipe's atomic limit and beyond, sizes
 /// that are not multiples of 8 or of the ring, and messages bigger than every buffer.
@@ -112,29 +113,25 @@ fn stream_checked_passes_and_ids_name_the_size() {
     );
 }
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        EXE,
-        &[
-            &["--message-bytes", "4"],
-            &["--round-trips", "0"],
-            &["--runs", "0"],
-            &["--message-kib", "lots"],
-            &["--no-such-flag"],
-        ],
-    );
-    assert_help(EXE, &["mpsc"]);
+kit::cli_contract! {
+    bin: EXE,
+    refused: [
+        &["--message-bytes", "4"],
+        &["--round-trips", "0"],
+        &["--runs", "0"],
+        &["--message-kib", "lots"],
+        &["--no-such-flag"],
+    ],
+    help_mentions: ["mpsc"],
+    quick_run: QUICK,
+    // Enough messages that a process transport is still running when the signal comes.
+    busy_run: ["--round-trips", "300000", "--messages", "1000000"],
 }
 
 #[test]
 fn json_has_three_records_per_transport() {
     let _lock = fork_lock();
-    let report = json_report(
-        EXE,
-        &["--round-trips", "200", "--messages", "4", "--runs", "2"],
-    );
+    let report = json_report(EXE, QUICK);
     assert_eq!(report.lab, "ipc");
     assert_eq!(report.records.len(), 3 * Transport::ALL.len());
     for transport in Transport::ALL {
@@ -152,31 +149,8 @@ fn json_has_three_records_per_transport() {
 #[test]
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
-    let text = readable_report(
-        EXE,
-        &["--round-trips", "200", "--messages", "4", "--runs", "2"],
-    );
+    let text = readable_report(EXE, QUICK);
     for transport in Transport::ALL {
         assert!(text.contains(transport.name()), "{text}");
     }
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(
-        EXE,
-        &["--round-trips", "200", "--messages", "4", "--runs", "2"],
-    );
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
-    // Enough messages that a process transport is still running when the signal comes.
-    assert_clean_interrupts(
-        EXE,
-        &["--round-trips", "300000", "--messages", "1000000"],
-        |_| true,
-    );
 }

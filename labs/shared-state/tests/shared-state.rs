@@ -5,16 +5,17 @@
 //! Every test holds the fork lock: the process modes fork, and the CLI tests start children
 //! that another test's `live_children` would otherwise see.
 
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, readable_report,
-};
+use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use shared_state::{
     Mode, ProcessSharedCounter, count, processes_with_plain_vec, processes_with_shared_atomic,
     processes_with_shared_mutex, threads_with_atomic, threads_with_mutex,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_shared-state");
+
+/// A run small enough for a test: the flags every test that only needs the lab to finish
+/// uses.
+const QUICK: &[&str] = &["--workers", "2", "--increments", "100"];
 
 /// (workers, increments): one worker, odd sizes, more workers than cores.
 const COMBOS: [(u32, u64); 5] = [(1, 1), (1, 10_000), (2, 1_000), (7, 12_345), (16, 5_000)];
@@ -84,26 +85,21 @@ fn the_process_shared_counter_works_in_one_process_too() {
     assert_eq!(counter.get().unwrap(), 10);
 }
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        BIN,
-        &[
-            &["--workers", "0"],
-            &["--workers", "65"],
-            &["--increments", "0"],
-            &["--increments", "1000001"],
-            &["--workers", "-3"],
-            &["--frobnicate"],
-        ],
-    );
-}
-
-#[test]
-fn help_explains_the_lab_and_exits_0() {
-    let _lock = fork_lock();
-    assert_help(BIN, &["--workers", "--increments", "--json"]);
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--workers", "0"],
+        &["--workers", "65"],
+        &["--increments", "0"],
+        &["--increments", "1000001"],
+        &["--workers", "-3"],
+        &["--frobnicate"],
+    ],
+    help_mentions: ["--workers", "--increments", "--json"],
+    quick_run: QUICK,
+    // Enough increments that the first process mode is still counting when the signal
+    // comes (the thread modes before it start no process).
+    busy_run: ["--workers", "16", "--increments", "1000000"],
 }
 
 #[test]
@@ -145,22 +141,7 @@ fn json_has_an_id_per_mode_and_exact_counts() {
 #[test]
 fn the_readable_report_names_the_machine_and_every_mode() {
     let _lock = fork_lock();
-    let text = readable_report(BIN, &["--workers", "2", "--increments", "100"]);
+    let text = readable_report(BIN, QUICK);
     assert!(text.contains("counted exactly 200"), "{text}");
     assert!(text.contains("The parent's Vec has 0 items"), "{text}");
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--workers", "2", "--increments", "100"]);
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_worker() {
-    let _lock = fork_lock();
-    // Enough increments that the first process mode is still counting when the signal
-    // comes (the thread modes before it start no process).
-    let args = ["--workers", "16", "--increments", "1000000"];
-    assert_clean_interrupts(BIN, &args, |_| true);
 }

@@ -2,8 +2,7 @@
 //! child is reaped with the exact status it exited with, and the CLI behaves.
 
 use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, live_descendants, readable_report, run_ok,
+    fork_lock, json_report, live_children, live_descendants, readable_report, run_ok,
 };
 use kit::{Children, Summary};
 use nix::sys::wait::WaitStatus;
@@ -173,51 +172,26 @@ fn the_readable_report_names_the_machine_and_says_what_to_observe() {
     assert!(text.contains("+1 MiB"));
 }
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        EXE,
-        &[
-            &["--rounds", "0"],
-            &["--rounds", "100001"],
-            &["--rounds", "many"],
-            &["--no-such-flag"],
-            &["--measure-only", "teleport"],
-            &["--parent", "1"],
-            &["--ballast-mib", "1"],
-            &["--parent-mib", "0"],
-            &["--parent-mib", "4097"],
-            &["--parent-mib", "16,x"],
-            &["--parent-rounds", "0"],
-        ],
-    );
-}
-
-#[test]
-fn help_exits_0_and_explains_the_lab() {
-    let _lock = fork_lock();
-    let text = assert_help(EXE, &["posix_spawn", "--rounds"]);
-    assert!(
-        !text.contains("--measure-only"),
-        "internal flags stay hidden"
-    );
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(
-        EXE,
-        &["--measure-only", "thread", "--rounds", "4"],
-    );
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
+kit::cli_contract! {
+    bin: EXE,
+    refused: [
+        &["--rounds", "0"],
+        &["--rounds", "100001"],
+        &["--rounds", "many"],
+        &["--no-such-flag"],
+        &["--measure-only", "teleport"],
+        &["--parent", "1"],
+        &["--ballast-mib", "1"],
+        &["--parent-mib", "0"],
+        &["--parent-mib", "4097"],
+        &["--parent-mib", "16,x"],
+        &["--parent-rounds", "0"],
+    ],
+    help_mentions: ["posix_spawn", "--rounds"],
+    help_hides: ["--measure-only"],
+    quick_run: ["--measure-only", "thread", "--rounds", "4"],
     // Enough rounds that the measuring copy is still running when the signal comes.
-    assert_clean_interrupts(EXE, &["--rounds", "100000"], |_| true);
+    busy_run: ["--rounds", "100000"],
 }
 
 #[test]
