@@ -9,10 +9,7 @@ use crash_isolation::{
     Crash, MAIN_PANIC_STATUS, PANIC_MESSAGE, WITNESS_MARKER, core_files_in, crash_child_process,
     crash_in_main, crash_in_thread, panic_in_thread,
 };
-use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    run_lab,
-};
+use kit::testing::{fork_lock, json_report, live_children, run_lab};
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use std::os::unix::process::ExitStatusExt;
@@ -223,35 +220,19 @@ fn cli_readable_report() {
     assert!(stderr.contains(PANIC_MESSAGE), "{stderr}");
 }
 
-#[test]
-fn cli_bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    for bad in [
-        &["--witness-ms", "99999999"][..],
+// No quick_run: every run panics a thread on purpose, and its message goes to stderr, where
+// the closed-stdout check takes "panicked" for a failure.
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--witness-ms", "99999999"],
         &["--nope"],
         &["--crash-in-thread", "melt"],
         &["--crash-in-main", "melt"],
         &["--crash-in-main", "panic", "--crash-in-thread", "panic"],
-    ] {
-        assert_usage_error(BIN, bad);
-    }
-}
-
-#[test]
-fn cli_help_exits_0() {
-    let _lock = fork_lock();
-    let text = assert_help(BIN, &["poisoned"]);
-    assert!(
-        !text.contains("--crash-in-thread") && !text.contains("--crash-in-main"),
-        "the internal flags are hidden"
-    );
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
+    ],
+    help_mentions: ["poisoned"],
+    help_hides: ["--crash-in-thread", "--crash-in-main"],
     // A witness that waits a minute: a crashing child is alive when the signal comes.
-    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
-        assert_clean_interrupt(BIN, &["--witness-ms", "60000"], signal, |_| true);
-    }
+    busy_run: ["--witness-ms", "60000"],
 }

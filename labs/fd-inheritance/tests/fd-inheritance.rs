@@ -4,10 +4,7 @@
 //! cleanly and free the port; nothing is left behind.
 
 use fd_inheritance::{inherit_across_exec, inherit_across_fork, prefork_server};
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, json_report,
-    live_children, readable_report,
-};
+use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use nix::sys::wait::WaitStatus;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
@@ -15,6 +12,10 @@ use std::path::Path;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fd-inheritance");
+
+/// A run small enough for a test: the flags every test that only needs the lab to finish
+/// uses.
+const QUICK: &[&str] = &["--workers", "2", "--threads", "2", "--requests", "8"];
 
 #[test]
 fn a_forked_child_can_use_every_inherited_descriptor() {
@@ -123,10 +124,7 @@ fn a_worker_without_an_inherited_socket_refuses_to_start() {
 #[test]
 fn cli_reports_json() {
     let _lock = fork_lock();
-    let report = json_report(
-        BIN,
-        &["--workers", "2", "--threads", "2", "--requests", "8"],
-    );
+    let report = json_report(BIN, QUICK);
     assert_eq!(report.lab, "fd-inheritance");
     let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
     assert_eq!(value("fd-inheritance/fork/std-default/usable"), 1.0);
@@ -149,39 +147,17 @@ fn cli_readable_report() {
     assert!(text.contains("Requests answered: 12 of 12"));
 }
 
-#[test]
-fn cli_bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    assert_usage_errors(
-        BIN,
-        &[
-            &["--workers", "0"],
-            &["--threads", "99"],
-            &["--requests", "0"],
-            &["--nope"],
-        ],
-    );
-}
-
-#[test]
-fn cli_help_exits_0() {
-    let _lock = fork_lock();
-    let text = assert_help(BIN, &["close-on-exec"]);
-    assert!(!text.contains("--probe-fds"), "internal flags are hidden");
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(
-        BIN,
-        &["--workers", "2", "--threads", "2", "--requests", "8"],
-    );
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--workers", "0"],
+        &["--threads", "99"],
+        &["--requests", "0"],
+        &["--nope"],
+    ],
+    help_mentions: ["close-on-exec"],
+    help_hides: ["--probe-fds"],
+    quick_run: QUICK,
     // Sixteen workers and many requests: the workers are alive when the signal comes.
-    assert_clean_interrupts(BIN, &["--workers", "16", "--requests", "10000"], |_| true);
+    busy_run: ["--workers", "16", "--requests", "10000"],
 }

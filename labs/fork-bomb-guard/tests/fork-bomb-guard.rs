@@ -8,9 +8,7 @@
 
 use fork_bomb_guard::harness::members_of_group;
 use kit::Report;
-use kit::testing::{
-    assert_clean_interrupts, assert_help, assert_usage_errors, fork_lock, live_descendants,
-};
+use kit::testing::{fork_lock, live_descendants};
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill};
@@ -455,42 +453,23 @@ fn a_copy_refuses_to_run_outside_the_trees_own_group() {
     }
 }
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
+kit::cli_contract! {
+    bin: BIN,
     // Refused before any fork: no tree, so no need for lab()'s parent-death signal.
-    assert_usage_errors(
-        BIN,
-        &[
-            &["--cap", "257"],
-            &["--cap", "0"],
-            &["--workers", "9"],
-            &["--loops", "9"],
-            &["--timeout-ms", "50"],
-            &["--demo", "bomb"],
-            &["--frobnicate"],
-        ],
-    );
-}
-
-#[test]
-fn help_exits_0() {
-    let _lock = fork_lock();
-    assert_help(BIN, &["--cap", "fork-loop"]);
-}
-
-#[test]
-fn a_closed_stdout_ends_the_lab_quietly() {
-    let _lock = fork_lock();
-    kit::testing::assert_quiet_when_stdout_closed(BIN, &["--demo", "fork-loop"]);
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_leaves_no_process_and_no_zombie() {
-    let _lock = fork_lock();
+    refused: [
+        &["--cap", "257"],
+        &["--cap", "0"],
+        &["--workers", "9"],
+        &["--loops", "9"],
+        &["--timeout-ms", "50"],
+        &["--demo", "bomb"],
+        &["--frobnicate"],
+    ],
+    help_mentions: ["--cap", "fork-loop"],
+    quick_run: ["--demo", "fork-loop"],
     // The kit's check, on top of the harness's own report above: exit 128 + the signal,
     // nothing of the tree alive, nothing unreaped. A tree of 12 that lives a minute is still
     // there when the signal comes.
-    let args: Vec<&str> = LONG_TREE.into_iter().chain(["--cap", "12"]).collect();
-    assert_clean_interrupts(BIN, &args, |below| below.len() >= 12);
+    busy_run: LONG_TREE.into_iter().chain(["--cap", "12"]).collect::<Vec<_>>(),
+    busy_ready: |below| below.len() >= 12,
 }

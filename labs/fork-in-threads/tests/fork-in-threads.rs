@@ -7,16 +7,17 @@ use fork_in_threads::{
     ALLOCATOR_FORKS, CONTRAST_LIMIT, GLOBAL, VFORK_ADVANCE, VFORK_SAW_PROGRESS, fork_and_lock,
     spawn_and_lock, vfork_while_counting,
 };
-use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    run_ok,
-};
+use kit::testing::{fork_lock, json_report, live_children, run_ok};
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use std::path::Path;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fork-in-threads");
+
+/// A run small enough for a test: the flags every test that only needs the lab to finish
+/// uses.
+const QUICK: &[&str] = &["--timeout-ms", "200"];
 
 #[test]
 fn a_child_forked_while_the_lock_is_held_hangs_at_the_lock() {
@@ -139,7 +140,7 @@ fn clone_vfork_suspends_only_the_calling_thread() {
 #[test]
 fn cli_reports_json() {
     let _lock = fork_lock();
-    let report = json_report(BIN, &["--timeout-ms", "200"]);
+    let report = json_report(BIN, QUICK);
     assert_eq!(report.lab, "fork-in-threads");
     let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
     assert_eq!(value("fork-in-threads/fork-lock-held/hung"), 1.0);
@@ -188,41 +189,24 @@ fn cli_vfork_demo_reports_progress() {
 #[test]
 fn cli_readable_report() {
     let _lock = fork_lock();
-    let text = run_ok(BIN, &["--timeout-ms", "200"]);
+    let text = run_ok(BIN, QUICK);
     assert!(text.starts_with("fork-in-threads: "));
     assert!(text.contains("hung, killed by SIGKILL"));
     assert!(text.contains("the child hung on a lock that no thread in it will ever release"));
     assert!(text.contains("What to observe:"));
 }
 
-#[test]
-fn cli_bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    for bad in [
-        &["--timeout-ms", "0"][..],
+kit::cli_contract! {
+    bin: BIN,
+    refused: [
+        &["--timeout-ms", "0"],
         &["--timeout-ms", "x"],
         &["--nope"],
         &["--demo", "nope"],
-    ] {
-        assert_usage_error(BIN, bad);
-    }
-}
-
-#[test]
-fn cli_help_exits_0() {
-    let _lock = fork_lock();
-    let text = assert_help(BIN, &["Barrier", "--demo", "CLONE_VFORK"]);
-    assert!(
-        !text.contains("--lock-fresh"),
-        "the internal flag is hidden"
-    );
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
+    ],
+    help_mentions: ["Barrier", "--demo", "CLONE_VFORK"],
+    help_hides: ["--lock-fresh"],
+    quick_run: QUICK,
     // A hung child that gets a minute: it is alive when the signal comes.
-    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
-        assert_clean_interrupt(BIN, &["--timeout-ms", "60000"], signal, |_| true);
-    }
+    busy_run: ["--timeout-ms", "60000"],
 }

@@ -11,10 +11,7 @@ use fork_rss::{
     Ballast, Kind, Pages, SizeResult, measure_in_fresh_process, measure_size, memory_cap_mib,
     record_id, sizes, vm_rss_bytes,
 };
-use kit::testing::{
-    assert_clean_interrupt, assert_help, assert_usage_error, fork_lock, json_report, live_children,
-    live_descendants, run_ok,
-};
+use kit::testing::{fork_lock, json_report, live_children, live_descendants, run_ok};
 use nix::sched::sched_getaffinity;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
@@ -22,6 +19,10 @@ use std::path::Path;
 
 const EXE: &str = env!("CARGO_BIN_EXE_fork-rss");
 const MIB: u64 = 1 << 20;
+
+/// A run small enough for a test: the flags every test that only needs the lab to finish
+/// uses.
+const QUICK: &[&str] = &["--max-mib", "64", "--rounds", "2"];
 
 #[test]
 fn the_touched_memory_is_resident_in_the_measuring_copy() {
@@ -190,33 +191,28 @@ fn the_cap_is_half_of_mem_available_in_64_mib_steps() {
     assert_eq!(memory_cap_mib(100 * MIB), 0);
 }
 
-#[test]
-fn bad_flags_exit_2_with_one_line() {
-    let _lock = fork_lock();
-    for args in [
-        &["--rounds", "0"][..],
+kit::cli_contract! {
+    bin: EXE,
+    refused: [
+        &["--rounds", "0"],
         &["--max-mib", "100000"],
         &["--no-such-flag"],
         &["--parent", "1"],
         &["--demo", "no-such-demo"],
         &["--demo", "cow-reuse", "--json"],
         &["--demo", "cow-reuse", "--rounds", "3"],
-    ] {
-        assert_usage_error(EXE, args);
-    }
-}
-
-#[test]
-fn help_exits_0_and_explains() {
-    let _lock = fork_lock();
-    let text = assert_help(EXE, &["page tables", "cow-reuse"]);
-    assert!(!text.contains("measure-size"), "internal flags stay hidden");
+    ],
+    help_mentions: ["page tables", "cow-reuse"],
+    help_hides: ["measure-size"],
+    quick_run: QUICK,
+    // Ten thousand rounds per size: a measuring copy is alive when the signal comes.
+    busy_run: ["--rounds", "10000", "--max-mib", "64"],
 }
 
 #[test]
 fn json_has_a_record_per_kind_and_size_and_leaves_nothing_behind() {
     let _lock = fork_lock();
-    let report = json_report(EXE, &["--max-mib", "64", "--rounds", "2"]);
+    let report = json_report(EXE, QUICK);
     assert_eq!(report.lab, "fork-rss");
     let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
@@ -248,23 +244,9 @@ fn json_has_a_record_per_kind_and_size_and_leaves_nothing_behind() {
 #[test]
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
-    let text = run_ok(EXE, &["--max-mib", "64", "--rounds", "2"]);
+    let text = run_ok(EXE, QUICK);
     assert!(text.starts_with("Machine: "), "{text}");
     assert!(text.contains("What to observe:"), "{text}");
     assert!(text.contains("64 MiB"), "{text}");
     assert!(live_children().is_empty());
-}
-
-#[test]
-fn a_signal_to_the_lab_alone_kills_and_reaps_every_child() {
-    let _lock = fork_lock();
-    // Ten thousand rounds per size: a measuring copy is alive when the signal comes.
-    for signal in [kit::testing::Signal::SIGTERM, kit::testing::Signal::SIGINT] {
-        assert_clean_interrupt(
-            EXE,
-            &["--rounds", "10000", "--max-mib", "64"],
-            signal,
-            |_| true,
-        );
-    }
 }
