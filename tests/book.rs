@@ -505,14 +505,36 @@ mod breakage {
     #[test]
     fn a_lab_that_times_without_a_bench_names_where_it_times() {
         let demo = demo();
+        // What a lab measures is read from its typed reference results, not its source.
+        let mut report = kit::Report::new("demo");
+        report.push(kit::Record::count(
+            "demo/lines",
+            "lines",
+            kit::Unit::Count(kit::Noun::Lines),
+            3.0,
+        ));
+        demo.write("results/reference/demo.json", &report.to_json());
         demo.write(
             "labs/demo/src/main.rs",
             "fn main() {\n    let unit = \"ns\";\n    println!(\"{unit}\");\n}\n",
         );
+        assert_none("a lab whose results hold no time", demo.problems());
+        report.push(kit::Record::nanos(
+            "demo/time",
+            "a time",
+            kit::Summary::single(5.0),
+        ));
+        demo.write("results/reference/demo.json", &report.to_json());
+        let problems = demo.problems();
+        let line = report
+            .to_json()
+            .lines()
+            .position(|l| l.contains("\"demo/time\""))
+            .unwrap();
         assert_one(
-            &demo.problems(),
-            "labs/demo/src/main.rs:2",
-            "measures time (a record in ns here) but has no criterion bench",
+            &problems,
+            &format!("results/reference/demo.json:{}", line + 1),
+            "measures time (its reference results hold this duration) but has no",
         );
         demo.write("labs/demo/benches/demo.rs", "fn main() {}\n");
         assert_none("a timing lab with its bench", demo.problems());

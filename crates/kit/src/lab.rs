@@ -27,7 +27,7 @@
 //! die with the lab even when it is killed with SIGKILL.
 
 use crate::table::{Table, nanos};
-use crate::{Machine, Report};
+use crate::{Machine, Report, Unit};
 use std::fmt::{Display, Write};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -85,10 +85,10 @@ pub fn render_records(report: &Report, machine: &Machine) -> String {
     let mut table = Table::new(["record", "median", "low-high", "what"]);
     for record in &report.records {
         let value = |v: f64| {
-            if record.unit == "ns" {
+            if record.unit == Unit::Nanoseconds {
                 nanos(v)
             } else {
-                format!("{v} {}", record.unit)
+                format!("{v} {}", record.unit.after(v))
             }
         };
         table.row([
@@ -173,7 +173,12 @@ mod tests {
     #[test]
     fn the_default_render_lists_every_record() {
         let mut report = Report::new("demo");
-        report.push(Record::count("demo/lost", "lines lost", "lines", 3.0));
+        report.push(Record::count(
+            "demo/lost",
+            "lines lost",
+            crate::Unit::Count(crate::Noun::Lines),
+            3.0,
+        ));
         let text = report.render(&Machine::detect());
         assert!(text.contains("demo/lost"), "{text}");
         assert!(text.contains("3 lines"), "{text}");

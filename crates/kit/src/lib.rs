@@ -14,7 +14,8 @@
 //! - [`procfs`]: who is whose child, from `/proc`;
 //! - [`shm`]: anonymous `MAP_SHARED` memory that parent and children both see;
 //! - [`stats`]: medians and spread of repeated measurements;
-//! - [`machine`] and [`record`]: what a result was measured on, and the one result schema;
+//! - [`machine`], [`record`] and [`unit`]: what a result was measured on, the one result
+//!   schema, and the closed set of units its numbers are in;
 //! - [`table`]: aligned text tables, human-readable durations and ratios ([`table::times`],
 //!   `14×`) for the labs' reports;
 //! - [`testing`]: the process-wide fork lock, `/proc` scans and the command-line checks the
@@ -32,6 +33,7 @@ pub mod shm;
 pub mod stats;
 pub mod table;
 pub mod testing;
+pub mod unit;
 
 pub use children::{Children, fork_child};
 pub use lab::Outcome;
@@ -39,3 +41,4 @@ pub use machine::Machine;
 pub use record::{Benchmark, Record, Report, Spread};
 pub use shm::SharedRegion;
 pub use stats::Summary;
+pub use unit::{Noun, Unit};

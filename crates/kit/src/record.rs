@@ -3,6 +3,7 @@
 
 use crate::machine::Machine;
 use crate::stats::Summary;
+use crate::unit::Unit;
 use serde::{Deserialize, Serialize};
 
 /// What a record's `low` and `high` are: two different things, depending on who measured.
@@ -24,8 +25,8 @@ pub struct Record {
     pub id: String,
     /// What was measured, in words a reader understands.
     pub what: String,
-    /// `ns` for durations, or a count's unit (`updates`, `processes`, `bytes`, …).
-    pub unit: String,
+    /// What the number counts; JSON holds its short string (`ns`, `processes`, …).
+    pub unit: Unit,
     pub median: f64,
     pub low: f64,
     pub high: f64,
@@ -40,13 +41,13 @@ impl Record {
     pub fn new(
         id: impl Into<String>,
         what: impl Into<String>,
-        unit: impl Into<String>,
+        unit: Unit,
         summary: Summary,
     ) -> Self {
         Self {
             id: id.into(),
             what: what.into(),
-            unit: unit.into(),
+            unit,
             median: summary.median,
             low: summary.low,
             high: summary.high,
@@ -56,13 +57,19 @@ impl Record {
     }
 
     /// A single observed value, such as a count of lost updates.
-    pub fn count(
-        id: impl Into<String>,
-        what: impl Into<String>,
-        unit: impl Into<String>,
-        value: f64,
-    ) -> Self {
+    pub fn count(id: impl Into<String>, what: impl Into<String>, unit: Unit, value: f64) -> Self {
         Self::new(id, what, unit, Summary::single(value))
+    }
+
+    /// Repeated timings in nanoseconds.
+    pub fn nanos(id: impl Into<String>, what: impl Into<String>, summary: Summary) -> Self {
+        Self::new(id, what, Unit::Nanoseconds, summary)
+    }
+
+    /// A yes/no outcome, recorded as 1 (yes) or 0 (no) with the unit [`Unit::Flag`]; `what`
+    /// says what "yes" means.
+    pub fn flag(id: impl Into<String>, what: impl Into<String>, yes: bool) -> Self {
+        Self::count(id, what, Unit::Flag, f64::from(u8::from(yes)))
     }
 }
 
@@ -127,11 +134,17 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::unit::Noun;
 
     #[test]
     fn round_trips_through_json() {
         let mut report = Report::new("demo");
-        report.push(Record::count("demo/lost", "updates lost", "updates", 12.0));
+        report.push(Record::count(
+            "demo/lost",
+            "updates lost",
+            Unit::Count(Noun::Updates),
+            12.0,
+        ));
         let back: Report = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(back, report);
         assert_eq!(back.get("demo/lost").unwrap().median, 12.0);
@@ -142,7 +155,12 @@ mod tests {
     #[test]
     fn spread_and_benchmarks_are_written_by_name() {
         let mut report = Report::new("demo");
-        report.push(Record::count("demo/lost", "updates lost", "updates", 12.0));
+        report.push(Record::count(
+            "demo/lost",
+            "updates lost",
+            Unit::Count(Noun::Updates),
+            12.0,
+        ));
         report.records[0].spread = Some(Spread::Ci95);
         report.describe_benchmark("demo/bench/2", "two of something");
         let json = report.to_json();

@@ -1,10 +1,11 @@
 //! How the lab talks: the run with its progress line, the `--json` records and the readable
-//! report (see `kit::lab`). What the book shows is in `lib.rs`.
+//! report (see `kit::lab`). What the book shows is in the concept
+//! modules `lib.rs` lists.
 
 use crate::{LAB, Placement, Results, Variant, summary};
 use kit::lab::{Outcome, Progress, write_observations};
 use kit::table::{Table, nanos, times};
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 
 /// Round trips per timed batch: the clock is read once per batch.
@@ -36,7 +37,7 @@ impl Outcome for Results {
             report.push(Record::new(
                 m.variant.id(),
                 format!("one round trip: {}, {where_}", m.variant.how()),
-                "ns",
+                Unit::Nanoseconds,
                 summary(m),
             ));
             report.push(Record::count(
@@ -45,7 +46,7 @@ impl Outcome for Results {
                     "context switches of the pinging thread per round trip, {}",
                     m.variant.kind()
                 ),
-                "switches",
+                Unit::Count(Noun::Switches),
                 m.ping_switches,
             ));
         }

@@ -4,7 +4,7 @@
 use crate::*;
 use kit::lab::{Outcome, Progress, write_observations};
 use kit::table::{Table, nanos, times};
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 
 /// The whole lab: every mode `rounds` times over `0..n`, with `workers` workers (default:
@@ -32,20 +32,20 @@ impl Outcome for Results {
         let mut report = Report::new("cpu-bound");
         for &(mode, summary) in &self.summaries {
             let what = format!("sum of squares of 0..{} ({})", self.n, mode.name());
-            report.push(Record::new(mode.id(), what, "ns", summary));
+            report.push(Record::new(mode.id(), what, Unit::Nanoseconds, summary));
         }
         for mode in [Mode::Threads, Mode::Processes] {
             report.push(Record::count(
                 format!("{}-speedup", mode.id()),
                 format!("{} speed-up over sequential", mode.name()),
-                "x",
+                Unit::Factor,
                 self.speedup(mode),
             ));
         }
         report.push(Record::count(
             "cpu-bound/workers",
             "workers used by the threads and processes modes",
-            "workers",
+            Unit::Count(Noun::Workers),
             self.workers as f64,
         ));
         // What the benchmarks measure beyond the records above, in the lab's words, so that

@@ -8,7 +8,7 @@ use crate::{
 };
 use kit::lab::{Outcome, Progress};
 use kit::table::Table;
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use nix::sys::wait::WaitStatus;
 use std::fmt::Write;
 use std::time::Duration;
@@ -65,24 +65,18 @@ impl Outcome for Results {
     }
 }
 
-fn flag(value: bool) -> f64 {
-    f64::from(u8::from(value))
-}
-
 fn report_of(results: &Results) -> Report {
     let mut report = Report::new("crash-isolation");
     let panic = &results.panic;
-    report.push(Record::count(
+    report.push(Record::flag(
         "crash-isolation/panic/join-err",
         "join returned Err after the thread panicked (1 = yes)",
-        "flag",
-        flag(panic.join_error.is_some()),
+        panic.join_error.is_some(),
     ));
-    report.push(Record::count(
+    report.push(Record::flag(
         "crash-isolation/panic/mutex-poisoned",
         "the Mutex the thread held is poisoned (1 = yes)",
-        "flag",
-        flag(panic.poisoned && panic.lock_refused),
+        panic.poisoned && panic.lock_refused,
     ));
     for run in &results.threads {
         let name = run.how.name();
@@ -92,17 +86,16 @@ fn report_of(results: &Results) -> Report {
                 "signal that ended the child whose thread did {} (0 = exited normally)",
                 run.how.describe()
             ),
-            "signal number",
+            Unit::SignalNumber,
             f64::from(signal_number(&run.status)),
         ));
-        report.push(Record::count(
+        report.push(Record::flag(
             format!("crash-isolation/thread-{name}/witness-survived"),
             format!(
                 "the witness thread outlived a sibling that did {} (1 = yes)",
                 run.how.describe()
             ),
-            "flag",
-            flag(run.witness_survived()),
+            run.witness_survived(),
         ));
     }
     for run in &results.processes {
@@ -112,7 +105,7 @@ fn report_of(results: &Results) -> Report {
                 "signal waitpid reported for a child that did {}",
                 run.how.describe()
             ),
-            "signal number",
+            Unit::SignalNumber,
             f64::from(signal_number(&run.status)),
         ));
     }
@@ -124,32 +117,30 @@ fn report_of(results: &Results) -> Report {
                 "signal that ended the child whose main thread did {} (0 = exited normally)",
                 run.how.describe()
             ),
-            "signal number",
+            Unit::SignalNumber,
             f64::from(signal_number(&run.status)),
         ));
         if run.how == Crash::Panic {
             // An outcome, so a flag: the book charts counts, and an exit status is not one.
-            report.push(Record::count(
+            report.push(Record::flag(
                 "crash-isolation/main-panic/exit-101",
                 "the child whose main thread panicked exited normally with status 101 (1 = yes)",
-                "flag",
-                flag(run.status == WaitStatus::Exited(run.pid, MAIN_PANIC_STATUS)),
+                run.status == WaitStatus::Exited(run.pid, MAIN_PANIC_STATUS),
             ));
         }
-        report.push(Record::count(
+        report.push(Record::flag(
             format!("crash-isolation/main-{name}/witness-survived"),
             format!(
                 "the witness thread outlived a main thread that did {} (1 = yes)",
                 run.how.describe()
             ),
-            "flag",
-            flag(run.witness_survived()),
+            run.witness_survived(),
         ));
     }
     report.push(Record::count(
         "crash-isolation/core-files",
         "core files left in the current directory",
-        "files",
+        Unit::Count(Noun::Files),
         results.core_files.len() as f64,
     ));
     report

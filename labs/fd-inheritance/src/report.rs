@@ -7,7 +7,7 @@ use crate::{
 };
 use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::Table;
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use nix::sys::wait::WaitStatus;
 use std::fmt::Write;
 use std::os::fd::RawFd;
@@ -52,10 +52,6 @@ impl Outcome for FdRun {
 /// The two pipes, in the order the lab makes them.
 const KINDS: [&str; 2] = ["std-default", "cloexec-cleared"];
 
-fn flag(value: bool) -> f64 {
-    f64::from(u8::from(value))
-}
-
 fn clean_exits(server: &PreforkRun) -> usize {
     server
         .statuses
@@ -67,31 +63,29 @@ fn clean_exits(server: &PreforkRun) -> usize {
 fn report_of(fork: &[AfterFork], exec: &ExecRun, server: &PreforkRun) -> Report {
     let mut report = Report::new("fd-inheritance");
     for (kind, seen) in KINDS.iter().zip(fork) {
-        report.push(Record::count(
+        report.push(Record::flag(
             format!("fd-inheritance/fork/{kind}/usable"),
             format!("a forked child could use the {kind} pipe it inherited (1 = yes)"),
-            "flag",
-            flag(seen.close_on_exec_in_child.is_some()),
+            seen.close_on_exec_in_child.is_some(),
         ));
     }
     for (kind, seen) in KINDS.iter().zip(&exec.fds) {
-        report.push(Record::count(
+        report.push(Record::flag(
             format!("fd-inheritance/exec/{kind}/present"),
             format!("an exec'd program had the {kind} pipe and wrote through it (1 = yes)"),
-            "flag",
-            flag(seen.listed && seen.usable_in_program),
+            seen.listed && seen.usable_in_program,
         ));
     }
     report.push(Record::count(
         "fd-inheritance/prefork/answered",
         "requests the pre-fork server answered",
-        "requests",
+        Unit::Count(Noun::Requests),
         server.answers.len() as f64,
     ));
     report.push(Record::count(
         "fd-inheritance/prefork/workers-that-answered",
         "worker processes that answered at least one request",
-        "processes",
+        Unit::Count(Noun::Processes),
         server
             .distribution()
             .values()
@@ -101,14 +95,13 @@ fn report_of(fork: &[AfterFork], exec: &ExecRun, server: &PreforkRun) -> Report 
     report.push(Record::count(
         "fd-inheritance/prefork/clean-exits",
         "workers that exited with status 0",
-        "processes",
+        Unit::Count(Noun::Processes),
         clean_exits(server) as f64,
     ));
-    report.push(Record::count(
+    report.push(Record::flag(
         "fd-inheritance/prefork/port-freed",
         "the port could be bound again after the workers exited (1 = yes)",
-        "flag",
-        flag(server.port_freed),
+        server.port_freed,
     ));
     report
 }

@@ -5,7 +5,7 @@ use crate::harness::{self, Config, Stop};
 use crate::{Demo, WORKER_ENV};
 use kit::lab::{Outcome, Progress};
 use kit::table::Table;
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -48,6 +48,8 @@ pub fn run(demo: &str, config: Config, _progress: &Progress) -> anyhow::Result<D
     Ok(Demos { config, outcomes })
 }
 
+const PROCESSES: Unit = Unit::Count(Noun::Processes);
+
 impl Outcome for Demos {
     /// `--json`: per demo, the processes started, tokens taken, refusals, whether the
     /// deadline struck, what was left behind, and the processes of every generation.
@@ -55,7 +57,7 @@ impl Outcome for Demos {
         let mut report = Report::new(LAB);
         for o in &self.outcomes {
             let name = o.demo.name();
-            let mut count = |what: &str, description: String, unit: &str, value: f64| {
+            let mut count = |what: &str, description: String, unit: Unit, value: f64| {
                 report.push(Record::count(
                     format!("{LAB}/{name}/{what}"),
                     description,
@@ -66,7 +68,7 @@ impl Outcome for Demos {
             count(
                 "started",
                 format!("processes the {name} demo started, the first included"),
-                "processes",
+                PROCESSES,
                 f64::from(o.started()),
             );
             count(
@@ -75,32 +77,32 @@ impl Outcome for Demos {
                     "tokens the {name} demo took from its budget: processes started, including \
                      any killed before they could announce themselves"
                 ),
-                "processes",
+                PROCESSES,
                 f64::from(o.tokens_used),
             );
             count(
                 "refused",
                 format!("processes of the {name} demo refused a token (budget spent)"),
-                "processes",
+                PROCESSES,
                 f64::from(o.refused),
             );
             count(
                 "timed-out",
                 format!("whether the harness had to kill the {name} tree at the deadline"),
-                "flag",
+                Unit::Flag,
                 f64::from(u8::from(o.stop == Stop::TimedOut)),
             );
             count(
                 "left-behind",
                 format!("processes of the {name} tree left after the harness cleaned up"),
-                "processes",
+                PROCESSES,
                 o.left_behind as f64,
             );
             for (generation, &n) in o.per_generation.iter().enumerate() {
                 count(
                     &format!("generation-{generation}"),
                     format!("processes of generation {generation} in the {name} demo"),
-                    "processes",
+                    PROCESSES,
                     f64::from(n),
                 );
             }

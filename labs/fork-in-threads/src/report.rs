@@ -9,7 +9,7 @@ use crate::{
 use clap::ValueEnum;
 use kit::lab::{Outcome, Progress};
 use kit::table::Table;
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use nix::sys::wait::WaitStatus;
 use std::fmt::Write;
 use std::time::Duration;
@@ -69,37 +69,34 @@ impl Outcome for DemoRun {
                 report.push(Record::count(
                     "fork-in-threads/allocator/forks",
                     "children forked while other threads allocated and freed in a tight loop",
-                    "processes",
+                    Unit::Count(Noun::Processes),
                     run.forks as f64,
                 ));
                 report.push(Record::count(
                     "fork-in-threads/allocator/exited-0",
                     "of those, children that allocated, freed and exited 0",
-                    "processes",
+                    Unit::Count(Noun::Processes),
                     run.exited_0 as f64,
                 ));
-                report.push(Record::count(
+                report.push(Record::flag(
                     "fork-in-threads/allocator/hung",
                     "children still running at the deadline, killed (1 = yes)",
-                    "flag",
-                    flag(run.failure.as_ref().is_some_and(|f| f.hung)),
+                    run.failure.as_ref().is_some_and(|f| f.hung),
                 ));
                 report
             }
             DemoRun::Vfork { run, saw_progress } => {
                 let saw_progress = *saw_progress;
                 let mut report = Report::new("fork-in-threads");
-                report.push(Record::count(
+                report.push(Record::flag(
                     "fork-in-threads/vfork/saw-progress",
                     "the CLONE_VFORK child saw the parent's other thread count (1 = yes)",
-                    "flag",
-                    flag(saw_progress),
+                    saw_progress,
                 ));
-                report.push(Record::count(
+                report.push(Record::flag(
                     "fork-in-threads/vfork/suspended-caller",
                     "the child had finished before clone returned to the calling thread (1 = yes)",
-                    "flag",
-                    flag(run.verdict_before_clone_returned),
+                    run.verdict_before_clone_returned,
                 ));
                 report
             }
@@ -133,33 +130,26 @@ impl Outcome for DemoRun {
 /// The scenario names used in the record ids, in the order of `runs`.
 const NAMES: [&str; 3] = ["fork-lock-held", "fork-lock-free", "fork-exec-lock-held"];
 
-fn flag(value: bool) -> f64 {
-    f64::from(u8::from(value))
-}
-
 fn lock_report(runs: &[ForkRun]) -> Report {
     let mut report = Report::new("fork-in-threads");
     for (name, run) in NAMES.iter().zip(runs) {
-        report.push(Record::count(
+        report.push(Record::flag(
             format!("fork-in-threads/{name}/took-lock"),
             format!("the child took the lock ({name}; 1 = yes)"),
-            "flag",
-            flag(run.took_lock),
+            run.took_lock,
         ));
-        report.push(Record::count(
+        report.push(Record::flag(
             format!("fork-in-threads/{name}/hung"),
             format!(
                 "the child was still waiting at the time limit and was killed ({name}; 1 = yes)"
             ),
-            "flag",
-            flag(run.hung),
+            run.hung,
         ));
     }
-    report.push(Record::count(
+    report.push(Record::flag(
         "fork-in-threads/fork-lock-held/reached-lock",
         "the hung child had reached the lock (its byte arrived; 1 = yes)",
-        "flag",
-        flag(runs[0].reached_lock),
+        runs[0].reached_lock,
     ));
     report
 }

@@ -6,7 +6,7 @@ use crate::cow::{self, Child};
 use crate::*;
 use kit::lab::{Outcome, Progress};
 use kit::table::{Table, bytes, nanos, times};
-use kit::{Machine, Record, Report};
+use kit::{Machine, Record, Report, Unit};
 use nix::unistd::Pid;
 use std::fmt::Write;
 
@@ -84,14 +84,14 @@ impl Outcome for Results {
                 report.push(Record::new(
                     record_id(kind.name(), size.mib, size.pages),
                     format!("{} with {} MiB touched in the parent", kind.how(), size.mib),
-                    "ns",
+                    Unit::Nanoseconds,
                     size.of(kind),
                 ));
             }
             report.push(Record::count(
                 record_id("rss", size.mib, size.pages),
                 format!("growth of VmRSS while {} MiB were touched", size.mib),
-                "bytes",
+                Unit::Bytes,
                 size.rss_growth as f64,
             ));
         }

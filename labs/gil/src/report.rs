@@ -8,7 +8,7 @@ use crate::{
 use kit::lab::{Outcome, Progress, write_heading};
 use kit::stats::time_each;
 use kit::table::{Table, nanos, times};
-use kit::{Machine, Record, Report, Summary};
+use kit::{Machine, Record, Report, Summary, Unit};
 use std::fmt::Write;
 
 /// What the lab measured: Python's three runs (or why there were none) and the Rust runs.
@@ -126,26 +126,24 @@ fn report_of(python: &PythonOutcome, rust: &RustRuns) -> Report {
     let mut report = Report::new("gil");
     match python {
         PythonOutcome::Ran(py) => {
-            report.push(Record::count(
+            report.push(Record::flag(
                 "gil/python/gil-enabled",
                 format!("Python {} runs with the GIL enabled (1 = yes)", py.version),
-                "flag",
-                f64::from(u8::from(py.gil_enabled)),
+                py.gil_enabled,
             ));
             for (mode, timing) in py.runs() {
                 report.push(Record::count(
                     format!("gil/python/{mode}"),
                     format!("Python {}: sum of squares, {mode}", py.version),
-                    "ns",
+                    Unit::Nanoseconds,
                     python_seconds_to_nanos(timing.seconds),
                 ));
             }
         }
-        PythonOutcome::Unavailable(_) => report.push(Record::count(
+        PythonOutcome::Unavailable(_) => report.push(Record::flag(
             "gil/python/available",
             "a Python interpreter could be run (0 = no)",
-            "flag",
-            0.0,
+            false,
         )),
     }
     let rows: [(&str, &str, Summary); 6] = [
@@ -181,7 +179,7 @@ fn report_of(python: &PythonOutcome, rust: &RustRuns) -> Report {
         ),
     ];
     for (id, what, summary) in rows {
-        report.push(Record::new(id, what, "ns", summary));
+        report.push(Record::new(id, what, Unit::Nanoseconds, summary));
     }
     report
 }

@@ -4,7 +4,7 @@
 use crate::{BENCH_DELAY, BENCH_REQUESTS, Fetched, Mode};
 use kit::lab::{Outcome, Progress};
 use kit::table::{Table, nanos, times};
-use kit::{Machine, Record, Report, Summary};
+use kit::{Machine, Noun, Record, Report, Summary, Unit};
 use std::time::Duration;
 
 /// The lab's name: the prefix of every record id.
@@ -51,13 +51,13 @@ impl Outcome for Fetches {
         report.push(Record::count(
             "io-bound/requests",
             "resources fetched per mode (K)",
-            "requests",
+            Unit::Count(Noun::Requests),
             self.requests as f64,
         ));
         report.push(Record::count(
             "io-bound/delay",
             "server delay before each answer",
-            "ns",
+            Unit::Nanoseconds,
             self.delay.as_nanos() as f64,
         ));
         for r in &self.fetched {
@@ -65,13 +65,13 @@ impl Outcome for Fetches {
             report.push(Record::new(
                 format!("io-bound/{id}"),
                 format!("wall time to fetch K resources, {}", label(r.mode)),
-                "ns",
+                Unit::Nanoseconds,
                 Summary::single(r.wall.as_nanos() as f64),
             ));
             report.push(Record::count(
                 format!("io-bound/{id}-right"),
                 format!("responses with the right content, {}", label(r.mode)),
-                "responses",
+                Unit::Count(Noun::Responses),
                 r.right as f64,
             ));
         }

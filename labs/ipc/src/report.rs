@@ -1,10 +1,11 @@
 //! How the lab talks: the run with its progress line, the `--json` records and the readable
-//! report (see `kit::lab`). What the book shows is in `lib.rs` and `ring.rs`.
+//! report (see `kit::lab`). What the book shows is in `lib.rs`
+//! and its modules (`transport.rs`, `ring.rs`, `latency.rs`, `throughput.rs`).
 
 use crate::*;
 use kit::lab::{Outcome, Progress, write_observations};
 use kit::table::{Table, bytes, nanos, times};
-use kit::{Machine, Record, Report};
+use kit::{Machine, Record, Report, Unit};
 use std::fmt::Write as _;
 
 /// Round trips per timed batch: the clock is read once per batch.
@@ -35,7 +36,7 @@ impl Outcome for Results {
                     "round trip of a {}-byte message, {name}, between {between}",
                     s.small
                 ),
-                "ns",
+                Unit::Nanoseconds,
                 m.round_trip,
             ));
             report.push(Record::new(
@@ -44,7 +45,7 @@ impl Outcome for Results {
                     "time per {} message, streaming, {name}, between {between}",
                     bytes(s.large as f64)
                 ),
-                "ns",
+                Unit::Nanoseconds,
                 m.per_message,
             ));
             let mib = |v: f64| v / (1u64 << 20) as f64;
@@ -54,7 +55,7 @@ impl Outcome for Results {
                     "throughput streaming {} messages, {name}, between {between}",
                     bytes(s.large as f64)
                 ),
-                "MiB/s",
+                Unit::MibPerSecond,
                 Summary {
                     median: mib(m.throughput.median),
                     low: mib(m.throughput.low),

@@ -4,7 +4,7 @@
 use crate::{DemoRun, Ending, ZombieRun, run_demo, zombie_then_reap};
 use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::Table;
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -62,21 +62,19 @@ fn report_of(demos: &[DemoRun], zombie: &ZombieRun) -> Report {
                 "worker lines that never appeared ({})",
                 describe(demo.ending)
             ),
-            "lines",
+            Unit::Count(Noun::Lines),
             demo.missing.len() as f64,
         ));
     }
-    report.push(Record::count(
+    report.push(Record::flag(
         "join/zombie/seen",
         "child seen in state Z before waitpid (1 = yes)",
-        "processes",
-        f64::from(u8::from(zombie.state_before_wait == 'Z')),
+        zombie.state_before_wait == 'Z',
     ));
-    report.push(Record::count(
+    report.push(Record::flag(
         "join/zombie/left-after-wait",
         "child still in /proc after waitpid (0 = reaped)",
-        "processes",
-        f64::from(u8::from(zombie.proc_entry_after_wait)),
+        zombie.proc_entry_after_wait,
     ));
     report
 }

@@ -6,7 +6,7 @@ use clap::ValueEnum;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use kit::lab::{self, Progress};
 use kit::table::Table;
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 
 /// The lab's name: the prefix of every record id.
@@ -73,7 +73,7 @@ impl lab::Outcome for Counts {
             report.push(Record::count(
                 "race/expected",
                 "updates every mode should count (workers × increments)",
-                "updates",
+                Unit::Count(Noun::Updates),
                 first.expected as f64,
             ));
         }
@@ -82,13 +82,13 @@ impl lab::Outcome for Counts {
             report.push(Record::count(
                 format!("race/{name}"),
                 format!("updates counted by {name} ({})", o.mode.how()),
-                "updates",
+                Unit::Count(Noun::Updates),
                 o.counted as f64,
             ));
             report.push(Record::count(
                 format!("race/{name}/lost"),
                 format!("share of updates lost by {name}"),
-                "%",
+                Unit::Percent,
                 o.lost_percent(),
             ));
         }

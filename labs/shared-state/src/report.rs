@@ -4,7 +4,7 @@
 use crate::{Counted, Mode, PROCESS_SHARDED, THREAD_SHARDED};
 use kit::lab::{Outcome, Progress};
 use kit::table::{Table, nanos, times};
-use kit::{Machine, Record, Report, Summary};
+use kit::{Machine, Noun, Record, Report, Summary, Unit};
 
 /// The lab's name: the prefix of every record id.
 pub const LAB: &str = "shared-state";
@@ -51,13 +51,13 @@ impl Outcome for Counts {
             report.push(Record::new(
                 format!("shared-state/{id}"),
                 format!("wall time, {}", label(r.mode)),
-                "ns",
+                Unit::Nanoseconds,
                 Summary::single(r.wall.as_nanos() as f64),
             ));
             report.push(Record::count(
                 format!("shared-state/{id}-count"),
                 format!("count the parent sees, {}", label(r.mode)),
-                "increments",
+                Unit::Count(Noun::Increments),
                 r.count as f64,
             ));
         }
@@ -65,7 +65,7 @@ impl Outcome for Counts {
             report.push(Record::count(
                 "shared-state/expected",
                 "workers × increments",
-                "increments",
+                Unit::Count(Noun::Increments),
                 first.expected as f64,
             ));
         }
@@ -77,7 +77,7 @@ impl Outcome for Counts {
             report.push(Record::new(
                 "shared-state/process-vec-child-len",
                 "each child's own Vec length, ordinary Vec (the mistake)",
-                "items",
+                Unit::Count(Noun::Items),
                 lens,
             ));
         }

@@ -5,7 +5,7 @@
 use crate::*;
 use kit::lab::{Outcome, Progress, write_observations};
 use kit::table::{Table, nanos, times};
-use kit::{Machine, Record, Report};
+use kit::{Machine, Record, Report, Unit};
 use std::fmt::Write;
 
 /// The whole lab: every kind in a fresh copy of this program, then the parent-size sweep.
@@ -50,7 +50,7 @@ impl Outcome for Results {
             if m.parent_mib > 0 {
                 let _ = write!(what, ", from a parent with {} MiB touched", m.parent_mib);
             }
-            report.push(Record::new(m.id(), what, "ns", m.summary));
+            report.push(Record::new(m.id(), what, Unit::Nanoseconds, m.summary));
         }
         report
     }

@@ -7,7 +7,7 @@ use crate::{
 };
 use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::{Table, bytes, nanos, times};
-use kit::{Machine, Record, Report};
+use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 
 /// The flags of a run.
@@ -136,51 +136,49 @@ fn report_of(modes: &[ModeRun], limit: &LimitDemo) -> Report {
         report.push(Record::count(
             id("wall"),
             format!("wall time for {} tasks, {}", mode.tasks, mode.name),
-            "ns",
+            Unit::Nanoseconds,
             usage.wall.as_nanos() as f64,
         ));
         report.push(Record::count(
             id("per-task"),
             format!("wall time per task, {}", mode.name),
-            "ns",
+            Unit::Nanoseconds,
             per_task_nanos(mode),
         ));
         report.push(Record::count(
             id("peak-threads"),
             format!("most extra threads seen at once, {}", mode.name),
-            "threads",
+            Unit::Count(Noun::Threads),
             usage.peak_extra_threads as f64,
         ));
         report.push(Record::count(
             id("peak-processes"),
             format!("most child processes alive at once, {}", mode.name),
-            "processes",
+            Unit::Count(Noun::Processes),
             mode.peak_processes as f64,
         ));
         report.push(Record::count(
             id("vm-hwm"),
             format!("peak resident memory of the lab (VmHWM), {}", mode.name),
-            "bytes",
+            Unit::Bytes,
             usage.peak_rss as f64,
         ));
-        report.push(Record::count(
+        report.push(Record::flag(
             id("checksum-ok"),
             format!("every task ran: checksum matches (1 = yes), {}", mode.name),
-            "checks",
-            f64::from(u8::from(mode.checksum_ok)),
+            mode.checksum_ok,
         ));
     }
     report.push(Record::count(
         "too-many-threads/limit/created",
         "threads created under a capped address space before one was refused",
-        "threads",
+        Unit::Count(Noun::Threads),
         limit.created as f64,
     ));
-    report.push(Record::count(
+    report.push(Record::flag(
         "too-many-threads/limit/refused",
         "a thread creation was refused and reported as an error (1 = yes)",
-        "threads",
-        f64::from(u8::from(limit.refusal.is_some())),
+        limit.refusal.is_some(),
     ));
     report
 }

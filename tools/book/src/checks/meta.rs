@@ -5,8 +5,8 @@
 //!   `cargo lab <lab>` does not count);
 //! - every lab has a test file, `labs/<lab>/tests/*.rs`;
 //! - every lab that measures time has a criterion bench in `labs/<lab>/benches/`. A lab
-//!   *measures time* when its sources write a result record in nanoseconds (a `"ns"` unit,
-//!   the unit `kit::Record` uses for durations): then the book shows a time for it, and it
+//!   *measures time* when its committed reference results (`results/reference/<lab>.json`)
+//!   hold a record in [`kit::Unit::Nanoseconds`]: then the book shows a time for it, and it
 //!   takes such times from criterion (see ARCHITECTURE.md). [`UNBENCHED`] lists, with the
 //!   reason, the labs whose timings are a single demonstration run that criterion cannot
 //!   repeat usefully;
@@ -21,13 +21,15 @@
 
 use crate::labs;
 use crate::markdown::includes;
+use crate::results::REFERENCE_DIR;
 use crate::source::{Page, Problem, pages, relative};
+use kit::{Report, Unit};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-/// Labs that record times in ns but have no criterion bench, and why that is right.
+/// Labs whose reference results hold times but that have no criterion bench, and why that is right.
 pub const UNBENCHED: [(&str, &str); 2] = [
     (
         "gil",
@@ -65,7 +67,6 @@ pub fn check(root: &Path) -> Vec<Problem> {
 
     for lab in &crates {
         let manifest = Path::new("labs").join(&lab.folder).join("Cargo.toml");
-        let dir = &lab.dir;
         // A lab's page shows its code. A list of labs (a section's index.md) that only
         // names `cargo lab X` is not a page of the lab: deleting the lab's own page must
         // not go unnoticed because the list still names it.
@@ -98,13 +99,14 @@ pub fn check(root: &Path) -> Vec<Problem> {
         let exempt = UNBENCHED.iter().any(|(name, _)| *name == lab.name);
         if !exempt
             && !lab.has_benches
-            && let Some((file, line)) = first_time_record(root, &dir.join("src"))
+            && let Some((file, line)) = first_time_record(root, &lab.name)
         {
             problems.push(Problem::new(
                 &file,
                 line,
                 format!(
-                    "lab `{}` measures time (a record in ns here) but has no criterion bench \
+                    "lab `{}` measures time (its reference results hold this duration) but has no \
+                     criterion bench \
                      in labs/{}/benches/ (or list it in meta::UNBENCHED with the reason)",
                     lab.name, lab.folder
                 ),
@@ -135,19 +137,20 @@ pub fn check(root: &Path) -> Vec<Problem> {
     problems
 }
 
-/// The first line of a lab's sources that writes a `"ns"` record, relative to `root`.
-fn first_time_record(root: &Path, src: &Path) -> Option<(PathBuf, usize)> {
-    let mut files = Vec::new();
-    collect_files(src, &mut files);
-    files.sort();
-    files
-        .into_iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
-        .find_map(|file| {
-            let text = std::fs::read_to_string(&file).ok()?;
-            let line = text.lines().position(|l| l.contains("\"ns\""))?;
-            Some((relative(root, &file), line + 1))
-        })
+/// Where the lab's committed reference results hold a duration: the file (relative to
+/// `root`) and the line of the first record whose unit is [`Unit::Nanoseconds`]. What a lab
+/// measures is read from what it wrote, typed, not guessed from its source text.
+fn first_time_record(root: &Path, lab: &str) -> Option<(PathBuf, usize)> {
+    let file = Path::new(REFERENCE_DIR).join(format!("{lab}.json"));
+    let text = std::fs::read_to_string(root.join(&file)).ok()?;
+    let report: Report = serde_json::from_str(&text).ok()?;
+    let timed = report
+        .records
+        .iter()
+        .find(|r| r.unit == Unit::Nanoseconds)?;
+    let needle = format!("\"id\": \"{}\"", timed.id);
+    let line = text.lines().position(|l| l.contains(&needle)).unwrap_or(0);
+    Some((file, line + 1))
 }
 
 /// Anchors under [`ANCHORED`] that no page includes.

@@ -7,7 +7,7 @@
 //! found relative to the book root, so a test can build a book with results of its own.
 
 use anyhow::Context;
-use kit::{Machine, Record, Report};
+use kit::{Machine, Record, Report, Unit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -157,117 +157,20 @@ pub fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// A record's unit, read once from the string a lab writes (`kit::Record::unit`). Every
-/// place that formats or charts a value asks this, not the string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit<'a> {
-    /// `ns`: a duration, written in the unit that keeps it readable.
-    Duration,
-    /// `bytes` or `B`: a size, in binary units.
-    Bytes,
-    /// `x` or `×`: a ratio.
-    Factor,
-    /// `%`.
-    Percent,
-    /// `flag`: a yes/no outcome recorded as 1 or 0.
-    Flag,
-    /// `signal number`: an outcome, not a quantity.
-    Signal,
-    /// No unit: a plain number.
-    Bare,
-    /// A count of something, named in the plural (`updates`, `page faults`).
-    Count(&'a str),
-}
-
-impl<'a> Unit<'a> {
-    pub fn parse(unit: &'a str) -> Unit<'a> {
-        match unit {
-            "ns" => Unit::Duration,
-            "bytes" | "B" => Unit::Bytes,
-            "x" | "×" => Unit::Factor,
-            "%" => Unit::Percent,
-            "flag" => Unit::Flag,
-            "signal number" => Unit::Signal,
-            "" => Unit::Bare,
-            count => Unit::Count(count),
-        }
-    }
-
-    /// Outcomes, not quantities: a table shows them, a chart never does (their bars would
-    /// compare nothing).
-    pub fn is_outcome(self) -> bool {
-        matches!(self, Unit::Flag | Unit::Signal)
-    }
-}
-
-/// A measured value as the book writes it: durations (`ns`) in the unit that keeps them
-/// readable (`12.4 µs`), bytes in binary units, factors as `3.2×`, flags as `yes`/`no`, other
-/// counts with their unit (`1,024 updates`, `1 process`: see [`unit_for`]).
-pub fn quantity(value: f64, unit: &str) -> String {
-    match Unit::parse(unit) {
-        Unit::Duration => kit::table::nanos(value),
+/// A measured value as the book writes it: durations in the unit that keeps them readable
+/// (`12.4 µs`), bytes in binary units, factors as `3.2×`, flags as `yes`/`no`, other counts
+/// with their unit, singular for one (`1,024 updates`, `1 process`: [`Unit::after`]).
+pub fn quantity(value: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Nanoseconds => kit::table::nanos(value),
         Unit::Bytes => kit::table::bytes(value),
         Unit::Factor => factor(value),
         Unit::Percent => format!("{}%", number(value)),
-        // Labs record a yes/no outcome as 1 or 0, with the unit `flag`.
+        // Labs record a yes/no outcome as 1 or 0.
         Unit::Flag if value == 1.0 => "yes".into(),
         Unit::Flag if value == 0.0 => "no".into(),
-        Unit::Bare => number(value),
-        _ => format!("{} {}", number(value), unit_for(value, unit)),
+        _ => format!("{} {}", number(value), unit.after(value)),
     }
-}
-
-/// A count's unit as it reads after `value`. Records name units in the plural (`processes`,
-/// `updates`, `page faults`), which is right for every value but one: `1 process`, `-1
-/// update`. Only the last word changes, and only a plain lowercase word of three letters or
-/// more: `MiB/s`, `ms` and `Hz` are symbols, the same for every value.
-pub fn unit_for(value: f64, unit: &str) -> std::borrow::Cow<'_, str> {
-    if value.abs() != 1.0 {
-        return unit.into();
-    }
-    let (head, word) = match unit.rsplit_once(' ') {
-        Some((head, word)) => (Some(head), word),
-        None => (None, unit),
-    };
-    let Some(one) = singular(word) else {
-        return unit.into();
-    };
-    match head {
-        Some(head) => format!("{head} {one}").into(),
-        None => one.into(),
-    }
-}
-
-/// The singular of a plural English word, if it is one: a short table of irregular words,
-/// then the regular endings (`processes`, `switches`, `entries`, `updates`).
-fn singular(word: &str) -> Option<String> {
-    const IRREGULAR: [(&str, &str); 5] = [
-        ("children", "child"),
-        ("caches", "cache"),
-        ("aliases", "alias"),
-        ("statuses", "status"),
-        ("indices", "index"),
-    ];
-    if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
-        return None;
-    }
-    if let Some(&(_, one)) = IRREGULAR.iter().find(|(many, _)| *many == word) {
-        return Some(one.to_owned());
-    }
-    let stem = |suffix: &str| word.strip_suffix(suffix);
-    let one = if let Some(stem) = stem("ies") {
-        format!("{stem}y")
-    } else if ["sses", "ches", "shes", "xes", "zzes"]
-        .iter()
-        .any(|s| word.ends_with(s))
-    {
-        word[..word.len() - 2].to_owned()
-    } else if word.ends_with("ss") || word.ends_with("us") {
-        return None; // Already singular: `progress`, `status`.
-    } else {
-        stem("s")?.to_owned()
-    };
-    Some(one)
 }
 
 /// A plain number: whole numbers exactly with thousands separators, others with three
@@ -317,6 +220,7 @@ pub fn day(machine: &Machine) -> &str {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use kit::Noun;
 
     /// A machine for the tests of this folder.
     pub(in crate::results) fn machine(cpu: &str, date: &str) -> Machine {
@@ -328,17 +232,6 @@ pub(super) mod tests {
             rustc: "rustc 1.88.0 (6b00bc388 2025-06-23)".into(),
             date: date.into(),
         }
-    }
-
-    #[test]
-    fn units_are_read_once_into_kinds() {
-        assert_eq!(Unit::parse("ns"), Unit::Duration);
-        assert_eq!(Unit::parse("B"), Unit::Bytes);
-        assert_eq!(Unit::parse("×"), Unit::Factor);
-        assert_eq!(Unit::parse("page faults"), Unit::Count("page faults"));
-        assert!(Unit::parse("flag").is_outcome());
-        assert!(Unit::parse("signal number").is_outcome());
-        assert!(!Unit::parse("updates").is_outcome());
     }
 
     #[test]
@@ -354,43 +247,32 @@ pub(super) mod tests {
 
     #[test]
     fn formats_quantities_by_unit() {
-        assert_eq!(quantity(12_400.0, "ns"), "12.4 µs");
-        assert_eq!(quantity(850.0, "ns"), "850 ns");
-        assert_eq!(quantity(1_048_576.0, "bytes"), "1.0 MiB");
-        assert_eq!(quantity(3.24, "x"), "3.2×");
-        assert_eq!(quantity(1234567.0, "updates"), "1,234,567 updates");
-        assert_eq!(quantity(0.0, "updates"), "0 updates");
-        assert_eq!(quantity(12.345, "threads"), "12.3 threads");
-        assert_eq!(quantity(-1000.0, ""), "-1,000");
+        let count = |noun| Unit::Count(noun);
+        assert_eq!(quantity(12_400.0, Unit::Nanoseconds), "12.4 µs");
+        assert_eq!(quantity(850.0, Unit::Nanoseconds), "850 ns");
+        assert_eq!(quantity(1_048_576.0, Unit::Bytes), "1.0 MiB");
+        assert_eq!(quantity(1.0, Unit::Bytes), "1 B");
+        assert_eq!(quantity(3.24, Unit::Factor), "3.2×");
+        assert_eq!(quantity(12.5, Unit::Percent), "12.5%");
+        assert_eq!(quantity(1.0, Unit::MibPerSecond), "1 MiB/s");
+        assert_eq!(
+            quantity(1234567.0, count(Noun::Updates)),
+            "1,234,567 updates"
+        );
+        assert_eq!(quantity(0.0, count(Noun::Updates)), "0 updates");
+        assert_eq!(quantity(12.345, count(Noun::Threads)), "12.3 threads");
+        assert_eq!(number(-1000.0), "-1,000");
         assert_eq!(number(0.012345), "0.0123");
         assert_eq!(number(1.5), "1.50");
     }
 
     #[test]
-    fn a_count_of_one_takes_the_singular() {
-        assert_eq!(quantity(1.0, "processes"), "1 process");
-        assert_eq!(quantity(2.0, "processes"), "2 processes");
-        assert_eq!(quantity(0.0, "processes"), "0 processes");
-        assert_eq!(quantity(1.5, "threads"), "1.50 threads");
-        assert_eq!(quantity(-1.0, "updates"), "-1 update");
-        assert_eq!(quantity(1.0, "switches"), "1 switch");
-        assert_eq!(quantity(1.0, "entries"), "1 entry");
-        assert_eq!(quantity(1.0, "boxes"), "1 box");
-        assert_eq!(quantity(1.0, "responses"), "1 response");
-        assert_eq!(quantity(1.0, "children"), "1 child");
-        assert_eq!(quantity(1.0, "caches"), "1 cache");
-        assert_eq!(quantity(1.0, "page faults"), "1 page fault");
-        assert_eq!(quantity(1.0, "lines"), "1 line");
-        assert_eq!(quantity(1.0, "workers"), "1 worker");
-        // Already singular, or a symbol: left as written.
-        assert_eq!(quantity(1.0, "progress"), "1 progress");
-        // A flag is an outcome: yes or no.
-        assert_eq!(quantity(1.0, "flag"), "yes");
-        assert_eq!(quantity(0.0, "flag"), "no");
-        assert_eq!(quantity(1.0, "MiB/s"), "1 MiB/s");
-        assert_eq!(quantity(1.0, "ms"), "1 ms");
-        assert_eq!(quantity(1.0, "Hz"), "1 Hz");
-        assert_eq!(quantity(1.0, "bytes"), "1 B");
+    fn a_count_of_one_takes_the_singular_and_a_flag_reads_yes_or_no() {
+        assert_eq!(quantity(1.0, Unit::Count(Noun::Processes)), "1 process");
+        assert_eq!(quantity(-1.0, Unit::Count(Noun::Updates)), "-1 update");
+        assert_eq!(quantity(1.5, Unit::Count(Noun::Threads)), "1.50 threads");
+        assert_eq!(quantity(1.0, Unit::Flag), "yes");
+        assert_eq!(quantity(0.0, Unit::Flag), "no");
     }
 
     #[test]
@@ -422,8 +304,8 @@ pub(super) mod tests {
             lab: "a".into(),
             machine: machine("CPU A", "2025-01-01T00:00:00Z"),
             records: vec![
-                Record::count("a/two", "second", "updates", 2.0),
-                Record::count("a/one", "first", "updates", 1.0),
+                Record::count("a/two", "second", Unit::Count(Noun::Updates), 2.0),
+                Record::count("a/one", "first", Unit::Count(Noun::Updates), 1.0),
             ],
             benchmarks: Vec::new(),
         };

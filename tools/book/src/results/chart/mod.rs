@@ -17,7 +17,7 @@
 //! - it carries a `<title>` and `role="img"` with an `aria-label`, for screen readers;
 //! - it scales down with the page (`max-width: 100%`).
 
-use crate::results::Unit;
+use kit::Unit;
 use plotters::coord::ranged1d::{
     AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
 };
@@ -47,7 +47,7 @@ pub struct Chart<'a> {
     /// What the chart shows, in words: the SVG's `<title>` and accessible name.
     pub title: &'a str,
     /// The values' unit (`ns` is drawn as readable durations).
-    pub unit: &'a str,
+    pub unit: Unit,
     pub bars: &'a [Bar],
 }
 
@@ -135,10 +135,10 @@ impl Layout<'_> {
         let root = SVGBackend::with_string(out, self.size).into_drawing_area();
         let text = |size: u32| ("sans-serif", size).into_font().color(&FOREGROUND);
         let unit = self.chart.unit;
-        let axis_name = match (Unit::parse(unit), log) {
-            (Unit::Duration, false) => "time".to_owned(),
-            (Unit::Duration, true) => "time (log scale)".to_owned(),
-            (_, false) => unit.to_owned(),
+        let axis_name = match (unit, log) {
+            (Unit::Nanoseconds, false) => "time".to_owned(),
+            (Unit::Nanoseconds, true) => "time (log scale)".to_owned(),
+            (_, false) => unit.as_str().to_owned(),
             (_, true) => format!("{unit} (log scale)"),
         };
 
@@ -277,12 +277,12 @@ fn plot_error(err: impl std::fmt::Display) -> anyhow::Error {
 
 /// A tick label: durations readable, other values as plain numbers, without the trailing
 /// zeros a measured value keeps (`10 µs`, not `10.0 µs`: a tick is exact).
-fn axis_value(value: f64, unit: &str) -> String {
+fn axis_value(value: f64, unit: Unit) -> String {
     if value == 0.0 {
         return "0".into();
     }
-    let text = match Unit::parse(unit) {
-        Unit::Duration => kit::table::nanos(value),
+    let text = match unit {
+        Unit::Nanoseconds => kit::table::nanos(value),
         Unit::Bytes => kit::table::bytes(value),
         _ => crate::results::number(value),
     };

@@ -1,4 +1,5 @@
 use super::*;
+use kit::Noun;
 
 fn span(median: f64) -> Option<Span> {
     Some(Span {
@@ -28,7 +29,7 @@ fn draws_an_accessible_svg_without_blank_lines() {
     let bars = bars(false);
     let svg = svg(&Chart {
         title: "Spawn cost <per> operation",
-        unit: "ns",
+        unit: Unit::Nanoseconds,
         bars: &bars,
     })
     .unwrap();
@@ -61,7 +62,7 @@ fn draws_no_error_bar_for_a_single_value() {
     });
     let svg = svg(&Chart {
         title: "t",
-        unit: "processes",
+        unit: Unit::Count(Noun::Processes),
         bars: &bars,
     })
     .unwrap();
@@ -78,7 +79,7 @@ fn draws_both_machines_side_by_side_on_a_log_axis() {
     bars[1].reference = span(40_000_000.0);
     let svg = svg(&Chart {
         title: "t",
-        unit: "ns",
+        unit: Unit::Nanoseconds,
         bars: &bars,
     })
     .unwrap();
@@ -93,10 +94,10 @@ fn draws_both_machines_side_by_side_on_a_log_axis() {
 
 #[test]
 fn tick_labels_drop_trailing_zeros() {
-    assert_eq!(axis_value(10_000.0, "ns"), "10 µs");
-    assert_eq!(axis_value(2_500_000.0, "ns"), "2.5 ms");
-    assert_eq!(axis_value(20_000.0, "updates"), "20,000");
-    assert_eq!(axis_value(0.0, "ns"), "0");
+    assert_eq!(axis_value(10_000.0, Unit::Nanoseconds), "10 µs");
+    assert_eq!(axis_value(2_500_000.0, Unit::Nanoseconds), "2.5 ms");
+    assert_eq!(axis_value(20_000.0, Unit::Count(Noun::Updates)), "20,000");
+    assert_eq!(axis_value(0.0, Unit::Nanoseconds), "0");
 }
 
 fn bar(label: &str) -> Bar {
@@ -207,7 +208,7 @@ fn draws_every_line_of_every_label() {
     ];
     let svg = svg(&Chart {
         title: "Spawn cost from bigger parents",
-        unit: "ns",
+        unit: Unit::Nanoseconds,
         bars: &bars,
     })
     .unwrap();

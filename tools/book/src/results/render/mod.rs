@@ -4,8 +4,8 @@
 use super::directive::{Directive, find};
 use crate::markdown::escape as html_escape;
 use crate::results::chart::{self, Bar, Chart, Span};
-use crate::results::{Measured, Results, Unit, day, distinct_machines, factor, quantity};
-use kit::{Machine, Record, Spread};
+use crate::results::{Measured, Results, day, distinct_machines, factor, quantity};
+use kit::{Machine, Record, Spread, Unit};
 use std::fmt::Write;
 
 /// Why a directive cannot be expanded with these results, if it cannot: the check `cargo
@@ -36,18 +36,18 @@ fn reference<'a>(id: &str, results: &'a Results) -> Result<Measured<'a>, String>
 }
 
 /// The reader's result for `id`, if they measured it in the same unit.
-fn local<'a>(id: &str, unit: &str, results: &'a Results) -> Option<Measured<'a>> {
+fn local<'a>(id: &str, unit: Unit, results: &'a Results) -> Option<Measured<'a>> {
     results.local.get(id).filter(|m| m.record.unit == unit)
 }
 
 fn value(id: &str, results: &Results) -> Result<String, String> {
     let reference = reference(id, results)?.record;
-    let mut text = quantity(reference.median, &reference.unit);
-    if let Some(yours) = local(id, &reference.unit, results) {
+    let mut text = quantity(reference.median, reference.unit);
+    if let Some(yours) = local(id, reference.unit, results) {
         let _ = write!(
             text,
             " (yours: {})",
-            quantity(yours.record.median, &yours.record.unit)
+            quantity(yours.record.median, yours.record.unit)
         );
     }
     Ok(text)
@@ -64,7 +64,7 @@ fn ratio(a: &str, b: &str, results: &Results) -> Result<String, String> {
     let divide = |x: f64, y: f64| (y != 0.0).then(|| factor(x / y));
     let mut text = divide(ra.median, rb.median)
         .ok_or_else(|| format!("`{b}` is zero: cannot divide by it"))?;
-    let yours = local(a, &ra.unit, results).zip(local(b, &rb.unit, results));
+    let yours = local(a, ra.unit, results).zip(local(b, rb.unit, results));
     if let Some(ours) = yours.and_then(|(la, lb)| divide(la.record.median, lb.record.median)) {
         let _ = write!(text, " (yours: {ours})");
     }
@@ -97,7 +97,7 @@ fn machines(machines: &[&Machine]) -> String {
 struct Row<'a> {
     id: &'a str,
     what: &'a str,
-    unit: &'a str,
+    unit: Unit,
     reference: Option<Measured<'a>>,
     local: Option<Measured<'a>>,
 }
@@ -140,9 +140,9 @@ fn rows<'a>(prefixes: &[String], results: &'a Results) -> Result<Vec<Row<'a>>, S
                 rows.push(Row {
                     id: &r.record.id,
                     what: &r.record.what,
-                    unit: &r.record.unit,
+                    unit: r.record.unit,
                     reference: Some(r),
-                    local: local(&r.record.id, &r.record.unit, results),
+                    local: local(&r.record.id, r.record.unit, results),
                 });
             }
         }
@@ -152,7 +152,7 @@ fn rows<'a>(prefixes: &[String], results: &'a Results) -> Result<Vec<Row<'a>>, S
             rows.push(Row {
                 id: &l.record.id,
                 what: &l.record.what,
-                unit: &l.record.unit,
+                unit: l.record.unit,
                 reference: None,
                 local: Some(l),
             });
@@ -165,8 +165,8 @@ fn rows<'a>(prefixes: &[String], results: &'a Results) -> Result<Vec<Row<'a>>, S
 /// units on one axis would compare nothing. Outcomes (a yes/no flag, a signal's number) get
 /// no chart either: their bars would compare nothing, and the table says all there is. Nor
 /// does a unit whose every value is zero (no core files left, say): it has no bars to draw.
-fn charted_units<'a>(rows: &[Row<'a>]) -> Vec<&'a str> {
-    let mut units: Vec<&str> = Vec::new();
+fn charted_units(rows: &[Row<'_>]) -> Vec<Unit> {
+    let mut units: Vec<Unit> = Vec::new();
     for row in rows {
         let all_zero = rows
             .iter()
@@ -174,7 +174,7 @@ fn charted_units<'a>(rows: &[Row<'a>]) -> Vec<&'a str> {
             .flat_map(|r| [r.reference, r.local])
             .flatten()
             .all(|m| m.record.median == 0.0);
-        if !units.contains(&row.unit) && !Unit::parse(row.unit).is_outcome() && !all_zero {
+        if !units.contains(&row.unit) && !row.unit.is_outcome() && !all_zero {
             units.push(row.unit);
         }
     }
@@ -185,7 +185,7 @@ fn charted_units<'a>(rows: &[Row<'a>]) -> Vec<&'a str> {
 fn unit_chart(
     prefixes: &[String],
     rows: &[Row<'_>],
-    unit: &str,
+    unit: Unit,
     has_local: bool,
 ) -> Result<String, String> {
     let bars: Vec<Bar> = rows
@@ -338,7 +338,7 @@ fn table(rows: &[Row<'_>], has_local: bool, kinds: &[Option<Spread>]) -> String 
                     let r = m.record;
                     // A value never wraps between its number and unit; a spread may wrap
                     // after its dash.
-                    let cell = |v: f64| quantity(v, &r.unit).replace(' ', "\u{a0}");
+                    let cell = |v: f64| quantity(v, r.unit).replace(' ', "\u{a0}");
                     let spread = if !has_spread(r) {
                         "—".to_owned()
                     } else if mixed {

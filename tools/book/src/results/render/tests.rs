@@ -1,6 +1,6 @@
 use super::*;
 use crate::results;
-use kit::{Record, Report};
+use kit::{Record, Report, Unit};
 
 fn machine(cpu: &str) -> Machine {
     results::records::tests::machine(cpu, "2025-06-01T12:00:00Z")
@@ -10,7 +10,7 @@ fn record(id: &str, median: f64) -> Record {
     Record {
         id: id.into(),
         what: format!("what {id}"),
-        unit: "ns".into(),
+        unit: Unit::Nanoseconds,
         median,
         low: median * 0.9,
         high: median * 1.1,
@@ -156,7 +156,7 @@ fn bench_shows_a_chart_and_a_table_per_machine() {
 #[test]
 fn outcomes_get_a_table_but_no_chart() {
     let mut flag = record("lab/poisoned", 1.0);
-    flag.unit = "flag".into();
+    flag.unit = Unit::Flag;
     let page = expand("{{#bench lab}}", &results(vec![flag], vec![])).unwrap();
     assert!(!page.contains("<svg"), "{page}");
     assert!(page.contains("<figure class=\"results\""), "{page}");
