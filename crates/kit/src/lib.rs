@@ -14,7 +14,7 @@
 //! - [`procfs`]: who is whose child, from `/proc`;
 //! - [`shm`]: anonymous `MAP_SHARED` memory that parent and children both see;
 //! - [`stats`]: medians and spread of repeated measurements;
-//! - [`machine`], [`record`] and [`unit`]: what a result was measured on, the one result
+//! - [`machine`], [`record`] and [`unit`](mod@unit): what a result was measured on, the one result
 //!   schema, and the closed set of units its numbers are in;
 //! - [`table`]: aligned text tables, human-readable durations and ratios ([`table::times`],
 //!   `14×`) for the labs' reports;

@@ -1,6 +1,8 @@
 //! The labs as found on disk: every folder under `labs/` with a `Cargo.toml` is a lab (the kit
 //! lives in `crates/`, the exercises in `exercises/`). The meta-check and `cargo book measure`
-//! both start from [`discover`].
+//! both start from [`discover`]. `measure` also runs the baselines crate ([`baselines`]),
+//! which is shaped like a lab but is not one: it has no page of its own, so the meta-check
+//! never sees it.
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -37,27 +39,49 @@ pub fn discover(root: &Path) -> anyhow::Result<Vec<Lab>> {
             continue;
         }
         let folder = entry.file_name().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&manifest_path)
-            .with_context(|| format!("reading {}", manifest_path.display()))?;
-        let manifest: toml::Table = toml::from_str(&text)
-            .with_context(|| format!("parsing {}", manifest_path.display()))?;
-        let name = manifest
-            .get("package")
-            .and_then(|p| p.get("name"))
-            .and_then(|n| n.as_str())
-            .unwrap_or(&folder)
-            .to_owned();
-        labs.push(Lab {
-            has_bin: dir.join("src/main.rs").is_file() || manifest.contains_key("bin"),
-            has_benches: has_rust_files(&dir.join("benches")) || manifest.contains_key("bench"),
-            has_tests: has_rust_files(&dir.join("tests")),
-            folder,
-            name,
-            dir,
-        });
+        labs.push(read_crate(dir, folder)?);
     }
     labs.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(labs)
+}
+
+/// The folder of the baselines crate, under `root`.
+pub const BASELINES_DIR: &str = "baselines";
+
+/// The baselines crate (`baselines/`, package `baseline`): independent measurements of the
+/// primitives (a small C program, `perf bench sched pipe`) that `cargo book measure` runs
+/// like a lab and writes to `results/…/baseline.json`, so the book can show them beside the
+/// labs'. `None` when the checkout has no `baselines/Cargo.toml`.
+pub fn baselines(root: &Path) -> anyhow::Result<Option<Lab>> {
+    let dir = root.join(BASELINES_DIR);
+    if !dir.join("Cargo.toml").is_file() {
+        return Ok(None);
+    }
+    read_crate(dir, BASELINES_DIR.to_owned()).map(Some)
+}
+
+/// The crate in `dir` (which has a `Cargo.toml`): its package name (the folder's if the
+/// manifest names none) and what targets it has.
+fn read_crate(dir: PathBuf, folder: String) -> anyhow::Result<Lab> {
+    let manifest_path = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("reading {}", manifest_path.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("parsing {}", manifest_path.display()))?;
+    let name = manifest
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .unwrap_or(&folder)
+        .to_owned();
+    Ok(Lab {
+        has_bin: dir.join("src/main.rs").is_file() || manifest.contains_key("bin"),
+        has_benches: has_rust_files(&dir.join("benches")) || manifest.contains_key("bench"),
+        has_tests: has_rust_files(&dir.join("tests")),
+        folder,
+        name,
+        dir,
+    })
 }
 
 /// Whether `dir` holds a `.rs` file.
@@ -104,6 +128,19 @@ mod tests {
             summary,
             [("a-lab", true, false, true), ("b-lab", true, true, false)]
         );
+    }
+
+    #[test]
+    fn the_baselines_crate_is_found_apart_from_the_labs() {
+        let root = tempfile::tempdir().expect("temp dir");
+        assert_eq!(baselines(root.path()).expect("reads"), None);
+        let dir = root.path().join(BASELINES_DIR);
+        std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+        std::fs::write(dir.join("src/main.rs"), "").expect("write");
+        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"baseline\"\n").expect("write");
+        let found = baselines(root.path()).expect("reads").expect("found");
+        assert_eq!((found.name.as_str(), found.has_bin), ("baseline", true));
+        assert_eq!(discover(root.path()).expect("discovers"), [], "not a lab");
     }
 
     #[test]

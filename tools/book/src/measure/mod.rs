@@ -1,7 +1,8 @@
 //! `cargo book measure`: runs every lab's measurements on this machine and writes the results
 //! the book shows beside the reference machine's.
 //!
-//! For each lab crate under `labs/` (every folder there with a Cargo.toml):
+//! For each lab crate under `labs/` (every folder there with a Cargo.toml), and then the
+//! baselines crate (`baselines/`, [`crate::labs::baselines`]):
 //! 1. build its binary (and its criterion benches, if it has `benches/`) in the bench profile,
 //!    the optimized profile `cargo bench` uses, so both share one build;
 //! 2. run `LAB --json`, which prints a [`kit::Report`];
@@ -18,7 +19,7 @@
 //! ([`kit::Spread::Ci95`]). A lab that fails to build or run is reported and the others still
 //! run; the command fails at the end if any lab did.
 
-use crate::labs::{Lab, discover};
+use crate::labs::{Lab, baselines, discover};
 
 mod progress;
 use progress::{Progress, Task};
@@ -49,7 +50,9 @@ const BENCH_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Measures the labs and writes their results. Fails if any lab failed, after all ran.
 pub fn measure(root: &Path, options: &MeasureOptions) -> anyhow::Result<()> {
+    // The baselines crate (`baselines/`) runs like a lab, after the labs.
     let mut labs = discover(root)?;
+    labs.extend(baselines(root)?);
     if !options.labs.is_empty() {
         for wanted in &options.labs {
             if !labs.iter().any(|lab| &lab.name == wanted) {

@@ -1,0 +1,34 @@
+use clap::{Parser, value_parser};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "baseline",
+    about = "Independent baselines for the labs' primitives: a small C program, and perf when installed",
+    long_about = "Independent baselines for the labs' primitives, to set beside the labs' figures \
+        measured in the same run.\n\n\
+        A small C program (primitives.c) times the bare calls with clock_gettime: \
+        pthread_create + pthread_join, fork + _exit + waitpid, vfork + _exit + waitpid, \
+        posix_spawn of /bin/true + waitpid, and a one-byte pipe ping-pong between two threads \
+        and between two processes, pinned to one CPU and to two. Then `perf bench sched pipe` \
+        (processes, and -T for threads) if perf is on PATH and runs; otherwise one line on \
+        stderr says why and its records are absent."
+)]
+struct Args {
+    /// Samples per C primitive: rounds for creation, batches of 100 round trips for the
+    /// ping-pong; each perf run makes 100 × N round trips
+    #[arg(long, value_name = "N", default_value_t = 500,
+          value_parser = value_parser!(u32).range(1..=100_000))]
+    runs: u32,
+
+    /// Print the results as a JSON report (kit::Report) instead of the readable report
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Args = kit::cli::parse();
+    kit::lab::run(args.json, |progress| {
+        baseline::report::run(args.runs as usize, progress)
+    })
+}
