@@ -44,7 +44,7 @@ enum Command {
         /// Write results/reference/ (committed, shown to every reader) instead.
         #[arg(long)]
         reference: bool,
-        /// Measure only these labs (default: every lab under labs/).
+        /// Measure only these labs (default: every lab under labs/ and the baselines crate).
         labs: Vec<String>,
     },
     /// Self-study: test the exercises in exercises in order, show how many are done,

@@ -28,7 +28,7 @@ use crate::process::{self, Limits, Ran};
 use crate::results::criterion::{self, Estimate};
 use crate::results::{self, LOCAL_DIR, REFERENCE_DIR};
 use anyhow::{Context, bail};
-use kit::{Machine, Record, Report, Spread};
+use kit::{Machine, Record, Report, Spread, Unit};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -351,12 +351,14 @@ pub fn merge(lab: &str, report: &mut Report, estimates: Vec<Estimate>) -> anyhow
                     continue;
                 };
                 // Its numbers are criterion's, set below like those of a lab's record.
-                report.records.push(Record::count(id, what, "ns", 0.0));
+                report
+                    .records
+                    .push(Record::count(id, what, Unit::Nanoseconds, 0.0));
                 report.records.len() - 1
             }
         };
         let record = &mut report.records[index];
-        record.unit = "ns".into();
+        record.unit = Unit::Nanoseconds;
         record.median = estimate.median;
         record.low = estimate.low;
         record.high = estimate.high;
@@ -434,7 +436,7 @@ mod tests {
             records: vec![Record::count(
                 "spawn-cost/thread",
                 "spawn and join a thread",
-                "ns",
+                Unit::Nanoseconds,
                 50_000.0,
             )],
             benchmarks: Vec::new(),
@@ -485,7 +487,7 @@ mod tests {
         report.push(Record::count(
             "cpu-bound/sequential",
             "one thread",
-            "ns",
+            Unit::Nanoseconds,
             1.0,
         ));
         let err = merge(
