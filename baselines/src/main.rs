@@ -1,7 +1,8 @@
-use clap::{Parser, value_parser};
+use clap::value_parser;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     name = "baseline",
     about = "Independent baselines for the labs' primitives: a small C program, and perf when installed",
@@ -20,15 +21,11 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 500,
           value_parser = value_parser!(u32).range(1..=100_000))]
     runs: u32,
-
-    /// Print the results as a JSON report (kit::Report) instead of the readable report
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
-    kit::lab::run(args.json, |progress| {
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+    kit::lab::run(json, |progress| {
         baseline::report::run(args.runs as usize, progress)
     })
 }

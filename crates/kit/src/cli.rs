@@ -11,10 +11,37 @@ use std::process::ExitCode;
 /// Exit status for bad flags or absurd values, as clap and most Unix tools use.
 pub const USAGE_ERROR: u8 = 2;
 
+// A lab's command line: the lab's own flags `A` (a `#[derive(clap::Args)]` struct, whose
+// `#[command(about, long_about = …)]` is the lab's help) and `--json`, which every lab has:
+// `let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();`, then
+// `kit::lab::run(json, …)`. Not a doc comment on purpose: clap's derive would make it the
+// `--help` text of every lab, in place of the lab's own.
+#[derive(Parser, Debug)]
+pub struct LabArgs<A: clap::Args> {
+    #[command(flatten)]
+    pub lab: A,
+    /// Print the results as a JSON report (kit::Report) instead of the readable report
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Parses the process's arguments, or prints a one-line error and exits with status 2.
-/// `--help` and `--version` print as usual and exit 0.
+/// `--help` and `--version` print as usual and exit 0. The program's name in `--help` is the
+/// binary's own (a [`LabArgs`] is derived here, in the kit, whose package name would
+/// otherwise stand in for every lab's).
 pub fn parse<T: Parser>() -> T {
-    match T::try_parse() {
+    let name = std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            let path = std::path::PathBuf::from(arg0);
+            Some(path.file_name()?.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| T::command().get_name().to_owned());
+    let parsed = T::command()
+        .bin_name(name)
+        .try_get_matches()
+        .and_then(|mut matches| T::from_arg_matches_mut(&mut matches));
+    match parsed {
         Ok(args) => args,
         Err(err) => match err.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => err.exit(),

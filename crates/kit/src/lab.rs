@@ -1,11 +1,13 @@
 //! The shape every lab has: parse the flags, run, print the outcome.
 //!
-//! A lab's `main.rs` is its flags (a clap `Args` with a `--json` flag) and one call:
+//! A lab's `main.rs` is its flags (a `#[derive(clap::Args)]` struct; the kit's
+//! [`crate::cli::LabArgs`] adds `--json`) and one call:
 //!
 //! ```ignore
 //! fn main() -> std::process::ExitCode {
-//!     let args: Args = kit::cli::parse(); // one-line usage errors, exit 2
-//!     kit::lab::run(args.json, |progress| my_lab::run(&args.settings(), progress))
+//!     // One-line usage errors, exit 2.
+//!     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+//!     kit::lab::run(json, |progress| my_lab::run(&args.settings(), progress))
 //! }
 //! ```
 //!

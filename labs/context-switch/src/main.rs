@@ -1,7 +1,8 @@
-use clap::{Parser, value_parser};
+use clap::value_parser;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     name = "context-switch",
     about = "What a ping-pong round trip costs between two threads and between two processes",
@@ -20,15 +21,11 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 10_000,
           value_parser = value_parser!(u64).range(1..=10_000_000))]
     round_trips: u64,
-
-    /// Print the results as a JSON report (kit::Report) instead of the readable report
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
-    kit::lab::run(args.json, |progress| {
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+    kit::lab::run(json, |progress| {
         context_switch::report::run(args.round_trips, progress)
     })
 }

@@ -1,8 +1,9 @@
-use clap::{Parser, value_parser};
+use clap::value_parser;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 
 /// CPU-bound work: one thread, W threads, W processes.
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     name = "cpu-bound",
     about = "CPU-bound work done by one thread, by W threads, and by W processes",
@@ -26,15 +27,11 @@ struct Args {
     /// Rounds per mode; the report shows the median
     #[arg(long, default_value_t = 3, value_parser = value_parser!(u32).range(1..=100))]
     rounds: u32,
-
-    /// Print the results as a JSON report (kit::Report) instead of the readable report
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
-    kit::lab::run(args.json, |progress| {
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+    kit::lab::run(json, |progress| {
         let workers = args.workers.map(|w| w as usize);
         cpu_bound::report::run(args.n, workers, args.rounds as usize, progress)
     })

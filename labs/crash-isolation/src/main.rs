@@ -1,10 +1,10 @@
-use clap::Parser;
 use crash_isolation::{Crash, main_crash_main, thread_crash_main};
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// What a crash takes down with it: a panicking thread, a crashing thread, a crashing child.
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "Interview gotcha: what happens to the process when a thread panics?\n\n\
@@ -27,9 +27,6 @@ struct Args {
     /// in milliseconds.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     witness_ms: u64,
-    /// Print the results as a JSON report instead of the readable report.
-    #[arg(long)]
-    json: bool,
     /// Internal: be the child in which one thread crashes (the lab re-executes itself).
     #[arg(long, hide = true, value_enum)]
     crash_in_thread: Option<Crash>,
@@ -39,7 +36,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let witness_wait = Duration::from_millis(args.witness_ms);
     if let Some(how) = args.crash_in_thread {
         // We are the re-executed child: crash one thread, and see who survives. If the lab is
@@ -54,7 +51,7 @@ fn main() -> ExitCode {
         let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
         return kit::cli::run(|| main_crash_main(how, witness_wait));
     }
-    kit::lab::run(args.json, |progress| {
+    kit::lab::run(json, |progress| {
         crash_isolation::report::run(witness_wait, progress)
     })
 }

@@ -1,10 +1,10 @@
-use clap::Parser;
 use fd_inheritance::{probe_main, worker_main};
+use kit::cli::LabArgs;
 use std::os::fd::RawFd;
 use std::process::ExitCode;
 
 /// What a child inherits: open descriptors across fork, only inheritable ones across exec.
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "Interview gotcha: what does a child inherit?\n\n\
@@ -29,9 +29,6 @@ struct Args {
     /// Requests the client sends, one connection each.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     requests: u32,
-    /// Print the results as a JSON report instead of the readable report.
-    #[arg(long)]
-    json: bool,
     /// Internal: be the exec'd program that reports which of these descriptors it has.
     #[arg(long, hide = true, value_delimiter = ',')]
     probe_fds: Option<Vec<RawFd>>,
@@ -41,7 +38,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     if let Some(fds) = &args.probe_fds {
         return kit::cli::run(|| probe_main(fds));
     }
@@ -49,7 +46,7 @@ fn main() -> ExitCode {
         return kit::cli::run(|| worker_main(args.threads as usize));
     }
     let (workers, threads) = (args.workers as usize, args.threads as usize);
-    kit::lab::run(args.json, |progress| {
+    kit::lab::run(json, |progress| {
         fd_inheritance::report::run(workers, threads, args.requests as usize, progress)
     })
 }

@@ -1,11 +1,11 @@
-use clap::Parser;
 use fork_bomb_guard::report::DEMO_NAMES;
 use fork_bomb_guard::{MAX_CAP, Tree, harness::Config};
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// Re-executing yourself without a guard is a fork bomb; fork() in a loop doubles. All capped.
-#[derive(Parser, Debug)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "A program that starts its workers by running itself again \
@@ -39,9 +39,6 @@ struct Args {
     /// Deadline for each demo, in milliseconds: then the harness kills the whole tree.
     #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
     timeout_ms: u64,
-    /// Print a JSON result record (kit::Report) instead of the readable report.
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -49,7 +46,7 @@ fn main() -> ExitCode {
     if let Some(tree) = Tree::from_env() {
         return kit::cli::run(|| tree?.run());
     }
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let config = Config {
         cap: args.cap,
         workers: args.workers,
@@ -58,7 +55,7 @@ fn main() -> ExitCode {
         work: Duration::from_millis(args.work_ms),
         timeout: Duration::from_millis(args.timeout_ms),
     };
-    kit::lab::run(args.json, |progress| {
+    kit::lab::run(json, |progress| {
         fork_bomb_guard::report::run(&args.demo, config, progress)
     })
 }

@@ -1,10 +1,10 @@
-use clap::Parser;
 use fork_in_threads::lock_fresh_main;
 use fork_in_threads::report::Demo;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 
 /// Fork while another thread holds a lock, and the child hangs on it forever.
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "Interview gotcha: why is fork in a multithreaded program dangerous?\n\n\
@@ -33,20 +33,17 @@ struct Args {
     /// declared hung, in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     timeout_ms: u64,
-    /// Print the results as a JSON report instead of the readable report.
-    #[arg(long)]
-    json: bool,
     /// Internal: be the exec'd program that takes its own, fresh lock.
     #[arg(long, hide = true)]
     lock_fresh: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     if args.lock_fresh {
         return kit::cli::run(lock_fresh_main);
     }
-    kit::lab::run(args.json, |progress| {
+    kit::lab::run(json, |progress| {
         fork_in_threads::report::run(args.demo, args.timeout_ms, progress)
     })
 }

@@ -1,9 +1,10 @@
-use clap::{Parser, ValueEnum, value_parser};
+use clap::{ValueEnum, value_parser};
 use fork_rss::{Pages, report};
+use kit::cli::LabArgs;
 use nix::unistd::Pid;
 use std::process::ExitCode;
 
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     name = "fork-rss",
     about = "fork gets slower as the parent's resident memory grows; posix_spawn and threads do not",
@@ -39,10 +40,6 @@ struct Args {
     #[arg(long)]
     huge_pages: bool,
 
-    /// Print the results as a JSON report (kit::Report) instead of the readable report
-    #[arg(long)]
-    json: bool,
-
     /// Show a mechanism instead of timing (cow-reuse: which page frame a parent's write after
     /// fork gets, with the child running and with the child gone)
     #[arg(long, value_enum, value_name = "DEMO",
@@ -66,7 +63,7 @@ enum Demo {
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     if args.demo == Some(Demo::CowReuse) {
         return kit::cli::run(report::cow_reuse);
     }
@@ -80,7 +77,7 @@ fn main() -> ExitCode {
         let parent = args.parent.map(Pid::from_raw);
         return kit::cli::run(|| report::measuring_copy(mib as usize, pages, rounds, parent));
     }
-    kit::lab::run(args.json, |progress| {
+    kit::lab::run(json, |progress| {
         report::run(args.max_mib as usize, pages, rounds, progress)
     })
 }

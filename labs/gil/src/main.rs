@@ -1,8 +1,8 @@
-use clap::Parser;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 
 /// Threads for CPU-bound work: Python's GIL beside Rust, and a Mutex taken at every step.
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "Mistake 1: threads for CPU-bound work in Python.\n\n\
@@ -28,14 +28,11 @@ struct Args {
     /// Python part is skipped and the report says so).
     #[arg(long, default_value = "python3", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     python: String,
-    /// Print the results as a JSON report instead of the readable report.
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
-    kit::lab::run(args.json, |progress| {
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+    kit::lab::run(json, |progress| {
         let workers = args.workers.map(|w| w as usize);
         gil::report::run(&args.python, args.n, args.steps, workers, progress)
     })

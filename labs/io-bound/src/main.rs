@@ -1,9 +1,10 @@
-use clap::{Parser, value_parser};
+use clap::value_parser;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// Fetch K slow resources one after another, with K threads, and with K processes.
-#[derive(Parser, Debug)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "Fetch K slow resources one after another, with K threads, and with K processes.\n\n\
@@ -22,14 +23,11 @@ struct Args {
     #[arg(long, value_name = "MS", default_value_t = 100,
           value_parser = value_parser!(u64).range(1..=2000))]
     delay_ms: u64,
-    /// Print the results as a JSON report instead of the readable report
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
-    kit::lab::run(args.json, |progress| {
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+    kit::lab::run(json, |progress| {
         let delay = Duration::from_millis(args.delay_ms);
         io_bound::report::run(args.requests as usize, delay, progress)
     })

@@ -1,9 +1,10 @@
-use clap::{Parser, value_parser};
+use clap::value_parser;
 use ipc::Settings;
 use ipc::report::BATCH;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     name = "ipc",
     about = "Latency and throughput of a pipe, a Unix socket, shared memory and std's mpsc",
@@ -41,14 +42,10 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 10,
           value_parser = value_parser!(u64).range(1..=1000))]
     runs: u64,
-
-    /// Print the results as a JSON report (kit::Report) instead of the readable report
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let settings = Settings {
         small: args.message_bytes as usize,
         round_trips: args.round_trips,
@@ -57,5 +54,5 @@ fn main() -> ExitCode {
         messages: args.messages,
         runs: args.runs,
     };
-    kit::lab::run(args.json, |progress| ipc::report::run(settings, progress))
+    kit::lab::run(json, |progress| ipc::report::run(settings, progress))
 }

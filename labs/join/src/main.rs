@@ -1,10 +1,10 @@
-use clap::Parser;
 use join::Ending;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// Threads not joined lose their work; children not waited for become zombies.
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "Mistake 2: work that nobody waits for.\n\n\
@@ -26,16 +26,13 @@ struct Args {
     /// at it with ps).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     hold_ms: u64,
-    /// Print the results as a JSON report instead of the readable report.
-    #[arg(long)]
-    json: bool,
     /// Internal: run one demo's main and exit (the lab re-executes itself with this).
     #[arg(long, hide = true, value_enum)]
     demo: Option<Ending>,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let workers = args.workers as usize;
     let work = Duration::from_millis(args.work_ms);
     if let Some(ending) = args.demo {
@@ -44,7 +41,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let hold = Duration::from_millis(args.hold_ms);
-    kit::lab::run(args.json, |progress| {
+    kit::lab::run(json, |progress| {
         join::report::run(workers, work, hold, progress)
     })
 }

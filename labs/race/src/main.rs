@@ -1,9 +1,9 @@
-use clap::Parser;
+use kit::cli::LabArgs;
 use race::report::{Selection, mode_parser};
 use std::process::ExitCode;
 
 /// Several workers add one to a shared counter; count the updates that get lost.
-#[derive(Parser, Debug)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "Several workers (threads or processes) each add one to a shared counter many \
@@ -25,15 +25,11 @@ struct Args {
     /// Which mode to run: `all`, or one mode's name.
     #[arg(long, default_value = "all", value_parser = mode_parser())]
     mode: Selection,
-
-    /// Print a JSON result record (kit::Report) instead of the readable report.
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
-    kit::lab::run(args.json, |progress| {
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+    kit::lab::run(json, |progress| {
         race::report::run(args.mode, args.workers, args.increments, progress)
     })
 }

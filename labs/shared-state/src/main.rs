@@ -1,8 +1,9 @@
-use clap::{Parser, value_parser};
+use clap::value_parser;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 
 /// One counter, incremented by several threads or processes: five ways, one of them wrong.
-#[derive(Parser, Debug)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "One counter, incremented by several threads or processes: five ways, one of them wrong.\n\n\
@@ -21,14 +22,11 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 100_000,
           value_parser = value_parser!(u64).range(1..=1_000_000))]
     increments: u64,
-    /// Print the results as a JSON report instead of the readable report
-    #[arg(long)]
-    json: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
-    kit::lab::run(args.json, |progress| {
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+    kit::lab::run(json, |progress| {
         shared_state::report::run(args.workers, args.increments, progress)
     })
 }

@@ -1,11 +1,12 @@
-use clap::{Parser, value_parser};
+use clap::value_parser;
+use kit::cli::LabArgs;
 use nix::unistd::Pid;
 use spawn_cost::report::measuring_copy;
 use spawn_cost::{Kind, Settings};
 use std::process::ExitCode;
 
 /// What it costs to create a thread or a process and wait for it to end.
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     name = "spawn-cost",
     about = "What it costs to create a thread or a process and wait for it to end",
@@ -34,10 +35,6 @@ struct Args {
     #[arg(long, default_value_t = 20, value_parser = value_parser!(u32).range(1..=10_000))]
     parent_rounds: u32,
 
-    /// Print the results as a JSON report (kit::Report) instead of the readable report
-    #[arg(long)]
-    json: bool,
-
     /// Internal: measure only this kind, in this process, and print its summary as JSON
     #[arg(long, hide = true, value_enum)]
     measure_only: Option<Kind>,
@@ -53,7 +50,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let rounds = args.rounds as usize;
     if let Some(kind) = args.measure_only {
         let parent = args.parent.map(Pid::from_raw);
@@ -64,7 +61,5 @@ fn main() -> ExitCode {
         parent_mib: args.parent_mib.iter().map(|&m| m as usize).collect(),
         parent_rounds: args.parent_rounds as usize,
     };
-    kit::lab::run(args.json, |progress| {
-        spawn_cost::report::run(settings, progress)
-    })
+    kit::lab::run(json, |progress| spawn_cost::report::run(settings, progress))
 }

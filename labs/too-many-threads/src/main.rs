@@ -1,10 +1,10 @@
-use clap::Parser;
+use kit::cli::LabArgs;
 use std::process::ExitCode;
 use too_many_threads::report::Settings;
 
 /// A thread (or a process) per small task versus a fixed pool, and what running out of
 /// threads looks like.
-#[derive(Debug, Parser)]
+#[derive(clap::Args, Debug)]
 #[command(
     about,
     long_about = "Mistake 4: too many threads.\n\n\
@@ -30,16 +30,13 @@ struct Args {
     /// Most threads (thread per task) or processes (process per task) alive at once.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     max_live: u32,
-    /// Print the results as a JSON report instead of the readable report.
-    #[arg(long)]
-    json: bool,
     /// Internal: run the thread-limit demo and exit (the lab re-executes itself with this).
     #[arg(long, hide = true)]
     limit_demo: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Args = kit::cli::parse();
+    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     if args.limit_demo {
         return kit::cli::run(too_many_threads::limit_demo_main);
     }
@@ -49,7 +46,7 @@ fn main() -> ExitCode {
         workers: args.workers.map(|w| w as usize),
         max_live: args.max_live as usize,
     };
-    kit::lab::run(args.json, |progress| {
+    kit::lab::run(json, |progress| {
         too_many_threads::report::run(&settings, progress)
     })
 }
