@@ -10,13 +10,13 @@
 //!    this lab's own, and read its estimates (see [`crate::results::criterion`]);
 //! 4. write `results/local/<lab>.json` (`results/reference/` with `--reference`).
 //!
-//! A benchmark named like one of the lab's record ids (`spawn-cost/thread`, or just `thread`)
-//! replaces that record's numbers with criterion's, keeping the lab's description; any other
-//! benchmark becomes a record of its own, `LAB/<criterion id>`, with the words the lab's
-//! report gives it ([`kit::Report::describe_benchmark`]). A benchmark the lab describes
-//! nowhere fails the lab, so no result shows a bare id as its description. Either way the
-//! record's spread is criterion's 95 % confidence interval of the median
-//! ([`kit::Spread::Ci95`]). A lab that fails to build or run is reported and the others still
+//! Every quantity has one measuring method. A benchmark becomes a record of its own,
+//! `LAB/<criterion id>`, with the words the lab's report gives it
+//! ([`kit::Report::describe_benchmark`]) and criterion's 95 % confidence interval of the
+//! median as its spread ([`kit::Spread::Ci95`]). A benchmark named like one of the lab's own
+//! records (`spawn-cost/thread`, or just `thread`) is an error: the lab and criterion would
+//! be two sources for one figure. So is a benchmark the lab describes nowhere, so that no
+//! result shows a bare id as its description. A lab that fails to build or run is reported and the others still
 //! run; the command fails at the end if any lab did.
 
 use crate::labs::{Lab, baselines, discover};
@@ -326,9 +326,10 @@ fn bench_name(exe: &Path) -> String {
     }
 }
 
-/// Adds criterion's estimates to a lab's report (see the module docs). Ids are made
-/// directive-friendly: `LAB/` in front if missing, no whitespace. Fails, naming them, if any
-/// benchmark is neither a record of the report nor described by it; the others are merged.
+/// Adds criterion's estimates to a lab's report as records of their own (see the module
+/// docs). Ids are made directive-friendly: `LAB/` in front if missing, no whitespace. Fails,
+/// naming them, if a benchmark has the id of one of the lab's own records (two methods for
+/// one quantity) or is not described by the lab; the others are merged.
 pub fn merge(lab: &str, report: &mut Report, estimates: Vec<Estimate>) -> anyhow::Result<()> {
     let prefix = format!("{lab}/");
     let id_of = |id: &str| -> String {
@@ -340,36 +341,45 @@ pub fn merge(lab: &str, report: &mut Report, estimates: Vec<Estimate>) -> anyhow
         full.split_whitespace().collect::<Vec<_>>().join("-")
     };
     let mut undescribed = Vec::new();
+    let mut two_sources = Vec::new();
     for estimate in estimates {
         let id = id_of(&estimate.id);
-        let index = match report.records.iter().position(|r| r.id == id) {
-            Some(index) => index,
-            None => {
-                let described = report.benchmarks.iter().find(|b| id_of(&b.id) == id);
-                let Some(what) = described.map(|b| b.what.clone()) else {
-                    undescribed.push(id);
-                    continue;
-                };
-                // Its numbers are criterion's, set below like those of a lab's record.
-                report
-                    .records
-                    .push(Record::count(id, what, Unit::Nanoseconds, 0.0));
-                report.records.len() - 1
-            }
+        if report.records.iter().any(|r| r.id == id) {
+            // One figure per fact: the lab timed this quantity itself, and so did criterion.
+            two_sources.push(id);
+            continue;
+        }
+        let described = report.benchmarks.iter().find(|b| id_of(&b.id) == id);
+        let Some(what) = described.map(|b| b.what.clone()) else {
+            undescribed.push(id);
+            continue;
         };
-        let record = &mut report.records[index];
-        record.unit = Unit::Nanoseconds;
-        record.median = estimate.median;
-        record.low = estimate.low;
-        record.high = estimate.high;
-        record.samples = estimate.samples;
-        record.spread = Some(Spread::Ci95);
+        report.records.push(Record {
+            spread: Some(Spread::Ci95),
+            ..Record::nanos(
+                id,
+                what,
+                kit::Summary {
+                    median: estimate.median,
+                    low: estimate.low,
+                    high: estimate.high,
+                    samples: estimate.samples,
+                },
+            )
+        });
+    }
+    if !two_sources.is_empty() {
+        bail!(
+            "two sources for {}: the lab's `--json` records it and a criterion benchmark \
+             measures it too. One quantity has one measuring method: drop the record and \
+             describe the benchmark (`Report::describe_benchmark`), or drop the benchmark",
+            two_sources.join(", ")
+        );
     }
     if !undescribed.is_empty() {
         bail!(
-            "benchmark(s) the lab does not describe: {}. Give each the words the book shows: \
-             a `--json` record of the same id, or `Report::describe_benchmark` in the lab's \
-             report",
+            "benchmark(s) the lab does not describe: {}. Give each the words the book shows \
+             with `Report::describe_benchmark` in the lab's report",
             undescribed.join(", ")
         );
     }
@@ -429,18 +439,13 @@ mod tests {
     }
 
     #[test]
-    fn criterion_refines_a_lab_record_or_adds_a_described_one() {
-        let mut report = Report {
-            lab: "spawn-cost".into(),
-            machine: Machine::detect(),
-            records: vec![Record::count(
-                "spawn-cost/thread",
-                "spawn and join a thread",
-                Unit::Nanoseconds,
-                50_000.0,
-            )],
-            benchmarks: Vec::new(),
-        };
+    fn a_described_benchmark_becomes_a_record_of_its_own() {
+        let mut report = Report::new("spawn-cost");
+        report.push(Record::nanos(
+            "spawn-cost/thread",
+            "spawn and join a thread",
+            kit::Summary::single(50_000.0),
+        ));
         report.describe_benchmark("spawn-cost/fork", "fork, then wait");
         report.describe_benchmark("spawn-cost/group/spawn thread", "a thread in a group");
         report.describe_benchmark("spawn-cost/not-run", "a benchmark that did not run");
@@ -448,7 +453,6 @@ mod tests {
             "spawn-cost",
             &mut report,
             vec![
-                estimate("thread", 20_000.0),
                 estimate("spawn-cost/fork", 300_000.0),
                 estimate("group/spawn thread", 7.0),
             ],
@@ -465,31 +469,47 @@ mod tests {
             ]
         );
         assert_eq!(
-            records[0].what, "spawn and join a thread",
-            "the lab's words"
+            records[0].median, 50_000.0,
+            "the lab's own figure, untouched"
         );
-        assert_eq!(
-            (records[0].median, records[0].samples),
-            (20_000.0, 100),
-            "criterion's numbers"
-        );
+        assert_eq!(records[0].spread, Some(Spread::Range));
         assert_eq!(records[1].what, "fork, then wait", "described by the lab");
+        assert_eq!((records[1].median, records[1].samples), (300_000.0, 100));
+        assert_eq!(records[1].unit, Unit::Nanoseconds);
         assert_eq!(records[2].what, "a thread in a group");
         assert!(
-            records.iter().all(|r| r.spread == Some(Spread::Ci95)),
+            records[1..].iter().all(|r| r.spread == Some(Spread::Ci95)),
             "criterion's spread is a confidence interval: {records:?}"
         );
+    }
+
+    /// One figure per fact: a quantity the lab records and a benchmark also measures has two
+    /// sources, and `measure` refuses it rather than keep either silently.
+    #[test]
+    fn a_record_id_with_two_sources_is_rejected() {
+        let mut report = Report::new("spawn-cost");
+        report.push(Record::nanos(
+            "spawn-cost/thread",
+            "spawn and join a thread",
+            kit::Summary::single(50_000.0),
+        ));
+        let err = merge(
+            "spawn-cost",
+            &mut report,
+            vec![estimate("thread", 20_000.0)],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("two sources for spawn-cost/thread"), "{err}");
+        assert!(err.contains("describe_benchmark"), "{err}");
+        assert_eq!(report.records[0].median, 50_000.0, "nothing overwritten");
+        assert_eq!(report.records.len(), 1);
     }
 
     #[test]
     fn a_benchmark_described_nowhere_fails_the_lab() {
         let mut report = Report::new("cpu-bound");
-        report.push(Record::count(
-            "cpu-bound/sequential",
-            "one thread",
-            Unit::Nanoseconds,
-            1.0,
-        ));
+        report.describe_benchmark("cpu-bound/sequential", "one thread");
         let err = merge(
             "cpu-bound",
             &mut report,
