@@ -28,7 +28,7 @@ use crate::process::{self, Limits, Ran};
 use crate::results::criterion::{self, Estimate};
 use crate::results::{self, LOCAL_DIR, REFERENCE_DIR};
 use anyhow::{Context, bail};
-use kit::{Machine, Record, Report, Spread, Unit};
+use kit::{Machine, Record, Report, Spread};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -475,7 +475,7 @@ mod tests {
         assert_eq!(records[0].spread, Some(Spread::Range));
         assert_eq!(records[1].what, "fork, then wait", "described by the lab");
         assert_eq!((records[1].median, records[1].samples), (300_000.0, 100));
-        assert_eq!(records[1].unit, Unit::Nanoseconds);
+        assert_eq!(records[1].unit, kit::Unit::Nanoseconds);
         assert_eq!(records[2].what, "a thread in a group");
         assert!(
             records[1..].iter().all(|r| r.spread == Some(Spread::Ci95)),
