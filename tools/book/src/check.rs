@@ -22,7 +22,19 @@ pub fn all(root: &Path) -> Vec<Problem> {
     problems.extend(results(root));
     problems.extend(meta(root));
     problems.extend(figures(root));
+    problems.extend(baselines(root));
     problems
+}
+
+/// Every lab figure with an independent baseline in the reference results is shown beside it
+/// on some page (see [`crate::measure::baselines`]).
+pub fn baselines(root: &Path) -> Vec<Problem> {
+    let folder = root.join(crate::results::REFERENCE_DIR);
+    match crate::results::ResultSet::load(&folder) {
+        Ok(reference) => crate::measure::baselines::check(root, &reference),
+        // An unreadable results file is the results check's problem.
+        Err(_) => Vec::new(),
+    }
 }
 
 /// No measurement typed into the prose (see [`crate::checks::figures`]).

@@ -21,6 +21,7 @@
 
 use crate::labs::{Lab, baselines, discover};
 
+pub mod baselines;
 mod progress;
 use progress::{Progress, Task};
 
@@ -106,6 +107,19 @@ pub fn measure(root: &Path, options: &MeasureOptions) -> anyhow::Result<()> {
         }
     }
     progress.clear();
+    // Each lab figure beside its baseline from this run (and, for labs not measured this
+    // time, the folder's earlier runs: the line names both figures, so a reader can tell).
+    let written = results::ResultSet::load(&out_dir)?;
+    let lines = baselines::warn(&written);
+    if !lines.is_empty() {
+        eprintln!(
+            "Baselines (same folder, {}; `!` = more than 10% apart):",
+            out_dir.strip_prefix(root).unwrap_or(&out_dir).display()
+        );
+        for line in lines {
+            eprintln!("{line}");
+        }
+    }
     let took = clock(started.elapsed().as_secs_f64());
     if failed.is_empty() {
         eprintln!("Measured {} lab(s) in {took}.", labs.len());
