@@ -19,8 +19,12 @@
 //! - [`table`]: aligned text tables, human-readable durations and ratios ([`table::times`],
 //!   `14×`) for the labs' reports;
 //! - [`testing`]: the process-wide fork lock, `/proc` scans and the command-line checks the
-//!   labs' tests use.
+//!   labs' tests use;
+//! - `bench` (with the cargo feature `bench`, enabled only by the labs' dev-dependencies): the
+//!   criterion settings and the timed loop of the labs' benches.
 
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod children;
 pub mod cli;
 pub mod command;

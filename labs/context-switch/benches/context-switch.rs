@@ -12,10 +12,6 @@ use std::time::Duration;
 fn benches(c: &mut Criterion) {
     let allowed = allowed_cpus().expect("sched_getaffinity");
     let mut group = c.benchmark_group("context-switch");
-    group
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1));
     for variant in Variant::all() {
         let Some(cpus) = cpus_for(variant.placement, &allowed) else {
             eprintln!(
@@ -40,5 +36,9 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(context_switch, benches);
+fn config() -> Criterion {
+    kit::bench::config(20, Duration::from_millis(300), Duration::from_secs(1))
+}
+
+criterion_group!(name = context_switch; config = config(); targets = benches);
 criterion_main!(context_switch);

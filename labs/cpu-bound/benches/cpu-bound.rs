@@ -19,7 +19,8 @@
 
 use cpu_bound::{BENCH_WORKERS, DEFAULT_N, Mode, closed_form, run};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use std::time::{Duration, Instant};
+use kit::bench::timed;
+use std::time::Duration;
 
 /// The lab's default N (`--n`), so `sequential` measures what the lab reports.
 const N: u64 = DEFAULT_N;
@@ -49,29 +50,18 @@ fn modes(c: &mut Criterion) {
 /// Runs `mode` `iters` times and returns the time the runs took, each checked (untimed) to
 /// have computed the closed form's sum.
 fn timed_runs(iters: u64, mode: Mode, workers: usize, expected: u64) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let start = Instant::now();
-        let sum = run(mode, N, workers).expect("a run of the lab");
-        total += start.elapsed();
-        assert_eq!(sum, expected, "{} with {workers} workers", mode.name());
-    }
-    total
+    timed(
+        iters,
+        || run(mode, N, workers).expect("a run of the lab"),
+        |sum| assert_eq!(sum, expected, "{} with {workers} workers", mode.name()),
+    )
 }
 
 /// Criterion's fewest samples and short warm-up (one run is enough: there is no cache to
-/// warm); a full `cargo bench -p cpu-bound` takes about 20 s on 2 cores. Set here rather than
-/// on the group, so command-line flags (`--sample-size`, …) still win.
+/// warm); a full `cargo bench -p cpu-bound` takes about 20 s on 2 cores.
 fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(100))
-        .measurement_time(Duration::from_secs(1))
+    kit::bench::config(10, Duration::from_millis(100), Duration::from_secs(1))
 }
 
-criterion_group! {
-    name = benches;
-    config = config();
-    targets = modes
-}
+criterion_group!(name = benches; config = config(); targets = modes);
 criterion_main!(benches);

@@ -36,12 +36,8 @@ fn bench_sizes() -> Vec<usize> {
 fn benches(c: &mut Criterion) {
     let sizes = bench_sizes();
     let mut group = c.benchmark_group("fork-rss");
-    // A fork from 1 GiB takes milliseconds: a few samples of a few iterations each.
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1));
+    // A fork from 1 GiB takes milliseconds: a few samples (`config`) of a few iterations each.
+    group.sampling_mode(SamplingMode::Flat);
     for kind in Kind::ALL {
         for &mib in &sizes {
             // Made on first use, so listing or filtering benchmarks touches no memory.
@@ -63,5 +59,9 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(fork_rss, benches);
+fn config() -> Criterion {
+    kit::bench::config(10, Duration::from_millis(300), Duration::from_secs(1))
+}
+
+criterion_group!(name = fork_rss; config = config(); targets = benches);
 criterion_main!(fork_rss);

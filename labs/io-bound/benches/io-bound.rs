@@ -21,8 +21,9 @@ use io_bound::{
     BENCH_DELAY, BENCH_REQUESTS, Mode, Server, fetch_sequentially, fetch_with_processes,
     fetch_with_threads,
 };
+use kit::bench::timed;
 use std::net::SocketAddrV4;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// K: resources fetched per iteration.
 const REQUESTS: usize = BENCH_REQUESTS;
@@ -47,32 +48,20 @@ fn modes(c: &mut Criterion) {
 /// Fetches K resources `iters` times in `mode` and returns the time the fetches took, each
 /// checked (untimed) to have received K right answers.
 fn timed_fetches(iters: u64, mode: Mode, addr: SocketAddrV4) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let start = Instant::now();
-        let right = match mode {
-            Mode::Sequential => fetch_sequentially(addr, REQUESTS),
-            Mode::Threads => fetch_with_threads(addr, REQUESTS),
-            Mode::Processes => fetch_with_processes(addr, REQUESTS).expect("fork and reap"),
-        };
-        total += start.elapsed();
+    let fetch = || match mode {
+        Mode::Sequential => fetch_sequentially(addr, REQUESTS),
+        Mode::Threads => fetch_with_threads(addr, REQUESTS),
+        Mode::Processes => fetch_with_processes(addr, REQUESTS).expect("fork and reap"),
+    };
+    timed(iters, fetch, |right| {
         assert_eq!(right, REQUESTS, "right answers, {}", mode.id());
-    }
-    total
+    })
 }
 
-/// Ten samples of a 2 s measurement: a full `cargo bench -p io-bound` takes about 10 s. Set
-/// here rather than on the group, so command-line flags (`--sample-size`, …) still win.
+/// Ten samples of a 2 s measurement: a full `cargo bench -p io-bound` takes about 10 s.
 fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2))
+    kit::bench::config(10, Duration::from_millis(300), Duration::from_secs(2))
 }
 
-criterion_group! {
-    name = benches;
-    config = config();
-    targets = modes
-}
+criterion_group!(name = benches; config = config(); targets = modes);
 criterion_main!(benches);

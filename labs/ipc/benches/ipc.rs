@@ -15,10 +15,6 @@ const LARGE: usize = 1 << 20;
 
 fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("ipc");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1));
     for transport in Transport::ALL {
         let id = format!("latency-{}/{}", size_label(SMALL), transport.name());
         group.bench_function(id, |b| {
@@ -47,5 +43,9 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(ipc, benches);
+fn config() -> Criterion {
+    kit::bench::config(10, Duration::from_millis(300), Duration::from_secs(1))
+}
+
+criterion_group!(name = ipc; config = config(); targets = benches);
 criterion_main!(ipc);

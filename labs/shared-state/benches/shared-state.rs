@@ -19,11 +19,12 @@
 //! Criterion without its default features makes no thread of its own.
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use kit::bench::timed;
 use shared_state::{
     PROCESS_SHARDED, THREAD_SHARDED, processes_with_shards, processes_with_shared_atomic,
     processes_with_shared_mutex, threads_with_atomic, threads_with_mutex, threads_with_shards,
 };
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The lab's default `--workers` and `--increments` (src/main.rs), so the shared ids measure
 /// what the lab reports.
@@ -56,28 +57,17 @@ fn variants(c: &mut Criterion) {
 /// Counts `iters` times and returns the time the counts took, each checked (untimed) to
 /// have counted every increment.
 fn timed_counts(iters: u64, id: &str, count: Count) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let start = Instant::now();
-        let counted = count(WORKERS, INCREMENTS).expect("a count of the lab");
-        total += start.elapsed();
-        assert_eq!(counted, u64::from(WORKERS) * INCREMENTS, "{id}");
-    }
-    total
+    timed(
+        iters,
+        || count(WORKERS, INCREMENTS).expect("a count of the lab"),
+        |counted| assert_eq!(counted, u64::from(WORKERS) * INCREMENTS, "{id}"),
+    )
 }
 
-/// Short runs: a full `cargo bench -p shared-state` takes about 15 s on 2 cores. Set here
-/// rather than on the group, so command-line flags (`--sample-size`, …) still win.
+/// Short runs: a full `cargo bench -p shared-state` takes about 15 s on 2 cores.
 fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(1500))
+    kit::bench::config(20, Duration::from_millis(300), Duration::from_millis(1500))
 }
 
-criterion_group! {
-    name = benches;
-    config = config();
-    targets = variants
-}
+criterion_group!(name = benches; config = config(); targets = variants);
 criterion_main!(benches);

@@ -17,17 +17,10 @@ fn thread_kinds(c: &mut Criterion) {
     group.finish();
 }
 
-/// Short runs, as in `benches/spawn-cost.rs`; command-line flags still win.
+/// Short runs, as in `benches/spawn-cost.rs`.
 fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(50)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
+    kit::bench::config(50, Duration::from_millis(500), Duration::from_secs(2))
 }
 
-criterion_group! {
-    name = benches;
-    config = config();
-    targets = thread_kinds
-}
+criterion_group!(name = benches; config = config(); targets = thread_kinds);
 criterion_main!(benches);

@@ -80,17 +80,9 @@ fn assert_single_threaded() {
 }
 
 /// Short runs: a full `cargo bench -p spawn-cost` takes well under a minute on 2 cores.
-/// Set here rather than on the group, so command-line flags (`--sample-size`, …) still win.
 fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(50)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
+    kit::bench::config(50, Duration::from_millis(500), Duration::from_secs(2))
 }
 
-criterion_group! {
-    name = benches;
-    config = config();
-    targets = process_kinds
-}
+criterion_group!(name = benches; config = config(); targets = process_kinds);
 criterion_main!(benches);
