@@ -30,7 +30,19 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 /// Labs whose reference results hold times but that have no criterion bench, and why that is right.
-pub const UNBENCHED: [(&str, &str); 2] = [
+pub const UNBENCHED: [(&str, &str); 4] = [
+    (
+        "spawn-cost",
+        "creation is timed in a fresh copy of the lab per kind, so the parent that forks or \
+         spawns holds only what the lab chose; a criterion bench process would time the same \
+         calls again, from a parent shaped by its harness: two methods for one figure, and the \
+         same-run C baselines (measure::baselines) agree with the lab's",
+    ),
+    (
+        "fork-rss",
+        "each figure is timed in a fresh copy of the lab holding exactly the memory being \
+         measured; a bench process's own heap would be part of every fork it times",
+    ),
     (
         "gil",
         "the times that matter are a Python interpreter's, measured by Python itself; the \
