@@ -289,8 +289,14 @@ fn render_text(run: &TooManyRun, machine: &Machine) -> String {
 /// lets us (the cgroup's `pids.max`, which binds root too, and the kernel's `threads-max`),
 /// keeping half of what is left for everything else, before any process is started.
 fn check_process_room(process_tasks: u64, max_live: usize) -> anyhow::Result<()> {
+    process_room(process_tasks, max_live, kit::machine::processes_left())
+}
+
+/// [`check_process_room`] with the room given: `left` processes, or `None` if no limit could
+/// be read.
+fn process_room(process_tasks: u64, max_live: usize, left: Option<u64>) -> anyhow::Result<()> {
     let at_once = process_tasks.min(max_live as u64);
-    if let Some(left) = kit::machine::processes_left() {
+    if let Some(left) = left {
         anyhow::ensure!(
             at_once <= left / 2,
             "up to {at_once} processes at once (--max-live, --process-tasks) is more than half \
@@ -299,4 +305,30 @@ fn check_process_room(process_tasks: u64, max_live: usize) -> anyhow::Result<()>
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::process_room;
+
+    #[test]
+    fn refuses_more_processes_at_once_than_half_the_room() {
+        assert!(process_room(5_000, 5_000, Some(9_999)).is_err());
+        assert!(
+            process_room(5_000, 64, Some(200)).is_ok(),
+            "64 at once fit in 200"
+        );
+        assert!(
+            process_room(50, 5_000, Some(100)).is_ok(),
+            "only 50 tasks: 50 at once"
+        );
+        assert!(
+            process_room(5_000, 5_000, None).is_ok(),
+            "no limit readable"
+        );
+        let err = process_room(300, 300, Some(500)).unwrap_err().to_string();
+        assert!(err.contains("up to 300 processes at once"), "{err}");
+        assert!(err.contains("of the 500"), "{err}");
+        assert!(err.contains("--max-live"), "{err}");
+    }
 }
