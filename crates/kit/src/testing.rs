@@ -22,7 +22,6 @@
 
 use crate::Report;
 use nix::sys::prctl;
-use nix::sys::signal::kill;
 use nix::sys::wait::waitpid;
 use std::io::Read;
 use std::process::{Child, Command, Output, Stdio};
@@ -39,8 +38,9 @@ pub fn fork_lock() -> MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The signal and pid types the helpers take, for labs that do not depend on nix.
-pub use nix::sys::signal::Signal;
+/// The signal and pid types the helpers take, and `kill` to clean up after a failed check,
+/// for labs that do not depend on nix.
+pub use nix::sys::signal::{Signal, kill};
 pub use nix::unistd::Pid;
 
 pub use crate::procfs::{

@@ -4,8 +4,11 @@ The gil lab feeds this script to `python3 -` on standard input, with N and the w
 as arguments, and reads one line of JSON from standard output. Nothing is written to disk.
 """
 
+import ctypes
 import json
 import multiprocessing
+import os
+import signal
 import sys
 import sysconfig
 import threading
@@ -51,12 +54,24 @@ def with_threads(n, workers):
 # ANCHOR_END: threads
 
 
+def die_with_parent(parent):
+    # A pool worker is this interpreter's child, not the lab's: if the interpreter dies by
+    # SIGKILL (which the lab's own PR_SET_PDEATHSIG sends it when the lab dies), nothing would
+    # stop the worker. PR_SET_PDEATHSIG (prctl(2), option 1) asks the kernel to send the worker
+    # SIGKILL when its parent thread exits; checking the parent afterwards closes the window
+    # in which the parent died first (the worker then has a new parent already).
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 # ANCHOR: processes
 def with_processes(n, workers):
     # "fork", not the default of newer Pythons ("forkserver" or "spawn"): those start each
     # worker by importing the main script from its file, and a script read from stdin has none.
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, die_with_parent, (os.getpid(),)) as pool:
         return sum(pool.starmap(sum_squares, chunks(n, workers)))
 # ANCHOR_END: processes
 

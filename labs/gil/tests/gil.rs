@@ -162,3 +162,63 @@ fn a_signal_to_the_lab_alone_kills_and_reaps_python() {
     };
     assert_clean_interrupts(BIN, &["--n", "200000000"], python_is_running);
 }
+
+/// The pool's workers are the interpreter's children, not the lab's: when the interpreter dies
+/// by SIGKILL (as the lab's PR_SET_PDEATHSIG kills it when the lab dies), they must die too,
+/// not compute on as orphans. `die_with_parent` in the script asks the kernel for that.
+#[test]
+fn pool_workers_die_with_a_killed_interpreter() {
+    use kit::testing::{Signal, children_of, kill, stat_of};
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let _lock = fork_lock();
+    if !python3_present() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    // The lab's script without its `main()`, then only the processes mode, on a sum long
+    // enough that no worker could finish its share before the deadline below.
+    let program = "import sys, __main__\n\
+                   source = sys.stdin.read().replace('if __name__ == \"__main__\":', 'if False:')\n\
+                   exec(source, __main__.__dict__)\n\
+                   with_processes(10**13, 2)\n";
+    let mut python = Command::new("python3")
+        .args(["-c", program])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3 starts");
+    let pid = Pid::from_raw(python.id() as i32);
+    let mut stdin = python.stdin.take().expect("piped");
+    stdin
+        .write_all(gil::PYTHON_SCRIPT.as_bytes())
+        .expect("the script");
+    drop(stdin);
+    let started = Instant::now();
+    let workers = loop {
+        let below = children_of(pid);
+        if below.len() >= 2 {
+            break below;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no pool workers appeared"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    python.kill().expect("SIGKILL the interpreter");
+    python.wait().expect("reap the interpreter");
+    // The workers now belong to init, which reaps them once they die.
+    let gone = |worker: &Pid| stat_of(worker.as_raw()).is_none_or(|s| s.state == 'Z');
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !workers.iter().all(gone) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let alive: Vec<Pid> = workers.iter().copied().filter(|w| !gone(w)).collect();
+    for &worker in &alive {
+        let _ = kill(worker, Signal::SIGKILL);
+    }
+    assert_eq!(alive, [], "pool workers outlived their interpreter");
+}
