@@ -1,10 +1,15 @@
 //! What it costs to start something that runs and wait until it has ended.
 //!
-//! Six ways are compared, from the cheapest we expect to the dearest:
+//! Eight ways are compared, from the cheapest we expect to the dearest:
 //!
 //! - a thread: `std::thread::spawn` + `join`;
 //! - a scoped thread: `std::thread::scope` with one `spawn`;
+//! - a bare thread: `pthread_create` + `pthread_join` through libc, what std's thread is
+//!   built on, so the difference is what std adds;
 //! - a process that runs nothing: `fork`, the child `_exit`s, the parent `waitpid`s;
+//! - a process that runs nothing and borrows the parent's memory instead of copying its page
+//!   tables: `clone(CLONE_VM | CLONE_VFORK)`, the child `_exit`s, `waitpid` (vfork without
+//!   its danger: see [`vfork_once`]);
 //! - a process that runs a program: `fork`, the child `execv`s `/bin/true`, `waitpid`;
 //! - the same program started by `posix_spawn` (nix's wrapper), then `waitpid`;
 //! - the same program started by `std::process::Command::status`.
@@ -18,12 +23,13 @@
 use anyhow::{Context, bail, ensure};
 use clap::ValueEnum;
 use kit::{Children, Summary};
+use nix::errno::Errno;
 use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, posix_spawn};
 use nix::sys::prctl;
-use nix::sys::signal::Signal;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::{Pid, getppid};
-use std::ffi::{CStr, CString, OsStr, c_char};
+use std::ffi::{CStr, CString, OsStr, c_char, c_int, c_void};
 use std::hint::black_box;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
@@ -46,17 +52,21 @@ pub const WARM_UP_ROUNDS: usize = 5;
 pub enum Kind {
     Thread,
     ScopedThread,
+    Pthread,
     Fork,
+    Vfork,
     ForkExec,
     PosixSpawn,
     StdCommand,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Thread,
         Kind::ScopedThread,
+        Kind::Pthread,
         Kind::Fork,
+        Kind::Vfork,
         Kind::ForkExec,
         Kind::PosixSpawn,
         Kind::StdCommand,
@@ -67,7 +77,9 @@ impl Kind {
         match self {
             Kind::Thread => "thread",
             Kind::ScopedThread => "scoped-thread",
+            Kind::Pthread => "pthread",
             Kind::Fork => "fork",
+            Kind::Vfork => "vfork",
             Kind::ForkExec => "fork-exec",
             Kind::PosixSpawn => "posix-spawn",
             Kind::StdCommand => "std-command",
@@ -79,7 +91,9 @@ impl Kind {
         match self {
             Kind::Thread => "thread::spawn + join",
             Kind::ScopedThread => "thread::scope, one spawn",
+            Kind::Pthread => "pthread_create (default attributes) + pthread_join",
             Kind::Fork => "fork, child _exit(0), waitpid",
+            Kind::Vfork => "clone(CLONE_VM | CLONE_VFORK), child _exit(0), waitpid",
             Kind::ForkExec => "fork, child execv /bin/true, waitpid",
             Kind::PosixSpawn => "posix_spawn /bin/true, waitpid",
             Kind::StdCommand => "Command::new(\"/bin/true\").status()",
@@ -108,6 +122,35 @@ pub fn spawn_scoped_thread_once() {
 }
 // ANCHOR_END: threads
 
+// ANCHOR: pthread
+/// The start routine of a bare thread: it returns its argument at once, so `pthread_join`
+/// hands back what `pthread_create` was given, which shows that the routine ran.
+extern "C" fn empty_start(arg: *mut c_void) -> *mut c_void {
+    arg
+}
+
+/// Starts a thread with `pthread_create(3)` and the default attributes, running a routine
+/// that returns at once, and waits for it with `pthread_join(3)`: the two calls that
+/// `std::thread::spawn` and `join` make, without what the standard library adds around them.
+pub fn pthread_once() -> anyhow::Result<()> {
+    let mut token = 0u8;
+    let arg: *mut c_void = (&raw mut token).cast();
+    let mut thread: libc::pthread_t = 0;
+    // SAFETY: `thread` is a valid place for the new thread's id; a null attribute pointer
+    // asks for the default attributes (pthread_create(3)); `empty_start` only returns its
+    // argument, never reads through it, and cannot unwind.
+    let created = unsafe { libc::pthread_create(&mut thread, std::ptr::null(), empty_start, arg) };
+    // Both calls return an error number instead of setting errno (pthread_create(3)).
+    ensure!(created == 0, "pthread_create: {}", Errno::from_raw(created));
+    let mut returned: *mut c_void = std::ptr::null_mut();
+    // SAFETY: `thread` was just created joinable (the default) and is joined exactly once.
+    let joined = unsafe { libc::pthread_join(thread, &mut returned) };
+    ensure!(joined == 0, "pthread_join: {}", Errno::from_raw(joined));
+    ensure!(returned == arg, "the thread's start routine did not run");
+    Ok(())
+}
+// ANCHOR_END: pthread
+
 // ANCHOR: fork
 /// Forks a child that exits at once with `status`, and waits for exactly that child.
 pub fn fork_once(children: &mut Children, status: i32) -> anyhow::Result<(Pid, WaitStatus)> {
@@ -116,6 +159,77 @@ pub fn fork_once(children: &mut Children, status: i32) -> anyhow::Result<(Pid, W
     Ok((pid, children.wait(pid)?))
 }
 // ANCHOR_END: fork
+
+// ANCHOR: vfork
+/// The stack a [`vfork_once`] child runs on: its own memory, so that the child, which shares
+/// the parent's address space, never writes to the frames of the parent's stack.
+pub struct ChildStack {
+    memory: Box<[u8]>,
+}
+
+impl ChildStack {
+    /// Enough for glibc's `clone` trampoline, [`vfork_child`] and `_exit`; a lot to spare.
+    pub const SIZE: usize = 64 * 1024;
+
+    pub fn new() -> Self {
+        Self {
+            memory: vec![0; Self::SIZE].into_boxed_slice(),
+        }
+    }
+
+    /// The address the child's stack starts from: stacks grow down on the architectures
+    /// Linux runs Rust on, from the top, which the ABI wants 16-byte aligned.
+    fn top(&mut self) -> *mut c_void {
+        let range = self.memory.as_mut_ptr_range();
+        range.end.map_addr(|end| end & !15).cast()
+    }
+}
+
+impl Default for ChildStack {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// All the child of [`vfork_once`] does: end at once with the status it was given (passed
+/// as the pointer's value, so nothing is read from memory).
+extern "C" fn vfork_child(status: *mut c_void) -> c_int {
+    // SAFETY: _exit(2) is async-signal-safe (signal-safety(7)) and one of the two calls
+    // vfork(2) allows its child; it ends the child without running any handler or flushing
+    // anything of the memory it shares with the parent.
+    unsafe { libc::_exit(status.addr() as c_int) }
+}
+
+/// Creates a child process that borrows the parent's memory instead of copying its page
+/// tables, as vfork(2) does, lets it exit with `status`, and waits for exactly that child.
+pub fn vfork_once(
+    children: &mut Children,
+    stack: &mut ChildStack,
+    status: u8,
+) -> anyhow::Result<(Pid, WaitStatus)> {
+    // No signal handler may run in the child: it would run on the parent's memory. Block
+    // every signal around the clone (the child inherits the mask) and restore it after, as
+    // glibc's posix_spawn does (sysdeps/unix/sysv/linux/spawni.c). glibc leaves its own two
+    // internal signals unblocked (pthread_sigmask), but sends them only to the threads of
+    // this process (nptl), and the child is a process of its own, not one of them.
+    let mask = SigSet::all().thread_swap_mask(SigmaskHow::SIG_SETMASK)?;
+    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
+    let arg = std::ptr::without_provenance_mut(usize::from(status));
+    // SAFETY: glibc's clone(2) wrapper starts the child on `stack`, its own memory that
+    // outlives the call, and calls `vfork_child` there; the child never returns into Rust
+    // code on the parent's stack (the danger of vfork(2) in Rust), and it touches no shared
+    // memory: it makes one call, _exit, as vfork(2) requires. CLONE_VFORK suspends this
+    // thread until the child has exited (clone(2)), so `stack` is not reused or freed while
+    // the child runs on it, and `&mut` keeps any other thread from lending it meanwhile.
+    // SIGCHLD as the exit signal makes the child an ordinary one for waitpid(2).
+    let pid = unsafe { libc::clone(vfork_child, stack.top(), flags, arg) };
+    let created = Errno::result(pid).map(Pid::from_raw);
+    mask.thread_set_mask()?;
+    let pid = created.context("clone(CLONE_VM | CLONE_VFORK)")?;
+    children.adopt(pid);
+    Ok((pid, children.wait(pid)?))
+}
+// ANCHOR_END: vfork
 
 /// A program to run, prepared before any fork: a forked child may not allocate, so the C
 /// string and the null-terminated argument array the child hands to `execv` exist already.
@@ -212,11 +326,14 @@ pub fn measure(kind: Kind, rounds: usize, parent_mib: usize) -> anyhow::Result<V
     let ballast = touched_memory(parent_mib);
     let program = Program::new(TRUE_PROGRAM)?;
     let mut children = Children::new();
+    let mut stack = ChildStack::new();
     let mut once = || -> anyhow::Result<()> {
         match kind {
             Kind::Thread => spawn_thread_once(),
             Kind::ScopedThread => spawn_scoped_thread_once(),
+            Kind::Pthread => pthread_once()?,
             Kind::Fork => expect_exit_0(fork_once(&mut children, 0)?)?,
+            Kind::Vfork => expect_exit_0(vfork_once(&mut children, &mut stack, 0)?)?,
             Kind::ForkExec => expect_exit_0(fork_exec_once(&mut children, &program)?)?,
             Kind::PosixSpawn => expect_exit_0(posix_spawn_once(&mut children, &program)?)?,
             Kind::StdCommand => {

@@ -11,9 +11,10 @@ use std::process::ExitCode;
     name = "spawn-cost",
     about = "What it costs to create a thread or a process and wait for it to end",
     long_about = "What it costs to create a thread or a process and wait for it to end.\n\n\
-        Six kinds, each measured for --rounds rounds in a fresh copy of this lab: a thread \
-        (thread::spawn + join), a scoped thread (thread::scope), fork + _exit + waitpid, \
-        fork + execv /bin/true + waitpid, posix_spawn /bin/true + waitpid, and \
+        Eight kinds, each measured for --rounds rounds in a fresh copy of this lab: a thread \
+        (thread::spawn + join), a scoped thread (thread::scope), a bare pthread_create + \
+        pthread_join, fork + _exit + waitpid, clone(CLONE_VM | CLONE_VFORK) + _exit + waitpid \
+        (a vfork), fork + execv /bin/true + waitpid, posix_spawn /bin/true + waitpid, and \
         std::process::Command::new(\"/bin/true\").status(). Prints the median, fastest and \
         slowest round of each, and how many times as long as a thread each kind took.\n\n\
         Then fork, fork+exec and posix_spawn are measured again from bigger parents, copies \

@@ -106,10 +106,11 @@ impl Outcome for Results {
 }
 
 impl Results {
-    /// Four sentences that interpret this run's medians.
+    /// Five sentences that interpret this run's medians.
     pub fn observations(&self) -> Vec<String> {
         let median = |kind| self.median(kind, 0);
         let (thread, fork) = (median(Kind::Thread), median(Kind::Fork));
+        let (pthread, vfork) = (median(Kind::Pthread), median(Kind::Vfork));
         let (fork_exec, spawn) = (median(Kind::ForkExec), median(Kind::PosixSpawn));
         let command = median(Kind::StdCommand);
         let mut lines = vec![
@@ -119,6 +120,15 @@ impl Results {
                 nanos(thread),
                 nanos(fork),
                 times(fork / thread)
+            ),
+            format!(
+                "What std adds: a bare pthread_create + pthread_join took {} (std's thread \
+                 {} as long); a child that borrows the lab's memory (CLONE_VM | CLONE_VFORK) \
+                 took {}, {} as long as fork, which copies the page tables.",
+                nanos(pthread),
+                times(thread / pthread),
+                nanos(vfork),
+                times(vfork / fork)
             ),
             format!(
                 "Running a program costs more than copying the lab: fork+exec took {} \

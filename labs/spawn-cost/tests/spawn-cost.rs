@@ -5,10 +5,13 @@ use kit::testing::{
     fork_lock, json_report, live_children, live_descendants, readable_report, run_ok,
 };
 use kit::{Children, Summary};
+use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::wait::WaitStatus;
+use nix::unistd::getpid;
 use spawn_cost::{
-    Kind, PARENT_KINDS, Program, Settings, TRUE_PROGRAM, fork_exec_once, fork_once, measure,
-    measure_in_fresh_process, posix_spawn_once, std_command_once, touched_memory,
+    ChildStack, Kind, PARENT_KINDS, Program, Settings, TRUE_PROGRAM, fork_exec_once, fork_once,
+    measure, measure_in_fresh_process, posix_spawn_once, pthread_once, std_command_once,
+    touched_memory, vfork_once,
 };
 use std::path::Path;
 
@@ -34,6 +37,55 @@ fn a_forked_childs_exit_status_comes_back_exactly() {
     }
     assert!(children.is_empty());
     assert!(live_children().is_empty());
+}
+
+#[test]
+fn a_vforked_childs_exit_status_comes_back_exactly_and_the_signal_mask_is_restored() {
+    let _lock = fork_lock();
+    let mut children = Children::new();
+    let mut stack = ChildStack::new();
+    let mask_before = SigSet::thread_get_mask().unwrap();
+    for status in [0, 1, 42, 255] {
+        let (pid, waited) = vfork_once(&mut children, &mut stack, status).unwrap();
+        // A process of its own (not a thread of ours), reaped with the status it exited with.
+        assert_ne!(pid, getpid());
+        assert_eq!(waited, WaitStatus::Exited(pid, i32::from(status)));
+    }
+    assert!(children.is_empty());
+    assert!(live_children().is_empty());
+    // Every signal was blocked only around the clone.
+    let mask_after = SigSet::thread_get_mask().unwrap();
+    for signal in nix::sys::signal::Signal::iterator() {
+        assert_eq!(
+            mask_after.contains(signal),
+            mask_before.contains(signal),
+            "{signal}"
+        );
+    }
+}
+
+#[test]
+fn a_signal_blocked_before_a_vfork_is_still_blocked_after_it() {
+    let _lock = fork_lock();
+    let mut children = Children::new();
+    let mut stack = ChildStack::new();
+    let mut usr1 = SigSet::empty();
+    usr1.add(nix::sys::signal::SIGUSR1);
+    let before = usr1.thread_swap_mask(SigmaskHow::SIG_BLOCK).unwrap();
+    let (pid, waited) = vfork_once(&mut children, &mut stack, 0).unwrap();
+    assert_eq!(waited, WaitStatus::Exited(pid, 0));
+    let during = SigSet::thread_get_mask().unwrap();
+    before.thread_set_mask().unwrap();
+    assert!(during.contains(nix::sys::signal::SIGUSR1));
+    assert!(!during.contains(nix::sys::signal::SIGUSR2));
+}
+
+#[test]
+fn a_bare_pthread_runs_its_routine_and_is_joined() {
+    // pthread_once checks that the joined thread returned what its routine was given.
+    for _ in 0..100 {
+        pthread_once().unwrap();
+    }
 }
 
 #[test]
@@ -106,6 +158,10 @@ fn a_fresh_copy_measures_one_kind_and_leaves_nothing_behind() {
     let summary = measure_in_fresh_process(Path::new(EXE), Kind::PosixSpawn, 3, 2).unwrap();
     assert_eq!(summary.samples, 3);
     assert!(summary.low <= summary.median && summary.median <= summary.high);
+    for kind in [Kind::Pthread, Kind::Vfork] {
+        let summary = measure_in_fresh_process(Path::new(EXE), kind, 5, 0).unwrap();
+        assert_eq!(summary.samples, 5, "{}", kind.name());
+    }
     assert!(live_descendants().is_empty());
 }
 
@@ -138,7 +194,9 @@ fn json_is_a_report_with_one_record_per_kind() {
         [
             "spawn-cost/thread",
             "spawn-cost/scoped-thread",
+            "spawn-cost/pthread",
             "spawn-cost/fork",
+            "spawn-cost/vfork",
             "spawn-cost/fork-exec",
             "spawn-cost/posix-spawn",
             "spawn-cost/std-command",
