@@ -26,8 +26,9 @@ use std::any::Any;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 pub mod report;
@@ -188,15 +189,7 @@ pub const WITNESS_MARKER: &str = "witness: still alive after the crash";
 /// [`WITNESS_MARKER`]: if the crash ended only the crasher, the marker appears.
 pub fn thread_crash_main(how: Crash, witness_wait: Duration) -> anyhow::Result<()> {
     no_core_dumps().context("could not turn off core dumps")?;
-    let (witness_ready, crash_now) = mpsc::channel();
-    let witness = thread::Builder::new()
-        .name("witness".into())
-        .spawn(move || {
-            println!("witness: running");
-            let _ = witness_ready.send(());
-            thread::sleep(witness_wait);
-            println!("{WITNESS_MARKER}");
-        })?;
+    let (witness, crash_now) = start_witness(witness_wait)?;
     let crasher = thread::Builder::new()
         .name("crasher".into())
         .spawn(move || {
@@ -220,15 +213,7 @@ pub fn thread_crash_main(how: Crash, witness_wait: Duration) -> anyhow::Result<(
 /// goes with it and never prints [`WITNESS_MARKER`].
 pub fn main_crash_main(how: Crash, witness_wait: Duration) -> anyhow::Result<()> {
     no_core_dumps().context("could not turn off core dumps")?;
-    let (witness_ready, running) = mpsc::channel();
-    let _witness = thread::Builder::new()
-        .name("witness".into())
-        .spawn(move || {
-            println!("witness: running");
-            let _ = witness_ready.send(());
-            thread::sleep(witness_wait);
-            println!("{WITNESS_MARKER}");
-        })?;
+    let (_witness, running) = start_witness(witness_wait)?;
     let _ = running.recv(); // the witness is running: crash now
     println!("main: about to {}", how.describe());
     crash(how);
@@ -236,6 +221,24 @@ pub fn main_crash_main(how: Crash, witness_wait: Duration) -> anyhow::Result<()>
     Ok(())
 }
 // ANCHOR_END: main_crash_main
+
+// ANCHOR: witness
+/// Starts the witness thread: it says it is running, signals the returned receiver, waits
+/// `witness_wait` and prints [`WITNESS_MARKER`], which can appear only if the witness outlived
+/// whatever crashed meanwhile.
+fn start_witness(witness_wait: Duration) -> anyhow::Result<(JoinHandle<()>, Receiver<()>)> {
+    let (witness_ready, running) = mpsc::channel();
+    let witness = thread::Builder::new()
+        .name("witness".into())
+        .spawn(move || {
+            println!("witness: running");
+            let _ = witness_ready.send(());
+            thread::sleep(witness_wait);
+            println!("{WITNESS_MARKER}");
+        })?;
+    Ok((witness, running))
+}
+// ANCHOR_END: witness
 
 /// What the parent saw of a child process in which one thread crashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
