@@ -9,6 +9,8 @@
 
 #[path = "browser/cdp.rs"]
 mod cdp;
+#[path = "browser/live_reload.rs"]
+mod live_reload;
 
 use book::BuildOptions;
 use book::fixture::BookTest;
@@ -507,6 +509,17 @@ fn a_broken_diagram_fails_naming_its_page_while_quiz_and_chart_pass() {
         Ok(file) => eprintln!("screenshot of the broken page: {}", file.display()),
         Err(e) => panic!("screenshot of the broken page: {e}"),
     }
+}
+
+/// `cargo book serve` reloads an open page after its chapter is edited on disk (see
+/// `browser/live_reload.rs`).
+#[test]
+fn an_open_page_reloads_itself_when_its_chapter_is_edited() {
+    let Some(executable) = browser_executable() else {
+        return;
+    };
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    live_reload::a_page_reloads_itself_when_its_chapter_is_edited(&executable);
 }
 
 /// Reference results for `{{#bench spawn-cost}}`, in the format `cargo book measure` writes.

@@ -5,7 +5,8 @@
 
 use notify::{RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 /// Changes arriving within this window after the first one cause one action, not many.
@@ -16,6 +17,17 @@ pub const SETTLE: Duration = Duration::from_millis(300);
 pub fn on_change(
     paths: &[PathBuf],
     relevant: impl Fn(&Path) -> bool + Send + 'static,
+    act: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    on_change_while(paths, relevant, &AtomicBool::new(true), act)
+}
+
+/// [`on_change`] that also returns, within [`SETTLE`], once `running` is false: a test runs
+/// `cargo book serve`'s loop on a thread of its own and must be able to end it.
+pub fn on_change_while(
+    paths: &[PathBuf],
+    relevant: impl Fn(&Path) -> bool + Send + 'static,
+    running: &AtomicBool,
     mut act: impl FnMut() -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let (changed_tx, changed) = mpsc::channel();
@@ -30,7 +42,13 @@ pub fn on_change(
     for path in paths.iter().filter(|p| p.exists()) {
         watcher.watch(path, RecursiveMode::Recursive)?;
     }
-    while changed.recv().is_ok() {
+    // The flag is looked at between waits: a change would wake a plain `recv`, a stop would not.
+    while running.load(Ordering::SeqCst) {
+        match changed.recv_timeout(SETTLE) {
+            Ok(()) => {}
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
         std::thread::sleep(SETTLE);
         while changed.try_recv().is_ok() {}
         act()?;
