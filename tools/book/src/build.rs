@@ -1,8 +1,6 @@
 //! Building the book: mdBook in-process, with our preprocessors and assets.
 
 use crate::assets;
-use crate::quiz::QuizPreprocessor;
-use crate::results::ResultsPreprocessor;
 use anyhow::Context;
 use mdbook_driver::MDBook;
 use std::io::IsTerminal;
@@ -29,22 +27,29 @@ pub struct BuildOutcome {
     pub warnings: Vec<String>,
 }
 
-/// Loads `book.toml` from `root` with every preprocessor registered in code.
+/// Loads `book.toml` from `root` with every preprocessor registered in code and the assets
+/// staged.
+///
+/// The preprocessors replace the `[preprocessor.NAME]` tables' commands by name, keeping their
+/// order ([`crate::preprocess::register`]), so no cargo is spawned. The staged assets are
+/// listed in book.toml's `additional-js` and `additional-css`, which is where the stock
+/// `mdbook` finds them; only a file the book's configuration does not list yet is added (a
+/// test book without the lists still gets the widgets, the real one gets no file twice).
 pub fn load(root: &Path) -> anyhow::Result<MDBook> {
     let mut book =
         MDBook::load(root).with_context(|| format!("loading the book at {}", root.display()))?;
-    // Replaces the `[preprocessor.mermaid]` table's command by name, keeping its order.
-    book.with_preprocessor(mdbook_mermaid::Mermaid);
-    book.with_preprocessor(QuizPreprocessor);
-    // Appended after `links` even when book.toml has no `[preprocessor.results]` table.
-    book.with_preprocessor(ResultsPreprocessor);
+    crate::preprocess::register(&mut book);
     let staged = assets::stage(root)?;
     for (key, files) in [
         ("output.html.additional-js", staged.js),
         ("output.html.additional-css", staged.css),
     ] {
         let mut list: Vec<PathBuf> = book.config.get(key)?.unwrap_or_default();
-        list.extend(files);
+        for file in files {
+            if !list.contains(&file) {
+                list.push(file);
+            }
+        }
         book.config.set(key, list)?;
     }
     Ok(book)

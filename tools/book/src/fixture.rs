@@ -44,13 +44,14 @@ impl BookTest {
         self.file("tools/book/Cargo.toml", "")
     }
 
-    /// A `[preprocessor.NAME]` table after mdBook's `links`, as the real `book.toml` has (the
-    /// tool replaces it in code; its command never runs).
+    /// A `[preprocessor.NAME]` table after mdBook's `links`, as the real `book.toml` has: its
+    /// command runs the book tool's `preprocess NAME` for the stock `mdbook`, and
+    /// [`build`](Self::build) replaces it in code, so it never runs here.
     pub fn preprocessor(self, name: &str) -> BookTest {
         let mut toml = self.read("book.toml");
         toml.push_str(&format!(
-            "\n[preprocessor.{name}]\ncommand = \"cargo book preprocessor-not-run {name}\"\n\
-             after = [\"links\"]\n"
+            "\n[preprocessor.{name}]\ncommand = \"{}\"\nafter = [\"links\"]\n",
+            crate::preprocess::command_for(name)
         ));
         self.file("book.toml", &toml)
     }

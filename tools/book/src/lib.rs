@@ -11,7 +11,8 @@
 //!
 //! The features above it:
 //! - [`build`](mod@build): load `book.toml`, register preprocessors, stage assets, render to HTML;
-//!   [`registry`] lists the preprocessors that expand directives;
+//!   [`registry`] lists the preprocessors that expand directives; [`preprocess`] speaks
+//!   mdBook's external preprocessor protocol for them, so the stock `mdbook` CLI runs them too;
 //! - [`serve`]: build, serve on 127.0.0.1, rebuild on change;
 //! - [`quiz`]: the `{{#quiz …}}`, `{{#quiz-index}}` and `{{#quiz-drill}}` preprocessor;
 //! - [`results`]: measured results, criterion's files, charts, and the `{{#bench}}`,
@@ -37,6 +38,7 @@ pub mod checks;
 pub mod exercises;
 pub mod fixture;
 pub mod measure;
+pub mod preprocess;
 pub mod quiz;
 pub mod registry;
 pub mod results;

@@ -35,6 +35,14 @@ enum Command {
     /// results, labs against pages, figures typed by hand, links between pages) and build
     /// with warnings treated as errors.
     Check,
+    /// Run one preprocessor for the stock `mdbook` CLI (mdBook's preprocessor protocol: the
+    /// book as JSON on stdin and stdout); book.toml's `[preprocessor.*]` commands call it.
+    Preprocess {
+        /// The preprocessor.
+        name: book::preprocess::Name,
+        #[command(subcommand)]
+        supports: Option<Supports>,
+    },
     /// Run the labs (`--json`) and their criterion benches on this machine and write
     /// results/local/, which the book then shows beside the reference machine's results.
     Measure {
@@ -54,6 +62,13 @@ enum Command {
         #[arg(long)]
         watch: bool,
     },
+}
+
+/// `preprocess NAME supports RENDERER`, as mdBook asks it.
+#[derive(Subcommand)]
+enum Supports {
+    /// Exit 0 if the preprocessor runs for RENDERER, 1 if not.
+    Supports { renderer: String },
 }
 
 fn main() -> ExitCode {
@@ -93,6 +108,11 @@ fn run(command: Command, root: &std::path::Path) -> anyhow::Result<()> {
         }
         Command::Serve { port } => book::serve::serve(root, port),
         Command::Check => run_check(root),
+        // mdBook gives the book root in the JSON (and runs us there): `root` is not needed.
+        Command::Preprocess { name, supports } => match supports {
+            Some(Supports::Supports { renderer }) => book::preprocess::supports(name, &renderer),
+            None => book::preprocess::run(name, std::io::stdin().lock(), std::io::stdout().lock()),
+        },
         Command::Exercises { watch } => book::exercises::run(root, watch),
         Command::Measure {
             quick,
