@@ -13,7 +13,7 @@
 //! - [`build`](mod@build): load `book.toml`, register preprocessors, stage assets, render to HTML;
 //!   [`registry`] lists the preprocessors that expand directives; [`preprocess`] speaks
 //!   mdBook's external preprocessor protocol for them, so the stock `mdbook` CLI runs them too;
-//! - [`serve`]: build, serve on 127.0.0.1, rebuild on change;
+//! - [`serve`]: build, serve on 127.0.0.1, rebuild on change and reload the open pages (server-sent events);
 //! - [`quiz`]: the `{{#quiz …}}`, `{{#quiz-index}}` and `{{#quiz-drill}}` preprocessor;
 //! - [`results`]: measured results, criterion's files, charts, and the `{{#bench}}`,
 //!   `{{#value}}`, `{{#ratio}}`, `{{#machine}}` preprocessor; [`measure`] produces them;
