@@ -1,0 +1,193 @@
+//! What the memory-cost page claims, checked from the lab's `--json`: an idle thread's
+//! resident cost is far below the stack it reserves; after `fork`, parent + child PSS is about
+//! the parent's RSS until the child writes, and then grows by about what it wrote; nothing
+//! is left behind, also after a signal mid-run. No timing is asserted.
+//!
+//! Every test that starts a process holds the fork lock, so that another test's
+//! `live_children` never sees it.
+
+use kit::Report;
+use kit::testing::{fork_lock, json_report, live_children, live_descendants, readable_report};
+use memory_cost::idle::{Kind, park_processes, park_threads};
+use memory_cost::{Metric, marginal_id, sample_id};
+
+const EXE: &str = env!("CARGO_BIN_EXE_memory-cost");
+const MIB: f64 = (1 << 20) as f64;
+
+/// A run small enough for a test, with the copy-on-write heap at 64 MiB.
+const QUICK: &[&str] = &[
+    "--threads",
+    "1,10,100",
+    "--processes",
+    "1,10,50",
+    "--cow-mib",
+    "64",
+];
+
+/// `1,2,3,…,60`.
+fn busy_counts() -> String {
+    let counts: Vec<String> = (1..=60).map(|n: u32| n.to_string()).collect();
+    counts.join(",")
+}
+
+fn value(report: &Report, id: &str) -> f64 {
+    report
+        .get(id)
+        .unwrap_or_else(|| panic!("no record {id}"))
+        .median
+}
+
+#[test]
+fn json_has_every_group_marginal_stack_and_cow_record_and_leaves_nothing_behind() {
+    let _lock = fork_lock();
+    let report = json_report(EXE, QUICK);
+    assert_eq!(report.lab, "memory-cost");
+    for (kind, counts) in [
+        (Kind::Threads, [1, 10, 100]),
+        (Kind::Processes, [1, 10, 50]),
+    ] {
+        for count in counts {
+            for metric in Metric::ALL {
+                let record = report.get(&sample_id(metric, kind, count)).unwrap();
+                assert_eq!(record.unit, "bytes");
+                assert!(record.median > 0.0, "{record:?}");
+            }
+        }
+        for metric in Metric::ALL {
+            assert!(report.get(&marginal_id(kind, metric)).is_some());
+        }
+    }
+    let stack = report.get("memory-cost/stack/reserved").unwrap();
+    assert_eq!(
+        stack.samples, 100,
+        "one sample per thread of the largest count"
+    );
+    for id in [
+        "memory-cost/cow/heap",
+        "memory-cost/cow/parent-rss/before-fork",
+        "memory-cost/cow/pss/before-fork/parent",
+        "memory-cost/cow/pss/after-fork/total",
+        "memory-cost/cow/pss/after-write/child",
+    ] {
+        assert!(report.get(id).is_some(), "{id}");
+    }
+    assert!(
+        report
+            .records
+            .iter()
+            .all(|r| r.id.starts_with("memory-cost/"))
+    );
+    assert!(live_children().is_empty());
+    assert!(live_descendants().is_empty());
+}
+
+#[test]
+fn a_thread_costs_far_less_resident_memory_than_the_stack_it_reserves() {
+    let _lock = fork_lock();
+    let report = json_report(EXE, QUICK);
+    let reserved = value(&report, "memory-cost/stack/reserved");
+    let resident = value(&report, "memory-cost/stack/resident");
+    let per_thread_rss = value(&report, &marginal_id(Kind::Threads, Metric::Rss));
+    let per_thread_vm = value(&report, &marginal_id(Kind::Threads, Metric::VmSize));
+    // std's default stack, unless RUST_MIN_STACK says otherwise in the test's environment.
+    let asked = memory_cost::stack_request(None) as f64;
+    assert!(reserved >= asked, "reserved {reserved} < asked {asked}");
+    assert!(
+        resident < reserved / 16.0,
+        "{resident} of {reserved} resident"
+    );
+    assert!(
+        per_thread_rss < reserved / 16.0,
+        "one more thread added {per_thread_rss} bytes of VmRSS for a {reserved}-byte stack"
+    );
+    assert!(
+        per_thread_vm >= reserved,
+        "each thread reserves its stack: VmSize grew {per_thread_vm} per thread"
+    );
+    let guard = value(&report, "memory-cost/stack/guard");
+    assert!(guard > 0.0, "glibc's guard page below every stack");
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn pss_after_fork_is_the_parent_s_rss_until_the_child_writes() {
+    let _lock = fork_lock();
+    let report = json_report(EXE, QUICK);
+    let heap = value(&report, "memory-cost/cow/heap");
+    assert_eq!(heap, 64.0 * MIB);
+    let rss_before = value(&report, "memory-cost/cow/parent-rss/before-fork");
+    let after_fork = value(&report, "memory-cost/cow/pss/after-fork/total");
+    let after_write = value(&report, "memory-cost/cow/pss/after-write/total");
+    // Shared, not copied: the sum is the parent's RSS, less the part of its library pages
+    // that other processes share too (a few MiB), plus the few pages the child copied.
+    assert!(
+        (after_fork - rss_before).abs() < 0.1 * heap,
+        "after fork {after_fork}, parent RSS before {rss_before}"
+    );
+    let parent_after_fork = value(&report, "memory-cost/cow/pss/after-fork/parent");
+    let child_after_fork = value(&report, "memory-cost/cow/pss/after-fork/child");
+    assert!(
+        child_after_fork > 0.4 * heap,
+        "the child's half: {child_after_fork}"
+    );
+    assert!(
+        parent_after_fork > 0.4 * heap,
+        "the parent's half: {parent_after_fork}"
+    );
+    let grew = after_write - after_fork;
+    assert!(
+        (grew - heap).abs() < 0.1 * heap,
+        "writing {heap} bytes grew the sum by {grew}"
+    );
+}
+
+#[test]
+fn the_group_measurements_reap_and_join_everything() {
+    let _lock = fork_lock();
+    let threads = park_threads(20, Some(64 << 10)).unwrap();
+    let stacks = threads.stacks.unwrap();
+    assert_eq!(stacks.reserved.samples, 20);
+    assert!(stacks.reserved.low >= (64 << 10) as f64, "{stacks:?}");
+    let processes = park_processes(5).unwrap();
+    assert_eq!(processes.count, 5);
+    // Six processes' sizes summed: at least six times one page table.
+    assert!(processes.footprint.pte > 0);
+    assert!(processes.footprint.rss > processes.footprint.pss);
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn the_readable_report_says_what_to_observe() {
+    let _lock = fork_lock();
+    let text = readable_report(EXE, QUICK);
+    for expected in [
+        "per extra thread",
+        "per extra process",
+        "after the fork",
+        "kernel stack",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    assert!(live_children().is_empty());
+}
+
+kit::cli_contract! {
+    bin: EXE,
+    refused: [
+        &["--threads", "0,10"],
+        &["--threads", "10"],
+        &["--processes", "5,5"],
+        &["--processes", "1,100000"],
+        &["--cow-mib", "0"],
+        &["--stack-kib", "1"],
+        &["--count", "3"],
+        &["--no-such-flag"],
+    ],
+    help_mentions: ["smaps_rollup", "VmPTE", "--cow-mib", "threads-max"],
+    help_hides: ["--measure", "--count"],
+    quick_run: QUICK,
+    // Sixty measuring copies in a row, each parking 1 to 60 children: the signal comes while
+    // a copy holds its children (few enough that the test's /proc walk stays quick).
+    busy_run: ["--threads", "1,2", "--processes", &busy_counts(), "--cow-mib", "16"],
+    busy_ready: |below| below.len() >= 8,
+}
