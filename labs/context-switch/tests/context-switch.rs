@@ -168,19 +168,43 @@ kit::cli_contract! {
 }
 
 #[test]
-fn json_has_a_record_per_variant() {
+fn json_records_switches_and_describes_the_round_trip_benchmarks() {
     let _lock = fork_lock();
     let report = json_report(EXE, &["--round-trips", "200"]);
     assert_eq!(report.lab, "context-switch");
-    for (variant, _) in runnable_variants() {
-        let record = report.get(&variant.id()).unwrap();
-        assert_eq!((record.unit.as_str(), record.samples), ("ns", 2));
+    for (variant, cpus) in runnable_variants() {
         let switches = report
             .get(&format!("{}/ping-switches", variant.id()))
             .unwrap();
         assert_eq!(switches.unit, "switches");
+        // The round trip is criterion's figure: described for the bench of the same id,
+        // never recorded from the lab's own run as well.
+        assert!(report.get(&variant.id()).is_none(), "{}", variant.id());
+        let described = report
+            .benchmarks
+            .iter()
+            .find(|b| b.id == variant.id())
+            .unwrap_or_else(|| panic!("{} is not described", variant.id()));
+        assert!(
+            described.what.starts_with("one round trip: ")
+                && described.what.contains(&cpus.0.to_string()),
+            "{}",
+            described.what
+        );
     }
-    assert!(report.get("context-switch/pipe-threads/same-cpu").is_some());
+    assert_eq!(report.benchmarks.len(), runnable_variants().len());
+    assert!(
+        report
+            .benchmarks
+            .iter()
+            .any(|b| b.id == "context-switch/pipe-threads/same-cpu")
+    );
+    assert!(
+        report
+            .records
+            .iter()
+            .all(|r| r.id.ends_with("/ping-switches"))
+    );
     assert!(live_children().is_empty());
 }
 
@@ -189,4 +213,10 @@ fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
     let text = readable_report(EXE, &["--round-trips", "200"]);
     assert!(text.contains("pipe-processes same-cpu"), "{text}");
+    // The terminal still shows the lab's own timing of each round trip.
+    assert!(text.contains("round trip"), "{text}");
+    assert!(
+        text.contains("On one CPU, a pipe round trip took"),
+        "{text}"
+    );
 }

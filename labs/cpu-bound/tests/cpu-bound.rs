@@ -99,28 +99,25 @@ fn json_is_a_report_with_the_expected_ids() {
     let _lock = fork_lock();
     let report = json_report(EXE, &["--n", "200000", "--workers", "3", "--rounds", "2"]);
     assert_eq!(report.lab, "cpu-bound");
+    // Every time is criterion's: the lab records only its worker count, and no speed-up
+    // computed from a mix of methods.
     let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(
-        ids,
-        [
-            "cpu-bound/sequential",
-            "cpu-bound/threads",
-            "cpu-bound/processes",
-            "cpu-bound/threads-speedup",
-            "cpu-bound/processes-speedup",
-            "cpu-bound/workers",
-        ]
-    );
+    assert_eq!(ids, ["cpu-bound/workers"]);
     assert_eq!(report.get("cpu-bound/workers").unwrap().median, 3.0);
-    assert_eq!(report.get("cpu-bound/threads").unwrap().samples, 2);
-    assert_eq!(report.get("cpu-bound/threads").unwrap().unit, "ns");
-    // Every benchmark without a record of its id is described, whatever the flags.
+    // Every benchmark is described, with the benches' N, whatever the flags.
     let described: Vec<(&str, &str)> = report
         .benchmarks
         .iter()
         .map(|b| (b.id.as_str(), b.what.as_str()))
         .collect();
-    assert_eq!(described.len(), 6, "{described:?}");
+    assert_eq!(described.len(), 7, "{described:?}");
+    assert_eq!(
+        described[0],
+        (
+            "cpu-bound/sequential",
+            "sum of squares of 0..1000000000 (sequential)"
+        )
+    );
     assert!(described.contains(&(
         "cpu-bound/threads/2",
         "sum of squares of 0..1000000000 (threads, W = 2)"
@@ -136,6 +133,11 @@ fn the_readable_report_names_the_machine_the_sum_and_what_to_observe() {
     let _lock = fork_lock();
     let text = readable_report(EXE, &["--n", "1000", "--workers", "2", "--rounds", "1"]);
     assert!(text.contains(&format!("same sum ({})", closed_form(1000))));
+    // The terminal still shows the lab's own run: every mode's time and its speed-up.
+    assert!(text.contains("speed-up"), "{text}");
+    for mode in Mode::ALL {
+        assert!(text.contains(mode.name()), "{text}");
+    }
 }
 
 kit::cli_contract! {

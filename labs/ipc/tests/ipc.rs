@@ -128,21 +128,69 @@ kit::cli_contract! {
     busy_run: ["--round-trips", "300000", "--messages", "1000000"],
 }
 
+/// The ids the criterion benches produce (`benches/ipc.rs`): a 64-byte round trip and a
+/// 1 MiB streamed message per transport.
+fn bench_ids() -> Vec<String> {
+    let latency = Transport::ALL.map(|t| latency_id(t, 64));
+    let stream = Transport::ALL.map(|t| stream_id(t, 1 << 20));
+    latency.into_iter().chain(stream).collect()
+}
+
+/// Checks that `report` describes every bench id, in the lab's words, and records none.
+fn describes_the_benchmarks_and_records_none(report: &kit::Report) {
+    let described: Vec<&str> = report.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(described, bench_ids());
+    for id in bench_ids() {
+        assert!(report.get(&id).is_none(), "{id} has two sources");
+    }
+    let what = |id: String| {
+        let found = report.benchmarks.iter().find(|b| b.id == id).unwrap();
+        found.what.clone()
+    };
+    assert_eq!(
+        what(latency_id(Transport::Pipe, 64)),
+        "round trip of a 64-byte message, two pipes, between processes"
+    );
+    assert!(
+        what(stream_id(Transport::Mpsc, 1 << 20))
+            .starts_with("time per 1.0 MiB message, streaming, "),
+        "{:?}",
+        report.benchmarks
+    );
+}
+
 #[test]
-fn json_has_three_records_per_transport() {
+fn json_records_the_throughput_and_describes_the_benchmarked_times() {
     let _lock = fork_lock();
     let report = json_report(EXE, QUICK);
     assert_eq!(report.lab, "ipc");
-    assert_eq!(report.records.len(), 3 * Transport::ALL.len());
+    // With the benches' sizes, the times are criterion's: only the throughput is recorded.
+    assert_eq!(report.records.len(), Transport::ALL.len());
     for transport in Transport::ALL {
-        let latency = report.get(&latency_id(transport, 64)).unwrap();
-        assert_eq!((latency.unit.as_str(), latency.samples), ("ns", 2));
-        let per_message = report.get(&stream_id(transport, 1 << 20)).unwrap();
-        assert_eq!((per_message.unit.as_str(), per_message.samples), ("ns", 2));
         let throughput = report.get(&throughput_id(transport, 1 << 20)).unwrap();
         assert_eq!(throughput.unit, "MiB/s");
         assert!(throughput.median > 0.0);
     }
+    describes_the_benchmarks_and_records_none(&report);
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn json_records_the_times_of_sizes_no_bench_measures() {
+    let _lock = fork_lock();
+    let mut flags = QUICK.to_vec();
+    flags.extend(["--message-bytes", "128", "--message-kib", "64"]);
+    let report = json_report(EXE, &flags);
+    assert_eq!(report.records.len(), 3 * Transport::ALL.len());
+    for transport in Transport::ALL {
+        let latency = report.get(&latency_id(transport, 128)).unwrap();
+        assert_eq!((latency.unit.as_str(), latency.samples), ("ns", 2));
+        let per_message = report.get(&stream_id(transport, 64 << 10)).unwrap();
+        assert_eq!((per_message.unit.as_str(), per_message.samples), ("ns", 2));
+        let throughput = report.get(&throughput_id(transport, 64 << 10)).unwrap();
+        assert_eq!(throughput.unit, "MiB/s");
+    }
+    describes_the_benchmarks_and_records_none(&report);
     assert!(live_children().is_empty());
 }
 
@@ -153,4 +201,8 @@ fn the_readable_report_says_what_to_observe() {
     for transport in Transport::ALL {
         assert!(text.contains(transport.name()), "{text}");
     }
+    // The terminal still shows the lab's own round trips, which `--json` leaves to the
+    // benches.
+    assert!(text.contains("round trip"), "{text}");
+    assert!(text.contains("Fastest round trip: "), "{text}");
 }
