@@ -52,7 +52,8 @@ impl Mode {
 }
 
 /// The lab's default N (`--n`). The benchmarks (benches/cpu-bound.rs) sum as many numbers,
-/// so that their `sequential` is the quantity of the lab's record of that id.
+/// so that the times the book shows (criterion's, which the lab's `--json` describes) are of
+/// the same sum the lab's own run times in the terminal.
 pub const DEFAULT_N: u64 = 1_000_000_000;
 
 /// The worker counts the benchmarks run the threads and processes modes with: fixed rather
