@@ -90,6 +90,9 @@ pub fn build(root: &Path, options: &BuildOptions) -> anyhow::Result<BuildOutcome
     // A scoped subscriber, not a global one: tests build several books in one process.
     tracing::subscriber::with_default(subscriber, || book.build())
         .with_context(|| format!("building the book at {}", root.display()))?;
+    // After mdBook, which empties its output folder first: the interview page links the file.
+    let flashcards = html_dir.join(crate::quiz::flashcards::FILE_NAME);
+    crate::quiz::flashcards::write(root, &book, &flashcards)?;
     let warnings = std::mem::take(&mut *warnings.lock().unwrap_or_else(|p| p.into_inner()));
     Ok(BuildOutcome { html_dir, warnings })
 }

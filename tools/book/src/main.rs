@@ -55,6 +55,13 @@ enum Command {
         /// Measure only these labs (default: every lab under labs/ and the baselines crate).
         labs: Vec<String>,
     },
+    /// Write every quiz question with its answer and explanation as a file Anki imports
+    /// (File → Import): tab-separated, HTML fields, a deck per chapter.
+    Flashcards {
+        /// Write the file here instead of target/flashcards.txt.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Self-study: test the exercises in exercises in order, show how many are done,
     /// and stop at the first unsolved one with its failing test and a hint.
     Exercises {
@@ -113,6 +120,7 @@ fn run(command: Command, root: &std::path::Path) -> anyhow::Result<()> {
             Some(Supports::Supports { renderer }) => book::preprocess::supports(name, &renderer),
             None => book::preprocess::run(name, std::io::stdin().lock(), std::io::stdout().lock()),
         },
+        Command::Flashcards { out } => book::quiz::flashcards::run(root, out.as_deref()),
         Command::Exercises { watch } => book::exercises::run(root, watch),
         Command::Measure {
             quick,

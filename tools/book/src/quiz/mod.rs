@@ -49,6 +49,7 @@ use std::sync::LazyLock;
 
 mod authored;
 mod directive;
+pub mod flashcards;
 mod model;
 mod placement;
 mod question;
