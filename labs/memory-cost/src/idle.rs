@@ -120,9 +120,10 @@ impl Gate {
 /// joins them.
 pub fn park_threads(count: usize, stack: Option<usize>) -> anyhow::Result<Sample> {
     let gate = Arc::new(Gate::default());
-    // One slot per thread for the address of its stack, allocated before any thread starts:
-    // a thread that allocated would make glibc give it a malloc arena of its own, memory
-    // that is not the thread's cost but the allocator's.
+    // One slot per thread for the address of its stack, allocated before any thread starts,
+    // so that the threads allocate nothing of their own: glibc gives a thread's first malloc
+    // an arena of its own (mallopt(3), M_ARENA_MAX). std's start-up code in the new thread
+    // still allocates, so the first threads get arenas anyway; the page shows the effect.
     let addresses: Arc<Vec<AtomicUsize>> = Arc::new((0..count).map(|_| 0.into()).collect());
     let mut threads: Vec<JoinHandle<()>> = Vec::with_capacity(count);
     let started = (0..count).try_for_each(|i| {
