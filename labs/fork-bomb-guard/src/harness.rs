@@ -9,14 +9,19 @@
 //! 3. a deadline, and Ctrl-C/SIGTERM/SIGHUP handling: the group is killed and reaped;
 //! 4. a child subreaper: orphans are re-parented to the harness, which reaps all of them.
 //!
+//! The cgroup demo adds a fifth, the kernel's own: the tree runs in a child cgroup whose
+//! `pids.max` is below the budget ([`crate::cgroup`]), so `fork` fails with `EAGAIN` before
+//! the budget runs out. The other four stay around it, the outer cage.
+//!
 //! The harness waits with `waitpid(-1)`, so it must be the lab binary itself, a process whose
 //! only children are the tree: never call [`run`] from a process with other children (a
 //! test harness, for one).
 
+use crate::cgroup::{self, PidsCgroup};
 use crate::{
-    BUDGET_FD_ENV, DEADLINE_ENV, Demo, GENERATION_ENV, MAX_CAP, MAX_TIMEOUT, PROGRAM_ENV, REFUSED,
-    STARTED, STARTED_FD_ENV, STARTUP_MS_ENV, TOKEN, WORK_MS_ENV, WORKER_ENV, WORKERS_ENV,
-    fork_loop, monotonic_now, take_token,
+    BUDGET_FD_ENV, DEADLINE_ENV, DONE, Demo, FORK_FAILED, GENERATION_ENV, MAX_CAP, MAX_TIMEOUT,
+    PROGRAM_ENV, REFUSED, STARTED, STARTED_FD_ENV, STARTUP_MS_ENV, TOKEN, WORK_MS_ENV, WORKER_ENV,
+    WORKERS_ENV, fork_bomb, fork_loop, monotonic_now, take_token,
 };
 use anyhow::Context;
 use nix::errno::Errno;
@@ -31,6 +36,7 @@ use nix::unistd::{Pid, Uid, pipe2, setpgid};
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
@@ -44,6 +50,8 @@ pub struct Config {
     pub workers: u32,
     /// Iterations of the fork loop.
     pub loops: u32,
+    /// The cgroup demo's `pids.max` (below `cap`).
+    pub pids_max: u32,
     /// How long each copy of the (un)guarded program takes to set up before anything else.
     pub startup: Duration,
     /// How long a worker stays alive.
@@ -75,11 +83,33 @@ pub struct Outcome {
     pub per_generation: Vec<u32>,
     /// Processes that wanted to start another and found the budget empty.
     pub refused: u32,
+    /// Processes whose `fork` the kernel refused with `EAGAIN` (the cgroup demo).
+    pub fork_failed: u32,
     /// Tokens taken from the budget: processes started or about to start.
     pub tokens_used: u32,
     pub stop: Stop,
     /// Processes of the tree's group still present after the harness cleaned up (always 0).
     pub left_behind: usize,
+    /// What the cgroup showed, for the cgroup demo.
+    pub cgroup: Option<CgroupOutcome>,
+}
+
+/// What the cgroup demo's cgroup showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupOutcome {
+    pub dir: PathBuf,
+    pub pids_max: u32,
+    /// Processes of the tree when it had settled (each one had said it was done, and
+    /// `cgroup.procs` listed as many): all of them alive at once. `None` if it never settled.
+    pub settled: Option<u32>,
+    /// `pids.current` at that moment: the kernel's count of the tasks in the cgroup.
+    pub current: Option<u32>,
+    /// `pids.peak` after the run (newer kernels): the most tasks the cgroup ever held.
+    pub peak: Option<u32>,
+    /// `pids.events`' `max` after the run: forks the limit refused.
+    pub events_max: Option<u32>,
+    /// Whether the cgroup's directory was gone after the harness removed it.
+    pub removed: bool,
 }
 
 impl Outcome {
@@ -119,9 +149,10 @@ pub fn become_harness() -> anyhow::Result<()> {
 }
 
 // ANCHOR: run
-/// Runs one demo's tree under the budget, in its own process group, until it finishes, the
-/// deadline passes or a signal arrives; then makes sure nothing of it is left.
-pub fn run(demo: Demo, config: &Config) -> anyhow::Result<Outcome> {
+/// Runs one demo's tree under the budget, in its own process group (and, for the cgroup demo,
+/// in `cgroup`), until it finishes, the deadline passes or a signal arrives; then makes sure
+/// nothing of it is left, and removes the cgroup.
+pub fn run(demo: Demo, config: &Config, cgroup: Option<PidsCgroup>) -> anyhow::Result<Outcome> {
     anyhow::ensure!(
         (1..=MAX_CAP).contains(&config.cap),
         "cap must be in 1..={MAX_CAP}"
@@ -137,6 +168,15 @@ pub fn run(demo: Demo, config: &Config) -> anyhow::Result<Outcome> {
     fcntl(&messages, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
     inherit_across_exec(&budget)?;
     inherit_across_exec(&started)?;
+    anyhow::ensure!(
+        (demo == Demo::Cgroup) == cgroup.is_some(),
+        "the cgroup demo, and only it, runs in a cgroup"
+    );
+    // The cgroup demo's tree waits on this pipe until the harness closes its write end.
+    let hold = match &cgroup {
+        Some(cgroup) => Some((pipe2(OFlag::O_CLOEXEC)?, cgroup)),
+        None => None,
+    };
 
     // The harness pays for the first process, like every parent in the tree.
     anyhow::ensure!(take_token(budget.as_fd()), "the budget is empty");
@@ -144,33 +184,68 @@ pub fn run(demo: Demo, config: &Config) -> anyhow::Result<Outcome> {
     // monotonic clock's nanoseconds for the tree, which enforces it on itself too.
     let deadline = Instant::now() + config.timeout;
     let tree_deadline = monotonic_now()? + config.timeout;
-    let pgid = start_first(demo, config, &budget, &started, tree_deadline)?;
+    let first = First {
+        budget: &budget,
+        started: &started,
+        deadline: tree_deadline,
+        hold: hold
+            .as_ref()
+            .map(|((read, write), cgroup)| (read, write, *cgroup)),
+    };
+    let pgid = start_first(demo, config, first)?;
     let tree = KillOnDrop(pgid); // also on an early return or a panic from here on
     drop(started); // from now on only the tree can write: end of file means all are gone
+    let mut hold = hold.map(|((_read, write), cgroup)| Hold::new(write, cgroup, config.work));
     // Never `eprintln!` while the tree runs: it panics if stderr is closed.
+    let in_cgroup = match &cgroup {
+        Some(cgroup) => format!(
+            ", cgroup {} (pids.max {})",
+            cgroup.dir().display(),
+            cgroup.pids_max()
+        ),
+        None => String::new(),
+    };
     let _ = writeln!(
         std::io::stderr(),
-        "fork-bomb-guard: {}: process group {pgid}, cap {} processes, deadline {} ms",
+        "fork-bomb-guard: {}: process group {pgid}, cap {} processes, deadline {} ms{in_cgroup}",
         demo.name(),
         config.cap,
         config.timeout.as_millis()
     );
 
     let mut received = Vec::new();
-    let stop = supervise(&messages, &mut received, deadline);
+    let stop = supervise(&messages, &mut received, deadline, hold.as_mut());
     drop(tree); // kill what is left of the group (nothing, if it finished) and reap it
     drain(&messages, &mut received);
     let tokens_left = count_tokens(&budget);
-    let (per_generation, refused) = tally(&received);
+    let tally = tally(&received);
+    let settled = hold.and_then(|hold| hold.settled);
+    let cgroup = cgroup.map(|cgroup| {
+        // Read after the tree is reaped: the counters stay until the cgroup is removed.
+        let (peak, events_max) = (cgroup.peak(), cgroup.events_max());
+        let (dir, pids_max) = (cgroup.dir().to_owned(), cgroup.pids_max());
+        drop(cgroup); // rmdir: the tree is reaped, so the cgroup is empty
+        CgroupOutcome {
+            removed: !dir.exists(),
+            dir,
+            pids_max,
+            settled: settled.map(|(processes, _)| processes),
+            current: settled.and_then(|(_, current)| current),
+            peak,
+            events_max,
+        }
+    });
     Ok(Outcome {
         demo,
         config_cap: config.cap,
         pgid,
-        per_generation,
-        refused,
+        per_generation: tally.per_generation,
+        refused: tally.refused,
+        fork_failed: tally.fork_failed,
         tokens_used: config.cap - tokens_left,
         stop,
         left_behind: members_of_group(pgid).len(),
+        cgroup,
     })
 }
 // ANCHOR_END: run
@@ -196,14 +271,24 @@ fn inherit_across_exec(fd: &OwnedFd) -> nix::Result<()> {
     fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty())).map(drop)
 }
 
-/// Starts the tree's first process in a new process group and returns the group's id.
-fn start_first(
-    demo: Demo,
-    config: &Config,
-    budget: &OwnedFd,
-    started: &OwnedFd,
+/// What the tree's first process gets from the harness.
+struct First<'a> {
+    budget: &'a OwnedFd,
+    started: &'a OwnedFd,
+    /// The deadline on the monotonic clock.
     deadline: Duration,
-) -> anyhow::Result<Pid> {
+    /// The cgroup demo's hold pipe (read end, write end) and its cgroup.
+    hold: Option<(&'a OwnedFd, &'a OwnedFd, &'a PidsCgroup)>,
+}
+
+/// Starts the tree's first process in a new process group and returns the group's id.
+fn start_first(demo: Demo, config: &Config, first: First) -> anyhow::Result<Pid> {
+    let First {
+        budget,
+        started,
+        deadline,
+        hold,
+    } = first;
     match demo {
         Demo::Unguarded | Demo::Guarded => {
             // The lab's own copy, dying with the harness (kit::command::myself).
@@ -225,8 +310,11 @@ fn start_first(
             // It is reaped by `waitpid(-1)` in `supervise`, like every process of the tree.
             Ok(Pid::from_raw(child.id() as i32))
         }
-        Demo::ForkLoop => {
+        Demo::ForkLoop | Demo::Cgroup => {
             let (loops, budget, started) = (config.loops, budget.as_fd(), started.as_fd());
+            if demo == Demo::Cgroup {
+                anyhow::ensure!(hold.is_some(), "the cgroup demo needs its cgroup");
+            }
             let body = || {
                 if setpgid(Pid::from_raw(0), Pid::from_raw(0)).is_err() {
                     return 1;
@@ -236,10 +324,25 @@ fn start_first(
                     // so the harness's handler does not live on in the tree.
                     let _ = unsafe { signal(sig, SigHandler::SigDfl) };
                 }
-                fork_loop(loops, budget, started)
+                let Some((hold_read, hold_write, cgroup)) = hold else {
+                    return fork_loop(loops, budget, started);
+                };
+                // Only the harness may hold the write end, or the tree never sees end of
+                // file. nix 0.32's `close` would take the `OwnedFd` by value, which this
+                // closure only borrows: the raw call.
+                // SAFETY: close(2) is async-signal-safe; the descriptor is this child's own
+                // copy, and nothing in the child uses it.
+                unsafe { libc::close(hold_write.as_raw_fd()) };
+                // Into the cgroup before the first fork, so every process of the tree is
+                // born in it (a child starts in its parent's cgroup, cgroups(7)).
+                if !cgroup::join(cgroup.procs_path()) {
+                    return 3;
+                }
+                fork_bomb(budget, started, hold_read.as_fd())
             };
-            // SAFETY: `body` makes only async-signal-safe calls (setpgid, sigaction, and
-            // those of `fork_loop`); the harness is single-threaded in any case.
+            // SAFETY: `body` makes only async-signal-safe calls (setpgid, sigaction, close,
+            // open, write, and those of `fork_loop` and `fork_bomb`); the harness is
+            // single-threaded in any case.
             let pid = unsafe { kit::fork_child(body) }?;
             // Also from this side, so the group surely exists before we might kill it.
             let _ = setpgid(pid, pid);
@@ -252,9 +355,17 @@ fn start_first(
 /// Reaps the tree's processes as they exit (our children, and orphans re-parented to us)
 /// and collects their messages, until no child is left, the deadline passes, or a signal
 /// arrives.
-fn supervise(messages: &OwnedFd, received: &mut Vec<u8>, deadline: Instant) -> Stop {
+fn supervise(
+    messages: &OwnedFd,
+    received: &mut Vec<u8>,
+    deadline: Instant,
+    mut hold: Option<&mut Hold>,
+) -> Stop {
     loop {
         drain(messages, received);
+        if let Some(hold) = hold.as_deref_mut() {
+            hold.look(received);
+        }
         if let Some(signal) = interrupted() {
             return Stop::Interrupted(signal);
         }
@@ -266,6 +377,47 @@ fn supervise(messages: &OwnedFd, received: &mut Vec<u8>, deadline: Instant) -> S
             Ok(_) | Err(Errno::EINTR) => {} // reaped one: look again at once
             Err(Errno::ECHILD) => return Stop::Finished,
             Err(_) => return Stop::TimedOut, // cannot wait: treat as out of time, kill all
+        }
+    }
+}
+
+/// The cgroup demo's tree waits, every process alive, until the harness has looked at it.
+struct Hold<'a> {
+    /// The hold pipe's only write end; dropping it lets the tree go (end of file).
+    write: Option<OwnedFd>,
+    cgroup: &'a PidsCgroup,
+    /// How long to keep the settled tree before letting it go.
+    work: Duration,
+    /// When the tree settled: its processes, and `pids.current` then.
+    settled: Option<(u32, Option<u32>)>,
+    release_at: Option<Instant>,
+}
+
+impl<'a> Hold<'a> {
+    fn new(write: OwnedFd, cgroup: &'a PidsCgroup, work: Duration) -> Self {
+        Hold {
+            write: Some(write),
+            cgroup,
+            work,
+            settled: None,
+            release_at: None,
+        }
+    }
+
+    /// The tree has settled when every process in the cgroup has said it is done. No
+    /// process of it exits before the release, so none is missed: a process not yet done
+    /// is in `cgroup.procs` (it is born in the cgroup) and has not said so; and the done
+    /// messages were read before `cgroup.procs`, so each one is from a process listed there.
+    fn look(&mut self, received: &[u8]) {
+        if self.settled.is_none() {
+            let done = tally(received).done;
+            if done > 0 && self.cgroup.processes() == Some(done as usize) {
+                self.settled = Some((done, self.cgroup.current()));
+                self.release_at = Some(Instant::now() + self.work);
+            }
+        }
+        if self.release_at.is_some_and(|at| Instant::now() >= at) {
+            self.write = None;
         }
     }
 }
@@ -331,24 +483,37 @@ fn count_tokens(budget: &OwnedFd) -> u32 {
     left
 }
 
-/// Processes started per generation, and processes refused a token.
-fn tally(received: &[u8]) -> (Vec<u32>, u32) {
-    let mut per_generation = Vec::new();
-    let mut refused = 0;
+/// What the tree's messages add up to.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Tally {
+    /// Processes started per generation.
+    per_generation: Vec<u32>,
+    /// Processes refused a token.
+    refused: u32,
+    /// Processes whose `fork` failed with `EAGAIN`.
+    fork_failed: u32,
+    /// Processes of the cgroup demo done starting others.
+    done: u32,
+}
+
+fn tally(received: &[u8]) -> Tally {
+    let mut tally = Tally::default();
     for message in received.chunks_exact(2) {
         match message[0] {
             STARTED => {
                 let generation = usize::from(message[1]);
-                if per_generation.len() <= generation {
-                    per_generation.resize(generation + 1, 0);
+                if tally.per_generation.len() <= generation {
+                    tally.per_generation.resize(generation + 1, 0);
                 }
-                per_generation[generation] += 1;
+                tally.per_generation[generation] += 1;
             }
-            REFUSED => refused += 1,
+            REFUSED => tally.refused += 1,
+            FORK_FAILED => tally.fork_failed += 1,
+            DONE => tally.done += 1,
             _ => {}
         }
     }
-    (per_generation, refused)
+    tally
 }
 
 /// Processes whose process group is `pgid`, from `/proc` (the harness's self-check).
@@ -408,8 +573,29 @@ mod tests {
 
     #[test]
     fn tally_counts_generations_and_refusals() {
-        let received = [STARTED, 0, STARTED, 1, STARTED, 1, REFUSED, 1, STARTED, 3];
-        assert_eq!(tally(&received), (vec![1, 2, 0, 1], 1));
+        let received = [
+            STARTED,
+            0,
+            STARTED,
+            1,
+            STARTED,
+            1,
+            REFUSED,
+            1,
+            STARTED,
+            3,
+            FORK_FAILED,
+            3,
+            DONE,
+            3,
+        ];
+        let expected = Tally {
+            per_generation: vec![1, 2, 0, 1],
+            refused: 1,
+            fork_failed: 1,
+            done: 1,
+        };
+        assert_eq!(tally(&received), expected);
     }
 
     #[test]

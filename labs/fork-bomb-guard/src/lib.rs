@@ -17,6 +17,7 @@
 //! `alarm(2)` (kept across `execve`, so even a copy whose harness is gone dies on time).
 //! A copy started by hand with a worker's environment and a big pipe refuses to run.
 
+pub mod cgroup;
 pub mod harness;
 pub mod report;
 
@@ -64,8 +65,12 @@ const TOKEN: u8 = b'T';
 /// `write` (pipe(7): writes up to `PIPE_BUF` bytes are atomic, so messages never interleave).
 const STARTED: u8 = b'S';
 const REFUSED: u8 = b'R';
+/// The kernel refused a `fork` with `EAGAIN` (the cgroup demo).
+const FORK_FAILED: u8 = b'E';
+/// A process of the cgroup demo will start nothing more.
+const DONE: u8 = b'D';
 
-/// The three demos.
+/// The four demos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Demo {
     /// A program that re-executes itself to start workers, and never checks whether it is one.
@@ -74,16 +79,20 @@ pub enum Demo {
     Guarded,
     /// `fork()` called in a loop.
     ForkLoop,
+    /// A fork bomb (every process forks until refused) inside a cgroup whose `pids.max` is
+    /// below the budget: the kernel refuses the forks first.
+    Cgroup,
 }
 
 impl Demo {
-    pub const ALL: [Demo; 3] = [Demo::Unguarded, Demo::Guarded, Demo::ForkLoop];
+    pub const ALL: [Demo; 4] = [Demo::Unguarded, Demo::Guarded, Demo::ForkLoop, Demo::Cgroup];
 
     pub fn name(self) -> &'static str {
         match self {
             Demo::Unguarded => "unguarded",
             Demo::Guarded => "guarded",
             Demo::ForkLoop => "fork-loop",
+            Demo::Cgroup => "cgroup",
         }
     }
 
@@ -313,6 +322,50 @@ pub fn fork_loop(loops: u32, budget: BorrowedFd, started: BorrowedFd) -> i32 {
     0
 }
 // ANCHOR_END: fork_loop
+
+// ANCHOR: fork_bomb
+/// A fork bomb, run as the cgroup demo's first process: every process forks again and
+/// again, each child joining in, until a `fork` fails. Each fork still takes a token, but the
+/// cgroup's `pids.max` is below the budget, so the kernel says no first: `fork` fails with
+/// `EAGAIN` (fork(2), ERRORS), and the process reports it and stops. It then tells the
+/// harness it is done and waits, alive, until the harness reads the cgroup and lets the
+/// whole tree go (end of file on `hold`): so every process of the tree is alive at once.
+///
+/// Runs in forked children: only async-signal-safe calls (read, write, fork, prctl,
+/// getpid, getppid, waitpid).
+pub fn fork_bomb(budget: BorrowedFd, started: BorrowedFd, hold: BorrowedFd) -> i32 {
+    let mut generation = 0;
+    announce(started, STARTED, generation);
+    loop {
+        if !take_token(budget) {
+            announce(started, REFUSED, generation);
+            break;
+        }
+        let parent = getpid();
+        // SAFETY: both sides go on with async-signal-safe calls only (see above).
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                if prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != parent {
+                    return 1;
+                }
+                generation += 1;
+                announce(started, STARTED, generation);
+            }
+            Ok(ForkResult::Parent { .. }) => {}
+            Err(Errno::EAGAIN) => {
+                announce(started, FORK_FAILED, generation);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    announce(started, DONE, generation);
+    // Blocks until the harness closes the hold pipe's only write end.
+    let _ = take_token(hold);
+    reap_own_children();
+    0
+}
+// ANCHOR_END: fork_bomb
 
 /// Waits for every child of this process until there is none (`ECHILD`).
 /// Async-signal-safe: `waitpid(2)` only.

@@ -1,6 +1,7 @@
 //! How the lab talks: the run of the chosen demos, the `--json` records and the readable
 //! report (see `kit::lab`). What the book shows is in `lib.rs` and `harness.rs`.
 
+use crate::cgroup::PidsCgroup;
 use crate::harness::{self, Config, Stop};
 use crate::{Demo, WORKER_ENV};
 use kit::lab::{Outcome, Progress};
@@ -13,18 +14,24 @@ use std::io::Write as _;
 pub const LAB: &str = "fork-bomb-guard";
 
 /// What `--demo` accepts: one demo's name, or `all`.
-pub const DEMO_NAMES: [&str; 4] = ["all", "unguarded", "guarded", "fork-loop"];
+pub const DEMO_NAMES: [&str; 5] = ["all", "unguarded", "guarded", "fork-loop", "cgroup"];
 
 /// What the demos did, with the settings they ran under.
 #[derive(Debug, Clone)]
 pub struct Demos {
     pub config: Config,
     pub outcomes: Vec<harness::Outcome>,
+    /// Why the cgroup demo did not run, when it was asked for and could not.
+    pub skipped: Option<String>,
 }
 
 /// The whole lab: becomes the harness and runs the demo named `demo` (or every demo, for
 /// `all`) one after another. A signal ends the lab at once: the harness has killed and
-/// reaped the tree, it says so on stderr and exits 128 + the signal, as the kit's labs do.
+/// reaped the tree and removed its cgroup, it says so on stderr and exits 128 + the
+/// signal, as the kit's labs do.
+///
+/// The cgroup demo runs only where the lab can make a cgroup with a pids controller; where
+/// it cannot, one line on stderr says why, and the lab goes on without it (exit status 0).
 pub fn run(demo: &str, config: Config, _progress: &Progress) -> anyhow::Result<Demos> {
     let demos = match Demo::ALL.into_iter().find(|d| d.name() == demo) {
         Some(one) => vec![one],
@@ -32,20 +39,50 @@ pub fn run(demo: &str, config: Config, _progress: &Progress) -> anyhow::Result<D
     };
     harness::become_harness()?;
     let mut outcomes = Vec::new();
+    let mut skipped = None;
     for demo in demos {
-        let outcome = harness::run(demo, &config)?;
+        let cgroup = match demo {
+            Demo::Cgroup => match PidsCgroup::create(config.pids_max)? {
+                Ok(cgroup) => Some(cgroup),
+                Err(why) => {
+                    let _ = writeln!(std::io::stderr(), "{LAB}: cgroup: skipped: {why}");
+                    skipped = Some(why.0);
+                    continue;
+                }
+            },
+            _ => None,
+        };
+        // The harness removes the cgroup before it returns, whatever happened.
+        let outcome = harness::run(demo, &config, cgroup)?;
         if let Stop::Interrupted(signal) = outcome.stop {
+            let removed = match &outcome.cgroup {
+                Some(c) if c.removed => format!("; removed cgroup {}", c.dir.display()),
+                Some(c) => format!("; could not remove cgroup {}", c.dir.display()),
+                None => String::new(),
+            };
             let _ = writeln!(
                 std::io::stderr(),
-                "{LAB}: {signal}: killed process group {} and reaped it; {} left",
+                "{LAB}: {signal}: killed process group {} and reaped it; {} left{removed}",
                 outcome.pgid,
                 outcome.left_behind
             );
             std::process::exit(128 + signal as i32);
         }
+        if let Some(c) = &outcome.cgroup {
+            anyhow::ensure!(
+                outcome.started() > 0,
+                "the cgroup demo's first process could not move into {}",
+                c.dir.display()
+            );
+            anyhow::ensure!(c.removed, "could not remove cgroup {}", c.dir.display());
+        }
         outcomes.push(outcome);
     }
-    Ok(Demos { config, outcomes })
+    Ok(Demos {
+        config,
+        outcomes,
+        skipped,
+    })
 }
 
 const PROCESSES: Unit = Unit::Count(Noun::Processes);
@@ -98,6 +135,10 @@ impl Outcome for Demos {
                 PROCESSES,
                 o.left_behind as f64,
             );
+            if let Some(c) = &o.cgroup {
+                push_cgroup_records(&mut count, o, c);
+                continue;
+            }
             for (generation, &n) in o.per_generation.iter().enumerate() {
                 count(
                     &format!("generation-{generation}"),
@@ -150,6 +191,27 @@ impl Outcome for Demos {
             ]);
         }
         let _ = writeln!(out, "{table}");
+        for o in &self.outcomes {
+            if let Some(c) = &o.cgroup {
+                let show = |n: Option<u32>| n.map_or("-".to_owned(), |n| n.to_string());
+                let _ = writeln!(
+                    out,
+                    "cgroup {}: pids.max {}; alive at once {} (pids.current {}, pids.peak {}); \
+                     fork() refused with EAGAIN {} times (pids.events max {}); {}.\n",
+                    c.dir.display(),
+                    c.pids_max,
+                    show(c.settled),
+                    show(c.current),
+                    show(c.peak),
+                    o.fork_failed,
+                    show(c.events_max),
+                    if c.removed { "removed" } else { "NOT removed" }
+                );
+            }
+        }
+        if let Some(why) = &self.skipped {
+            let _ = writeln!(out, "cgroup demo skipped: {why}\n");
+        }
         let _ = writeln!(
             out,
             "  unguarded   every copy runs the same main and starts {} copies",
@@ -164,6 +226,12 @@ impl Outcome for Demos {
             "  fork-loop   fork() in a loop of {}; a generation is the iteration that made it",
             config.loops
         );
+        let _ = writeln!(
+            out,
+            "  cgroup      fork() until refused, in a cgroup of its own with pids.max {} (the cap \
+             stays the outer cage)",
+            config.pids_max
+        );
         let _ = writeln!(out);
         let _ = writeln!(out, "What to observe:");
         for line in self.observations() {
@@ -171,6 +239,64 @@ impl Outcome for Demos {
         }
         out
     }
+}
+
+/// The cgroup demo's own records (its generations depend on the scheduler: none of them).
+fn push_cgroup_records(
+    count: &mut impl FnMut(&str, String, Unit, f64),
+    o: &harness::Outcome,
+    c: &harness::CgroupOutcome,
+) {
+    count(
+        "pids-max",
+        "pids.max written to the cgroup demo's cgroup (below the token budget)".to_owned(),
+        PROCESSES,
+        f64::from(c.pids_max),
+    );
+    count(
+        "fork-failed",
+        "processes of the cgroup demo whose fork() the kernel refused with EAGAIN".to_owned(),
+        PROCESSES,
+        f64::from(o.fork_failed),
+    );
+    if let Some(settled) = c.settled {
+        count(
+            "alive-at-once",
+            "processes of the cgroup demo alive at once when it had stopped growing".to_owned(),
+            PROCESSES,
+            f64::from(settled),
+        );
+    }
+    if let Some(current) = c.current {
+        count(
+            "pids-current",
+            "pids.current of the cgroup when the demo's tree had stopped growing".to_owned(),
+            PROCESSES,
+            f64::from(current),
+        );
+    }
+    if let Some(peak) = c.peak {
+        count(
+            "pids-peak",
+            "pids.peak of the cgroup after the demo: the most tasks it ever held".to_owned(),
+            PROCESSES,
+            f64::from(peak),
+        );
+    }
+    if let Some(events) = c.events_max {
+        count(
+            "events-max",
+            "pids.events max of the cgroup after the demo: forks the limit refused".to_owned(),
+            PROCESSES,
+            f64::from(events),
+        );
+    }
+    count(
+        "cgroup-left",
+        "whether the cgroup demo's cgroup directory was still there after cleanup".to_owned(),
+        Unit::Flag,
+        f64::from(u8::from(!c.removed)),
+    );
 }
 
 fn generations(o: &harness::Outcome) -> String {
@@ -234,6 +360,28 @@ impl Demos {
                             o.per_generation.len()
                         )
                     });
+                }
+                Demo::Cgroup => {
+                    let Some(c) = &o.cgroup else { continue };
+                    let stopper = if o.fork_failed > 0 && o.refused == 0 {
+                        format!(
+                            "The kernel stopped it: fork() failed with EAGAIN in {} processes \
+                             ({} tokens of {} taken, none refused).",
+                            o.fork_failed, o.tokens_used, o.config_cap
+                        )
+                    } else if o.fork_failed > 0 {
+                        format!(
+                            "The kernel refused {} forks, and the budget {} more.",
+                            o.fork_failed, o.refused
+                        )
+                    } else {
+                        "The kernel refused no fork: the limit was never reached.".to_owned()
+                    };
+                    lines.push(format!(
+                        "cgroup: {} processes with pids.max {}, as root or not. {stopper}",
+                        o.started(),
+                        c.pids_max
+                    ));
                 }
                 Demo::ForkLoop => {
                     let mut total = 0;
