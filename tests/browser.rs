@@ -11,6 +11,8 @@
 mod cdp;
 #[path = "browser/live_reload.rs"]
 mod live_reload;
+#[path = "browser/sub_path.rs"]
+mod sub_path;
 
 use book::BuildOptions;
 use book::fixture::BookTest;
@@ -520,6 +522,16 @@ fn an_open_page_reloads_itself_when_its_chapter_is_edited() {
     };
     let _one = ONE_BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     live_reload::a_page_reloads_itself_when_its_chapter_is_edited(&executable);
+}
+
+/// The book built for GitHub Pages works from a sub-path (see `browser/sub_path.rs`).
+#[test]
+fn the_book_works_from_a_sub_path_like_github_pages() {
+    let Some(executable) = browser_executable() else {
+        return;
+    };
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    sub_path::the_book_works_from_a_sub_path(&executable);
 }
 
 /// Reference results for `{{#bench spawn-cost}}`, in the format `cargo book measure` writes.
