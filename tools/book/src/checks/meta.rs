@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 /// Labs whose reference results hold times but that have no criterion bench, and why that is right.
-pub const UNBENCHED: [(&str, &str); 4] = [
+pub const UNBENCHED: [(&str, &str); 5] = [
     (
         "spawn-cost",
         "creation is timed in a fresh copy of the lab per kind, so the parent that forks or \
@@ -53,6 +53,12 @@ pub const UNBENCHED: [(&str, &str); 4] = [
         "its times are the wall time of one run of thousands of tasks, whose point is the \
          thread count and memory; repeating it per criterion sample would spawn millions of \
          threads",
+    ),
+    (
+        "scaling",
+        "its times are the points of one sweep over W = 1, 2, …, and every speed-up, the \
+         fitted serial fraction and the predictions beside them are computed from those very \
+         points: a curve whose points must all come from one method and one run",
     ),
 ];
 
