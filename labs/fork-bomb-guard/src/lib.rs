@@ -16,6 +16,10 @@
 //! deadline no further than [`MAX_TIMEOUT`] away, which it then enforces on itself with
 //! `alarm(2)` (kept across `execve`, so even a copy whose harness is gone dies on time).
 //! A copy started by hand with a worker's environment and a big pipe refuses to run.
+//!
+//! The cgroup demo ([`fork_bomb`]) adds a limit that binds root: it runs in a child cgroup
+//! whose `pids.max` is below the budget ([`cgroup`]), so the kernel refuses the forks with
+//! `EAGAIN` before the budget runs out; the cage above stays around it.
 
 pub mod cgroup;
 pub mod harness;
