@@ -36,7 +36,7 @@ pub use workers::{Run, involuntary_switches, processes, threads};
 
 /// The lab's default `--work`: numbers summed by one worker in the fixed series, about a
 /// tenth of a second on a current core.
-pub const DEFAULT_WORK: u64 = 100_000_000;
+pub const DEFAULT_WORK: u64 = 300_000_000;
 
 /// The most `--work` may be: with 256 workers the scaled series then sums up to
 /// 2.56 × 10¹² numbers, below where [`closed_form`]'s u128 product would overflow.
