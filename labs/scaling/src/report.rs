@@ -326,9 +326,9 @@ impl Results {
         }
         if full >= 2 {
             let ceiling = if s > 0.0 {
-                format!("Amdahl's ceiling of 1/s = {:.1}×", 1.0 / s)
+                format!("ceiling at Amdahl's 1/s = {:.1}×", 1.0 / s)
             } else {
-                "a ceiling".to_owned()
+                "ceiling".to_owned()
             };
             lines.push(format!(
                 "Growing the work with W (Gustafson), W = {full} threads did {:.2}× the work \
