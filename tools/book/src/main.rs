@@ -52,6 +52,11 @@ enum Command {
         /// Write results/reference/ (committed, shown to every reader) instead.
         #[arg(long)]
         reference: bool,
+        /// Run every lab's --json this many times, one round of all labs after another, and
+        /// keep each figure's median of the runs' medians (steadier on a machine whose speed
+        /// drifts, such as a VM).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=9))]
+        repeat: u32,
         /// Measure only these labs (default: every lab under labs/ and the baselines crate).
         labs: Vec<String>,
     },
@@ -125,12 +130,14 @@ fn run(command: Command, root: &std::path::Path) -> anyhow::Result<()> {
         Command::Measure {
             quick,
             reference,
+            repeat,
             labs,
         } => book::measure::measure(
             root,
             &book::measure::MeasureOptions {
                 quick,
                 reference,
+                repeat: repeat as usize,
                 labs,
             },
         ),

@@ -40,6 +40,8 @@ pub struct MeasureOptions {
     pub quick: bool,
     /// Write `results/reference/` (committed) instead of `results/local/`.
     pub reference: bool,
+    /// How many times to run every lab's `--json` (at least once; see [`combine_runs`]).
+    pub repeat: usize,
     /// Measure only these labs (all of them if empty).
     pub labs: Vec<String>,
 }
@@ -81,6 +83,10 @@ pub fn measure(root: &Path, options: &MeasureOptions) -> anyhow::Result<()> {
     let mut progress = Progress::new(&labs, options.quick);
     let started = Instant::now();
     let mut failed = Vec::new();
+    // Every lab's first run (with its benches), then `--repeat`'s further `--json` runs in
+    // rounds over all labs, so that each lab's runs, and a lab and its baseline, are spread
+    // over the same stretch of time.
+    let mut measured: Vec<(&Lab, Report, Option<PathBuf>, Vec<Report>)> = Vec::new();
     for (index, lab) in labs.iter().enumerate() {
         progress.begin_lab(lab, &labs[index + 1..]);
         let run = LabRun {
@@ -90,21 +96,46 @@ pub fn measure(root: &Path, options: &MeasureOptions) -> anyhow::Result<()> {
             quick: options.quick,
         };
         match run.measure(&mut progress) {
-            Ok(report) => {
-                let path = results::write_report(&out_dir, &report)?;
-                let shown = path.strip_prefix(root).unwrap_or(&path);
-                progress.say(&format!(
-                    "{}: {} result(s) → {}",
-                    lab.name,
-                    report.records.len(),
-                    shown.display()
-                ));
-            }
+            Ok((report, bin)) => measured.push((lab, report, bin, Vec::new())),
             Err(err) => {
                 progress.say(&format!("{}: FAILED: {err:#}", lab.name));
                 failed.push(lab.name.clone());
             }
         }
+    }
+    for round in 2..=options.repeat.max(1) {
+        for (lab, _, bin, reruns) in &mut measured {
+            let Some(bin) = bin else { continue };
+            let run = LabRun {
+                root,
+                lab,
+                target_dir: &target_dir,
+                quick: options.quick,
+            };
+            progress.start(
+                Task::Run,
+                &format!(
+                    "{}: running --json ({round} of {})",
+                    lab.name, options.repeat
+                ),
+            );
+            match run.run_json(bin, &mut progress) {
+                Ok(report) => reruns.push(report),
+                Err(err) => progress.say(&format!("{}: run {round} FAILED: {err:#}", lab.name)),
+            }
+            progress.ran();
+        }
+    }
+    for (lab, mut report, _, reruns) in measured {
+        combine_runs(&mut report, &reruns);
+        let path = results::write_report(&out_dir, &report)?;
+        let shown = path.strip_prefix(root).unwrap_or(&path);
+        progress.say(&format!(
+            "{}: {} result(s) → {}",
+            lab.name,
+            report.records.len(),
+            shown.display()
+        ));
     }
     progress.clear();
     // Each lab figure beside its baseline from this run (and, for labs not measured this
@@ -142,7 +173,8 @@ struct LabRun<'a> {
 }
 
 impl LabRun<'_> {
-    fn measure(&self, progress: &mut Progress) -> anyhow::Result<Report> {
+    /// The lab's report (its `--json` run and its benchmarks), and its binary for more runs.
+    fn measure(&self, progress: &mut Progress) -> anyhow::Result<(Report, Option<PathBuf>)> {
         let name = &self.lab.name;
         progress.start(Task::Build, &format!("{name}: building"));
         let (bin, benches) = self.build(progress)?;
@@ -171,7 +203,7 @@ impl LabRun<'_> {
         if report.records.is_empty() {
             bail!("measured nothing (no records from --json and no benchmarks)");
         }
-        Ok(report)
+        Ok((report, bin))
     }
 
     /// Builds the lab's binary and bench binaries; returns their paths (from cargo's JSON
@@ -337,6 +369,34 @@ fn bench_name(exe: &Path) -> String {
     match stem.rsplit_once('-') {
         Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_owned(),
         _ => stem,
+    }
+}
+
+/// Folds further `--json` runs of a lab into its first report: each of the lab's own records
+/// (spread [`kit::Spread::Range`]) takes the middle of every run's median (the lower middle
+/// for an even count, so that a value is always one a run produced: a flag stays 0 or 1), the
+/// lowest low and the highest high, and the samples of all runs. Criterion's records and ids
+/// missing from a run are left as they are. One method, repeated: a run-to-run drift of the
+/// machine widens the spread instead of moving the figure.
+pub fn combine_runs(report: &mut Report, reruns: &[Report]) {
+    if reruns.is_empty() {
+        return;
+    }
+    for record in &mut report.records {
+        if record.spread == Some(Spread::Ci95) {
+            continue;
+        }
+        let others: Vec<&Record> = reruns.iter().filter_map(|r| r.get(&record.id)).collect();
+        if others.is_empty() {
+            continue;
+        }
+        let mut medians: Vec<f64> = others.iter().map(|r| r.median).collect();
+        medians.push(record.median);
+        medians.sort_by(f64::total_cmp);
+        record.median = medians[(medians.len() - 1) / 2];
+        record.low = others.iter().map(|r| r.low).fold(record.low, f64::min);
+        record.high = others.iter().map(|r| r.high).fold(record.high, f64::max);
+        record.samples += others.iter().map(|r| r.samples).sum::<u64>();
     }
 }
 
@@ -518,6 +578,51 @@ mod tests {
         assert!(err.contains("describe_benchmark"), "{err}");
         assert_eq!(report.records[0].median, 50_000.0, "nothing overwritten");
         assert_eq!(report.records.len(), 1);
+    }
+
+    #[test]
+    fn repeated_runs_keep_the_middle_median_and_the_widest_spread() {
+        let run = |thread: f64, flag: bool| {
+            let mut report = Report::new("spawn-cost");
+            report.push(Record::new(
+                "spawn-cost/thread",
+                "a thread",
+                kit::Unit::Nanoseconds,
+                kit::Summary {
+                    median: thread,
+                    low: thread - 1.0,
+                    high: thread + 1.0,
+                    samples: 10,
+                },
+            ));
+            report.push(Record::flag("spawn-cost/ok", "it worked", flag));
+            report
+        };
+        let mut first = run(50.0, true);
+        first.describe_benchmark("spawn-cost/bench", "a benchmark");
+        merge("spawn-cost", &mut first, vec![estimate("bench", 7.0)]).unwrap();
+        combine_runs(&mut first, &[run(20.0, false), run(30.0, true)]);
+        let thread = first.get("spawn-cost/thread").unwrap();
+        assert_eq!((thread.median, thread.low, thread.high), (30.0, 19.0, 51.0));
+        assert_eq!(thread.samples, 30);
+        assert_eq!(
+            first.get("spawn-cost/ok").unwrap().median,
+            1.0,
+            "a flag stays 0 or 1"
+        );
+        assert_eq!(
+            first.get("spawn-cost/bench").unwrap().median,
+            7.0,
+            "criterion's untouched"
+        );
+        let mut two = run(50.0, true);
+        combine_runs(&mut two, &[run(20.0, false)]);
+        assert_eq!(
+            two.get("spawn-cost/thread").unwrap().median,
+            20.0,
+            "the lower middle"
+        );
+        assert_eq!(two.get("spawn-cost/ok").unwrap().median, 0.0);
     }
 
     #[test]
