@@ -22,7 +22,7 @@ pub struct Pair {
 }
 
 /// Every lab figure with an independent baseline.
-pub const PAIRS: [Pair; 8] = [
+pub const PAIRS: [Pair; 11] = [
     Pair {
         lab: "spawn-cost/thread",
         baseline: "baseline/c/pthread",
@@ -59,10 +59,27 @@ pub const PAIRS: [Pair; 8] = [
         what: "a pipe round trip between two processes on one CPU, Rust vs C",
     },
     Pair {
-        lab: "context-switch/pipe-processes/same-cpu",
+        lab: "context-switch/pipe-threads/across-cpus",
+        baseline: "baseline/c/pipe-threads-two-cpus",
+        what: "a pipe round trip between two threads on two CPUs, Rust vs C",
+    },
+    Pair {
+        lab: "context-switch/pipe-processes/across-cpus",
+        baseline: "baseline/c/pipe-processes-two-cpus",
+        what: "a pipe round trip between two processes on two CPUs, Rust vs C",
+    },
+    Pair {
+        lab: "context-switch/pipe-processes/across-cpus",
         baseline: "baseline/perf/pipe-processes",
-        what: "a pipe round trip between two processes, the lab (pinned) vs perf bench sched \
-               pipe (not pinned)",
+        what: "a pipe round trip between two processes, the lab (pinned to two CPUs) vs perf \
+               bench sched pipe (not pinned: on an idle two-CPU machine its two processes run \
+               on different CPUs)",
+    },
+    Pair {
+        lab: "context-switch/pipe-threads/across-cpus",
+        baseline: "baseline/perf/pipe-threads",
+        what: "a pipe round trip between two threads, the lab (pinned to two CPUs) vs perf \
+               bench sched pipe -T (not pinned)",
     },
 ];
 
