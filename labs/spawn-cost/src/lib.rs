@@ -215,13 +215,14 @@ pub fn vfork_once(
     let mask = SigSet::all().thread_swap_mask(SigmaskHow::SIG_SETMASK)?;
     let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
     let arg = std::ptr::without_provenance_mut(usize::from(status));
-    // SAFETY: glibc's clone(2) wrapper starts the child on `stack`, its own memory that
-    // outlives the call, and calls `vfork_child` there; the child never returns into Rust
-    // code on the parent's stack (the danger of vfork(2) in Rust), and it touches no shared
-    // memory: it makes one call, _exit, as vfork(2) requires. CLONE_VFORK suspends this
-    // thread until the child has exited (clone(2)), so `stack` is not reused or freed while
-    // the child runs on it, and `&mut` keeps any other thread from lending it meanwhile.
-    // SIGCHLD as the exit signal makes the child an ordinary one for waitpid(2).
+    // glibc's clone(2) wrapper starts the child on `stack`, its own memory that outlives the
+    // call, and calls `vfork_child` there, so the child never returns into Rust code on the
+    // parent's stack (the danger of vfork(2) in Rust). CLONE_VFORK suspends this thread until
+    // the child has exited (clone(2)), so `stack` is not reused or freed while the child runs
+    // on it, and `&mut` keeps any other thread from lending it meanwhile. SIGCHLD as the exit
+    // signal makes the child an ordinary one for waitpid(2).
+    // SAFETY: the child runs on a stack of its own and touches no shared memory: it makes one
+    // call, _exit, as vfork(2) requires.
     let pid = unsafe { libc::clone(vfork_child, stack.top(), flags, arg) };
     let created = Errno::result(pid).map(Pid::from_raw);
     mask.thread_set_mask()?;
