@@ -22,6 +22,10 @@
 //!   labs' tests use;
 //! - `bench` (with the cargo feature `bench`, enabled only by the labs' dev-dependencies): the
 //!   criterion settings and the timed loop of the labs' benches.
+//!
+//! The portable pieces ([`record`], [`unit`](mod@unit), [`stats`], [`table`], the [`Machine`]
+//! type and the parsing half of [`cli`]) live in the `schema` crate, so the book tool builds
+//! on any OS without the kit; they are re-exported here under their old paths.
 
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -32,12 +36,10 @@ pub mod interrupt;
 pub mod lab;
 pub mod machine;
 pub mod procfs;
-pub mod record;
 pub mod shm;
-pub mod stats;
-pub mod table;
 pub mod testing;
-pub mod unit;
+
+pub use schema::{record, stats, table, unit};
 
 pub use children::{Children, fork_child};
 pub use lab::Outcome;

@@ -84,8 +84,8 @@ enum Supports {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = kit::cli::parse();
-    kit::cli::run(|| {
+    let cli: Cli = schema::cli::parse();
+    schema::cli::run(|| {
         // Found at run time, from where the reader stands: the binary may have been built by
         // another checkout that shares the target directory.
         let root = match cli.root {

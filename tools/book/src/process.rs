@@ -4,12 +4,12 @@
 //! benches with it, `cargo book exercises` runs `cargo test`.
 //!
 //! With [`Limits::own_group`], the program runs in a process group of its own and a timeout
-//! kills the whole group with `killpg(2)` (through nix): cargo, the test binary it started
-//! and whatever that forked, not cargo alone.
+//! kills the whole group with `killpg(2)`: cargo, the test binary it started and whatever
+//! that forked, not cargo alone. Process groups are Unix's; elsewhere `own_group` does
+//! nothing and a timeout kills the program alone. `killpg` is called through `libc`, not
+//! nix, so the book tool builds on any OS (nix does not build on Windows).
 
 use anyhow::Context;
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
 use std::io::Read;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -41,6 +41,7 @@ pub struct Ran {
 /// timeout passes, calling `tick` every poll.
 pub fn run(command: &mut Command, limits: Limits, mut tick: impl FnMut()) -> anyhow::Result<Ran> {
     let program = command.get_program().to_string_lossy().into_owned();
+    #[cfg(unix)]
     if limits.own_group {
         std::os::unix::process::CommandExt::process_group(command, 0);
     }
@@ -60,11 +61,9 @@ pub fn run(command: &mut Command, limits: Limits, mut tick: impl FnMut()) -> any
         }
         if limits.timeout.is_some_and(|t| started.elapsed() > t) {
             timed_out = true;
-            let group = i32::try_from(child.id()).ok().map(Pid::from_raw);
             // The group's id is the child's pid (process_group(0)). Killing only the child is
             // the fallback; a lab's own forks die with it anyway (kit sets PDEATHSIG).
-            let killed =
-                limits.own_group && group.is_some_and(|g| killpg(g, Signal::SIGKILL).is_ok());
+            let killed = limits.own_group && kill_group(child.id());
             if !killed {
                 let _ = child.kill();
             }
@@ -80,6 +79,23 @@ pub fn run(command: &mut Command, limits: Limits, mut tick: impl FnMut()) -> any
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
     })
+}
+
+/// Sends SIGKILL to the process group `group` (killpg(2)); true if it was sent.
+#[cfg(unix)]
+fn kill_group(group: u32) -> bool {
+    let Ok(group) = libc::pid_t::try_from(group) else {
+        return false;
+    };
+    // SAFETY: killpg takes two integers and touches no memory of ours; a group that no longer
+    // exists is an error return (ESRCH), not undefined behaviour.
+    unsafe { libc::killpg(group, libc::SIGKILL) == 0 }
+}
+
+/// No process groups: the caller kills the program alone.
+#[cfg(not(unix))]
+fn kill_group(_group: u32) -> bool {
+    false
 }
 
 /// The last `count` lines of a program's output, for an error message.

@@ -239,12 +239,33 @@ impl Drop for Server {
 /// `RLIMIT_NOFILE` less a reserve and less the [`MAX_STREAMS`] event streams' two each, and
 /// never more than [`MAX_CONNECTIONS`].
 fn connection_limit() -> usize {
-    let soft = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
-        .map_or(1024, |(soft, _)| soft);
+    let soft = soft_descriptor_limit().unwrap_or(1024);
     let usable = soft.saturating_sub(RESERVED_FDS) / 2;
     usize::try_from(usable).map_or(MAX_CONNECTIONS, |n| {
         n.saturating_sub(MAX_STREAMS).clamp(1, MAX_CONNECTIONS)
     })
+}
+
+/// The soft `RLIMIT_NOFILE` (getrlimit(2)), through `libc` rather than nix so the tool builds
+/// on any OS.
+#[cfg(unix)]
+fn soft_descriptor_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, initialised rlimit that getrlimit writes and nothing else
+    // holds a reference to.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    // rlim_t is u64 on 64-bit Linux and macOS, but c_ulong on 32-bit Linux.
+    #[allow(clippy::useless_conversion)]
+    ok.then(|| u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX))
+}
+
+/// No descriptor limit to read (Windows' sockets are handles): the caller's default.
+#[cfg(not(unix))]
+fn soft_descriptor_limit() -> Option<u64> {
+    None
 }
 
 /// The open connections, oldest first, each with a handle to shut it down and whether its

@@ -6,7 +6,7 @@
 //! - every lab has a test file, `labs/<lab>/tests/*.rs`;
 //! - every lab that measures time has a criterion bench in `labs/<lab>/benches/`. A lab
 //!   *measures time* when its committed reference results (`results/reference/<lab>.json`)
-//!   hold a record in [`kit::Unit::Nanoseconds`]: then the book shows a time for it, and it
+//!   hold a record in [`schema::Unit::Nanoseconds`]: then the book shows a time for it, and it
 //!   takes such times from criterion (see ARCHITECTURE.md). [`UNBENCHED`] lists, with the
 //!   reason, the labs whose timings are a single demonstration run that criterion cannot
 //!   repeat usefully;
@@ -23,8 +23,8 @@ use crate::labs;
 use crate::markdown::includes;
 use crate::results::REFERENCE_DIR;
 use crate::source::{Page, Problem, pages, relative};
-use kit::{Report, Unit};
 use regex::Regex;
+use schema::{Report, Unit};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;

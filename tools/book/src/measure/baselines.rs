@@ -109,7 +109,7 @@ impl Comparison {
         let show = |id: &str, value: f64| {
             let unit = results
                 .get(id)
-                .map_or(kit::Unit::Nanoseconds, |m| m.record.unit);
+                .map_or(schema::Unit::Nanoseconds, |m| m.record.unit);
             quantity(value, unit)
         };
         let verdict = if self.within_tolerance() {
@@ -195,7 +195,7 @@ pub fn check(root: &Path, reference: &ResultSet) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kit::{Record, Report, Summary};
+    use schema::{Record, Report, Summary};
 
     fn results(records: &[(&str, f64)]) -> (tempfile::TempDir, ResultSet) {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -5,15 +5,15 @@
 //! baselines crate (`baselines/`, [`crate::labs::baselines`]):
 //! 1. build its binary (and its criterion benches, if it has `benches/`) in the bench profile,
 //!    the optimized profile `cargo bench` uses, so both share one build;
-//! 2. run `LAB --json`, which prints a [`kit::Report`];
+//! 2. run `LAB --json`, which prints a [`schema::Report`];
 //! 3. run each bench binary as `cargo bench` would, with criterion writing to a folder of
 //!    this lab's own, and read its estimates (see [`crate::results::criterion`]);
 //! 4. write `results/local/<lab>.json` (`results/reference/` with `--reference`).
 //!
 //! Every quantity has one measuring method. A benchmark becomes a record of its own,
 //! `LAB/<criterion id>`, with the words the lab's report gives it
-//! ([`kit::Report::describe_benchmark`]) and criterion's 95 % confidence interval of the
-//! median as its spread ([`kit::Spread::Ci95`]). A benchmark named like one of the lab's own
+//! ([`schema::Report::describe_benchmark`]) and criterion's 95 % confidence interval of the
+//! median as its spread ([`schema::Spread::Ci95`]). A benchmark named like one of the lab's own
 //! records (`spawn-cost/thread`, or just `thread`) is an error: the lab and criterion would
 //! be two sources for one figure. So is a benchmark the lab describes nowhere, so that no
 //! result shows a bare id as its description. A lab that fails to build or run is reported and the others still
@@ -29,7 +29,7 @@ use crate::process::{self, Limits, Ran};
 use crate::results::criterion::{self, Estimate};
 use crate::results::{self, LOCAL_DIR, REFERENCE_DIR};
 use anyhow::{Context, bail};
-use kit::{Machine, Record, Report, Spread};
+use schema::{Machine, Record, Report, Spread};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -373,7 +373,7 @@ fn bench_name(exe: &Path) -> String {
 }
 
 /// Folds further `--json` runs of a lab into its first report: each of the lab's own records
-/// (spread [`kit::Spread::Range`]) takes the middle of every run's median (the lower middle
+/// (spread [`schema::Spread::Range`]) takes the middle of every run's median (the lower middle
 /// for an even count, so that a value is always one a run produced: a flag stays 0 or 1), the
 /// lowest low and the highest high, and the samples of all runs. Criterion's records and ids
 /// missing from a run are left as they are. One method, repeated: a run-to-run drift of the
@@ -433,7 +433,7 @@ pub fn merge(lab: &str, report: &mut Report, estimates: Vec<Estimate>) -> anyhow
             ..Record::nanos(
                 id,
                 what,
-                kit::Summary {
+                schema::Summary {
                     median: estimate.median,
                     low: estimate.low,
                     high: estimate.high,
@@ -518,7 +518,7 @@ mod tests {
         report.push(Record::nanos(
             "spawn-cost/thread",
             "spawn and join a thread",
-            kit::Summary::single(50_000.0),
+            schema::Summary::single(50_000.0),
         ));
         report.describe_benchmark("spawn-cost/fork", "fork, then wait");
         report.describe_benchmark("spawn-cost/group/spawn thread", "a thread in a group");
@@ -549,7 +549,7 @@ mod tests {
         assert_eq!(records[0].spread, Some(Spread::Range));
         assert_eq!(records[1].what, "fork, then wait", "described by the lab");
         assert_eq!((records[1].median, records[1].samples), (300_000.0, 100));
-        assert_eq!(records[1].unit, kit::Unit::Nanoseconds);
+        assert_eq!(records[1].unit, schema::Unit::Nanoseconds);
         assert_eq!(records[2].what, "a thread in a group");
         assert!(
             records[1..].iter().all(|r| r.spread == Some(Spread::Ci95)),
@@ -565,7 +565,7 @@ mod tests {
         report.push(Record::nanos(
             "spawn-cost/thread",
             "spawn and join a thread",
-            kit::Summary::single(50_000.0),
+            schema::Summary::single(50_000.0),
         ));
         let err = merge(
             "spawn-cost",
@@ -587,8 +587,8 @@ mod tests {
             report.push(Record::new(
                 "spawn-cost/thread",
                 "a thread",
-                kit::Unit::Nanoseconds,
-                kit::Summary {
+                schema::Unit::Nanoseconds,
+                schema::Summary {
                     median: thread,
                     low: thread - 1.0,
                     high: thread + 1.0,

@@ -18,7 +18,7 @@
 //! Durations (unit `ns`) are written in the unit that keeps them readable, bytes in binary
 //! units, other counts with their unit (see [`crate::results::quantity`]).
 //!
-//! A spread is one of two things ([`kit::Spread`]): the 95 % confidence interval of the
+//! A spread is one of two things ([`schema::Spread`]): the 95 % confidence interval of the
 //! median for a criterion benchmark, the lowest and highest sample for a lab's own runs. A
 //! table whose spreads are all of one kind names it in its header and caption; a table that
 //! mixes them tags each spread (`95% CI`, `range`) and the caption says what the tags mean.

@@ -1,13 +1,13 @@
 //! Measured results on disk, and how a result is written in the book.
 //!
-//! `cargo book measure` writes one [`kit::Report`] per lab to `results/local/<lab>.json` (the
+//! `cargo book measure` writes one [`schema::Report`] per lab to `results/local/<lab>.json` (the
 //! reader's machine, git-ignored) or, with `--reference`, to `results/reference/<lab>.json`
 //! (committed: the numbers every reader sees). Each folder is loaded into one [`ResultSet`],
 //! an index from record id to the record and the machine it was measured on. Folders are
 //! found relative to the book root, so a test can build a book with results of its own.
 
 use anyhow::Context;
-use kit::{Machine, Record, Report, Unit};
+use schema::{Machine, Record, Report, Unit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -162,8 +162,8 @@ pub fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
 /// with their unit, singular for one (`1,024 updates`, `1 process`: [`Unit::after`]).
 pub fn quantity(value: f64, unit: Unit) -> String {
     match unit {
-        Unit::Nanoseconds => kit::table::nanos(value),
-        Unit::Bytes => kit::table::bytes(value),
+        Unit::Nanoseconds => schema::table::nanos(value),
+        Unit::Bytes => schema::table::bytes(value),
         Unit::Factor => factor(value),
         Unit::Percent => format!("{}%", number(value)),
         // Labs record a yes/no outcome as 1 or 0.
@@ -220,7 +220,7 @@ pub fn day(machine: &Machine) -> &str {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use kit::Noun;
+    use schema::Noun;
 
     /// A machine for the tests of this folder.
     pub(in crate::results) fn machine(cpu: &str, date: &str) -> Machine {

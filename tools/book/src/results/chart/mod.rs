@@ -17,12 +17,12 @@
 //! - it carries a `<title>` and `role="img"` with an `aria-label`, for screen readers;
 //! - it scales down with the page (`max-width: 100%`).
 
-use kit::Unit;
 use plotters::coord::ranged1d::{
     AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
 };
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use schema::Unit;
 use std::ops::Range;
 
 /// A median with its spread, in the chart's unit.
@@ -282,8 +282,8 @@ fn axis_value(value: f64, unit: Unit) -> String {
         return "0".into();
     }
     let text = match unit {
-        Unit::Nanoseconds => kit::table::nanos(value),
-        Unit::Bytes => kit::table::bytes(value),
+        Unit::Nanoseconds => schema::table::nanos(value),
+        Unit::Bytes => schema::table::bytes(value),
         _ => crate::results::number(value),
     };
     let (number, unit) = text.split_once(' ').unwrap_or((&text, ""));

@@ -1,5 +1,5 @@
 use super::*;
-use kit::Noun;
+use schema::Noun;
 
 fn span(median: f64) -> Option<Span> {
     Some(Span {

@@ -5,7 +5,7 @@ use super::directive::{Directive, find};
 use crate::markdown::escape as html_escape;
 use crate::results::chart::{self, Bar, Chart, Span};
 use crate::results::{Measured, Results, day, distinct_machines, factor, quantity};
-use kit::{Machine, Record, Spread, Unit};
+use schema::{Machine, Record, Spread, Unit};
 use std::fmt::Write;
 
 /// Why a directive cannot be expanded with these results, if it cannot: the check `cargo

@@ -1,6 +1,6 @@
 use super::*;
 use crate::results;
-use kit::{Record, Report, Unit};
+use schema::{Record, Report, Unit};
 
 fn machine(cpu: &str) -> Machine {
     results::records::tests::machine(cpu, "2025-06-01T12:00:00Z")

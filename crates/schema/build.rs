@@ -10,6 +10,6 @@ fn main() {
         .and_then(|out| String::from_utf8(out.stdout).ok())
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|| "unknown rustc".into());
-    println!("cargo:rustc-env=KIT_RUSTC_VERSION={version}");
+    println!("cargo:rustc-env=SCHEMA_RUSTC_VERSION={version}");
     println!("cargo:rerun-if-env-changed=RUSTC");
 }
