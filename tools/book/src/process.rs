@@ -44,6 +44,7 @@ pub fn run(command: &mut Command, limits: Limits, mut tick: impl FnMut()) -> any
     #[cfg(unix)]
     if limits.own_group {
         std::os::unix::process::CommandExt::process_group(command, 0);
+        interrupt::install();
     }
     let mut child = command
         .stdin(Stdio::null())
@@ -51,6 +52,11 @@ pub fn run(command: &mut Command, limits: Limits, mut tick: impl FnMut()) -> any
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {program}"))?;
+    // A group of its own does not hear the terminal's Ctrl-C: the tool passes it on.
+    #[cfg(unix)]
+    let _watched = limits
+        .own_group
+        .then(|| interrupt::Watched::new(child.id()));
     let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let started = Instant::now();
@@ -98,6 +104,68 @@ fn kill_group(_group: u32) -> bool {
     false
 }
 
+/// A program in a process group of its own is out of reach of the terminal's Ctrl-C, which
+/// goes to the terminal's foreground group only. So while one runs, SIGINT, SIGTERM or SIGHUP
+/// to the tool kills that group first, then ends the tool by the same signal (the default
+/// action, re-raised), so nothing the tool started runs on after it. The handler uses only
+/// async-signal-safe calls (signal-safety(7): kill, sigaction, raise) and one atomic load.
+#[cfg(unix)]
+mod interrupt {
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// The process group being watched, or 0.
+    static GROUP: AtomicI32 = AtomicI32::new(0);
+    static INSTALL: Once = Once::new();
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+    /// Marks `group` as the one to kill on a signal until dropped.
+    pub struct Watched;
+
+    impl Watched {
+        pub fn new(group: u32) -> Self {
+            GROUP.store(i32::try_from(group).unwrap_or(0), Ordering::SeqCst);
+            Watched
+        }
+    }
+
+    impl Drop for Watched {
+        fn drop(&mut self) {
+            GROUP.store(0, Ordering::SeqCst);
+        }
+    }
+
+    extern "C" fn on_signal(signal: libc::c_int) {
+        let group = GROUP.load(Ordering::SeqCst);
+        // SAFETY: kill(2), sigaction(2) and raise(3) are async-signal-safe (signal-safety(7));
+        // a negative pid names the process group; the sigaction struct is zeroed and ours.
+        unsafe {
+            if group > 0 {
+                libc::kill(-group, libc::SIGKILL);
+            }
+            let mut default: libc::sigaction = std::mem::zeroed();
+            default.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(signal, &default, std::ptr::null_mut());
+            libc::raise(signal);
+        }
+    }
+
+    /// Installs the handler once, for the life of the tool.
+    pub fn install() {
+        INSTALL.call_once(|| {
+            for signal in SIGNALS {
+                // SAFETY: a zeroed sigaction with our handler; `on_signal` is an
+                // `extern "C" fn(c_int)` that only makes async-signal-safe calls.
+                unsafe {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                    libc::sigaction(signal, &action, std::ptr::null_mut());
+                }
+            }
+        });
+    }
+}
+
 /// The last `count` lines of a program's output, for an error message.
 pub fn tail(text: &str, count: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -125,6 +193,75 @@ mod tests {
         own_group: true,
         poll: Duration::from_millis(10),
     };
+
+    /// Ctrl-C reaches the tool, not a program in a group of its own: the tool must pass it on.
+    /// The test runs itself again as the "tool" (so the signal hits a copy, not the test
+    /// harness), whose program writes the pid of a `sleep` it started; SIGINT to the copy
+    /// alone must end the copy by SIGINT and leave that `sleep` dead.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_signal_to_the_tool_kills_the_group_it_watches() {
+        use std::os::unix::process::ExitStatusExt;
+        if std::env::var_os("BOOK_PROCESS_TOOL").is_some() {
+            let mut command = Command::new("sh");
+            command.args([
+                "-c",
+                "sleep 60 & echo $! > \"$BOOK_PROCESS_PID_FILE\"; wait",
+            ]);
+            let _ = run(&mut command, QUICK, || {});
+            return;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pid_file = dir.path().join("sleep.pid");
+        let mut tool = Command::new(std::env::current_exe().expect("the test binary"))
+            .args([
+                "--exact",
+                "process::tests::a_signal_to_the_tool_kills_the_group_it_watches",
+            ])
+            .env("BOOK_PROCESS_TOOL", "1")
+            .env("BOOK_PROCESS_PID_FILE", &pid_file)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run the tool copy");
+        let started = Instant::now();
+        let sleep: i32 = loop {
+            if let Some(pid) = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                break pid;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no sleep started"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let tool_pid = libc::pid_t::try_from(tool.id()).expect("a pid");
+        // SAFETY: kill(2) with two integers touches no memory of ours.
+        unsafe { libc::kill(tool_pid, libc::SIGINT) };
+        let status = tool.wait().expect("wait for the tool copy");
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGINT),
+            "ended by the signal: {status:?}"
+        );
+        let gone = |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+                stat.rsplit(") ").next().is_some_and(|s| s.starts_with('Z'))
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !gone(sleep) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let alive = !gone(sleep);
+        if alive {
+            // SAFETY: as above.
+            unsafe { libc::kill(sleep, libc::SIGKILL) };
+        }
+        assert!(!alive, "the watched group's sleep outlived the tool");
+    }
 
     #[test]
     fn captures_both_streams_and_the_status() {
