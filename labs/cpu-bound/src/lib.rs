@@ -131,7 +131,7 @@ pub fn processes(n: u64, workers: usize) -> anyhow::Result<u64> {
 
 /// In the child: one write of 8 bytes, which a pipe delivers whole (pipe(7): writes of at
 /// most PIPE_BUF bytes are atomic). Returns the child's exit status.
-fn send_partial(pipe: &OwnedFd, partial: u64) -> i32 {
+pub fn send_partial(pipe: &OwnedFd, partial: u64) -> i32 {
     match write(pipe, &partial.to_ne_bytes()) {
         Ok(8) => 0,
         _ => 1,
@@ -139,7 +139,7 @@ fn send_partial(pipe: &OwnedFd, partial: u64) -> i32 {
 }
 
 /// In the parent: reads until every child has closed its end, then splits into u64s.
-fn read_partials(pipe: OwnedFd, workers: usize) -> anyhow::Result<Vec<u64>> {
+pub fn read_partials(pipe: OwnedFd, workers: usize) -> anyhow::Result<Vec<u64>> {
     let mut bytes = Vec::with_capacity(8 * workers);
     File::from(pipe).read_to_end(&mut bytes)?;
     ensure!(

@@ -6,7 +6,6 @@
 //! workers. Every number costs the same, so the serial fraction of the work is also the
 //! serial fraction of the one-worker run's time: the `s` of Amdahl's law.
 
-use std::hint::black_box;
 use std::ops::Range;
 
 // ANCHOR: plan
@@ -62,19 +61,11 @@ impl Plan {
 }
 // ANCHOR_END: plan
 
-/// The sum of i² for i in `range`, wrapping at 2⁶⁴ so that any cut of the numbers gives the
-/// same total. `black_box` keeps LLVM from replacing the loop by its closed form (the
-/// `std::hint::black_box` docs: a best-effort barrier to the optimiser); never inlined, so
-/// every part of every run executes the same machine code.
-#[inline(never)]
-pub fn sum_of_squares(range: Range<u64>) -> u64 {
-    let mut sum = 0u64;
-    for i in range {
-        let i = black_box(i);
-        sum = sum.wrapping_add(i.wrapping_mul(i));
-    }
-    sum
-}
+/// The sum of i² for i in `range`: the CPU-bound lab's own loop (labs/cpu-bound/src/lib.rs,
+/// wrapping at 2⁶⁴ so that any cut of the numbers gives the same total, and never inlined,
+/// so that every part of every run executes the same machine code), so the two labs measure
+/// the very same work.
+pub use cpu_bound::sum_of_squares;
 
 /// The closed form n(n-1)(2n-1)/6 of the sum of i² for i in 0..n, wrapped to u64 as the loop
 /// wraps: what every run must compute, whatever W (exact while the product fits in u128, n up

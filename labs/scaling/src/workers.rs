@@ -11,14 +11,12 @@
 //! stays small; past the core count the scheduler must time-slice the workers, and it grows.
 
 use crate::work::{Plan, sum_of_squares};
-use anyhow::ensure;
+// The CPU-bound lab's pipe of partial sums: one 8-byte write per child, read until EOF.
+use cpu_bound::{read_partials, send_partial};
 use kit::Children;
 use nix::fcntl::OFlag;
 use nix::sys::resource::{UsageWho, getrusage};
-use nix::unistd::{pipe2, write};
-use std::fs::File;
-use std::io::Read;
-use std::os::fd::OwnedFd;
+use nix::unistd::pipe2;
 use std::time::{Duration, Instant};
 
 /// What one run measured.
@@ -107,27 +105,3 @@ pub fn processes(plan: Plan, workers: usize) -> anyhow::Result<Run> {
     })
 }
 // ANCHOR_END: processes
-
-/// In the child: one write of 8 bytes, which a pipe delivers whole (pipe(7): writes of at most
-/// PIPE_BUF bytes are atomic). Returns the child's exit status.
-fn send_partial(pipe: &OwnedFd, partial: u64) -> i32 {
-    match write(pipe, &partial.to_ne_bytes()) {
-        Ok(8) => 0,
-        _ => 1,
-    }
-}
-
-/// In the parent: reads until every child has closed its end, then splits into u64s.
-fn read_partials(pipe: OwnedFd, workers: usize) -> anyhow::Result<Vec<u64>> {
-    let mut bytes = Vec::with_capacity(8 * workers);
-    File::from(pipe).read_to_end(&mut bytes)?;
-    ensure!(
-        bytes.len() == 8 * workers,
-        "expected {workers} partial sums, got {} bytes",
-        bytes.len()
-    );
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|b| u64::from_ne_bytes(b.try_into().expect("chunks of 8")))
-        .collect())
-}
