@@ -7,6 +7,7 @@
 //! - [`unit`](mod@unit): the closed set of units a record's number is in ([`Unit`], [`Noun`]);
 //! - [`stats`]: medians and spread of repeated measurements ([`Summary`]);
 //! - [`machine`]: what a result was measured on ([`Machine`]);
+//! - [`timeline`]: which worker ran when and on which CPU ([`Timeline`], [`Lane`], [`Span`]);
 //! - [`table`]: aligned text tables and readable durations, sizes and ratios;
 //! - [`cli`]: parse flags with clap, turn bad input into a one-line error and exit code 2.
 
@@ -15,9 +16,11 @@ pub mod machine;
 pub mod record;
 pub mod stats;
 pub mod table;
+pub mod timeline;
 pub mod unit;
 
 pub use machine::Machine;
 pub use record::{Benchmark, Record, Report, Spread};
 pub use stats::Summary;
+pub use timeline::{Lane, LaneKind, Span, Timeline};
 pub use unit::{Noun, Unit};

@@ -3,6 +3,7 @@
 
 use crate::machine::Machine;
 use crate::stats::Summary;
+use crate::timeline::Timeline;
 use crate::unit::Unit;
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +95,11 @@ pub struct Report {
     /// words and writes no `benchmarks` to the results files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub benchmarks: Vec<Benchmark>,
+    /// Timelines the lab recorded, each under an id (`LAB/WHAT`, like a record's) that a page
+    /// names to draw it. Absent from results written before timelines existed, and from a
+    /// report that has none, so such files stay as they were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timelines: Vec<(String, Timeline)>,
 }
 
 impl Report {
@@ -103,6 +109,7 @@ impl Report {
             machine: Machine::detect(),
             records: Vec::new(),
             benchmarks: Vec::new(),
+            timelines: Vec::new(),
         }
     }
 
@@ -123,6 +130,11 @@ impl Report {
 
     pub fn get(&self, id: &str) -> Option<&Record> {
         self.records.iter().find(|r| r.id == id)
+    }
+
+    /// The timeline recorded under `id`, if any.
+    pub fn timeline(&self, id: &str) -> Option<&Timeline> {
+        self.timelines.iter().find(|(i, _)| i == id).map(|(_, t)| t)
     }
 
     /// Pretty JSON, as `--json` prints it.
@@ -150,6 +162,7 @@ mod tests {
         assert_eq!(back.get("demo/lost").unwrap().median, 12.0);
         assert_eq!(back.records[0].spread, Some(Spread::Range));
         assert!(!report.to_json().contains("benchmarks"), "none described");
+        assert!(!report.to_json().contains("timelines"), "none recorded");
     }
 
     #[test]
@@ -168,6 +181,33 @@ mod tests {
         assert!(json.contains(r#""what": "two of something""#), "{json}");
         let back: Report = serde_json::from_str(&json).unwrap();
         assert_eq!(back, report);
+    }
+
+    #[test]
+    fn timelines_round_trip_under_their_ids() {
+        use crate::timeline::{Lane, LaneKind, Span};
+        let mut report = Report::new("demo");
+        let lane = Lane {
+            name: "worker 0".into(),
+            kind: LaneKind::Thread,
+            spans: vec![Span {
+                begin_ns: 10,
+                end_ns: 20,
+                cpu_begin: 1,
+                cpu_end: 1,
+            }],
+            voluntary: 0,
+            involuntary: 3,
+        };
+        let timeline = Timeline { lanes: vec![lane] };
+        report
+            .timelines
+            .push(("demo/threads".into(), timeline.clone()));
+        let json = report.to_json();
+        assert!(json.contains(r#""timelines""#), "{json}");
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.timeline("demo/threads"), Some(&timeline));
+        assert_eq!(back.timeline("demo/other"), None);
     }
 
     /// Results written before records said what their spread is still load, saying nothing.

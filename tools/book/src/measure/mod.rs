@@ -192,6 +192,7 @@ impl LabRun<'_> {
                 machine: Machine::detect(),
                 records: Vec::new(),
                 benchmarks: Vec::new(),
+                timelines: Vec::new(),
             },
         };
         for bench in &benches {

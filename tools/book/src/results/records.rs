@@ -308,6 +308,7 @@ pub(super) mod tests {
                 Record::count("a/one", "first", Unit::Count(Noun::Updates), 1.0),
             ],
             benchmarks: Vec::new(),
+            timelines: Vec::new(),
         };
         write_report(&dir, &a).unwrap();
         let set = ResultSet::load(&dir).unwrap();

@@ -33,6 +33,7 @@ fn results(reference: Vec<Record>, local: Vec<Record>) -> Results {
                 machine: machine(cpu),
                 records,
                 benchmarks: Vec::new(),
+                timelines: Vec::new(),
             };
             results::write_report(&root.join(dir), &report).unwrap();
         }
