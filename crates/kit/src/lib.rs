@@ -13,6 +13,7 @@
 //! - [`interrupt`]: on SIGINT, SIGTERM or SIGHUP, kill and reap every child, then exit;
 //! - [`procfs`]: who is whose child, from `/proc`;
 //! - [`shm`]: anonymous `MAP_SHARED` memory that parent and children both see;
+//! - [`spans`]: each worker's units of work, when and on which CPU, for the book's timelines;
 //! - [`stats`]: medians and spread of repeated measurements;
 //! - [`machine`], [`record`] and [`unit`](mod@unit): what a result was measured on, the one result
 //!   schema, and the closed set of units its numbers are in;
@@ -37,6 +38,8 @@ pub mod lab;
 pub mod machine;
 pub mod procfs;
 pub mod shm;
+#[cfg(target_os = "linux")]
+pub mod spans;
 pub mod testing;
 
 pub use schema::{record, stats, table, unit};

@@ -1,0 +1,542 @@
+//! Spans: which worker ran each unit of work when, and on which CPU, cheaply enough to leave on
+//! while a lab measures.
+//!
+//! Each worker (a thread, or a forked process) owns a [`Recorder`] and wraps each unit of its
+//! work in [`Recorder::span`]. A span is the unit's begin and end in nanoseconds since an
+//! [`Origin`] the whole run shares, and the CPU the worker was on just before it began and just
+//! after it ended (the scheduler may move a worker in between). The worker's voluntary and
+//! involuntary context switches (getrusage(2): `ru_nvcsw`, `ru_nivcsw`) are counted from its
+//! first span to the moment its lane is taken. The result is a [`schema::Lane`]; a lab puts its
+//! lanes in a [`schema::Timeline`] and the timeline in its report, and the book draws it.
+//!
+//! # One clock for every process
+//!
+//! The times come from `clock_gettime(CLOCK_MONOTONIC)` (nix's [`clock_gettime`]), which
+//! clock_gettime(2) describes as "A nonsettable system-wide clock that represents monotonic
+//! time": every process on the machine reads the same clock, so a child's span and its
+//! parent's origin can be subtracted. `std::time::Instant` reads that clock too on Linux (the
+//! standard library's Unix `Instant::now` is `Timespec::now(libc::CLOCK_MONOTONIC)`), but it is
+//! opaque: it cannot be written into a pipe as a number, or handed to a program in another
+//! language. [`Origin::as_ns`] and [`Origin::from_ns`] can (CPython's `time.monotonic_ns()` and
+//! `time.perf_counter_ns()` read `CLOCK_MONOTONIC` on Linux, `Python/pytime.c`).
+//!
+//! # What a span costs
+//!
+//! Per span: two `clock_gettime` and two `sched_getcpu` calls, which glibc answers without
+//! entering the kernel (the vDSO for the clock, on a clock source it can read, such as the
+//! TSC; the vDSO `getcpu` or the CPU number the kernel keeps in the thread's rseq area,
+//! `sysdeps/unix/sysv/linux/sched_getcpu.c`), and a store into a buffer allocated when the
+//! recorder was made. Nothing allocates on the hot path: when the buffer is full, further
+//! spans are counted in [`Recorder::dropped`], not stored. The CPU is read outside the timed
+//! interval, so a span's length is the work's alone.
+//!
+//! The overhead is measured, not asserted (tests make no timing assertions): the ignored test
+//! `spans::tests::overhead` times empty spans against the same empty loop without them and
+//! prints the cost of one span on this machine:
+//!
+//! ```sh
+//! cargo test --release -p kit --lib spans::tests::overhead -- --ignored --nocapture
+//! ```
+//!
+//! The cost is per span, not per unit of time, so a span should wrap a chunk of work that
+//! is long beside it (a slice of a sum, a request), never one iteration of a hot loop. A lab
+//! states its own overhead by running its headline figure with and without spans.
+//!
+//! # From a child process: the record stream
+//!
+//! A forked child cannot hand its recorder back: its memory is a copy. It sends its spans
+//! through a pipe with [`Recorder::send`] instead, and the parent reads them with [`receive`].
+//! One pipe per child (two writers would interleave their records). The stream is a sequence
+//! of fixed-size records of [`RECORD_BYTES`] bytes, in the machine's native byte order (writer
+//! and reader are on the same machine):
+//!
+//! | Record | Bytes 0..4 | 4..8 | 8..16 | 16..24 |
+//! |---|---|---|---|---|
+//! | header, first and once | span count `n` (u32) | spans dropped (u32) | voluntary switches (u64) | involuntary switches (u64) |
+//! | span, `n` of them, in order | `cpu_begin` (u32) | `cpu_end` (u32) | `begin_ns` (u64) | `end_ns` (u64) |
+//!
+//! A CPU that could not be read is [`UNKNOWN_CPU`]. [`Recorder::send`] only encodes into a
+//! buffer on its stack and calls `write(2)` and `getrusage(2)`, so a child forked from a
+//! multithreaded process may call it (signal-safety(7) lists `write`; glibc's `getrusage` is
+//! the bare system call, `sysdeps/unix/syscalls.list`, with no lock and no allocation).
+//! [`Recorder::span`] is as safe there: `clock_gettime` is in signal-safety(7)'s list and
+//! `sched_getcpu` takes no lock either.
+
+use nix::sched::sched_getcpu;
+use nix::sys::resource::{UsageWho, getrusage};
+use nix::time::{ClockId, clock_gettime};
+use schema::timeline::{Lane, LaneKind, Span};
+use std::io::{self, Read};
+use std::os::fd::AsFd;
+
+/// The length of every record of the stream [`Recorder::send`] writes (see the module docs).
+pub const RECORD_BYTES: usize = 24;
+
+/// The CPU recorded when `sched_getcpu` fails (it does not on Linux since 2.6.19, but a span
+/// should not be lost for it).
+pub const UNKNOWN_CPU: u32 = u32::MAX;
+
+/// Records per `write`: as many as fit in `PIPE_BUF` bytes (4096 on Linux, pipe(7)), so each
+/// write to a pipe is atomic and the stack buffer stays small.
+const BATCH: usize = 4096 / RECORD_BYTES;
+
+/// The moment a run's times count from: a reading of `CLOCK_MONOTONIC`. Copy it into every
+/// worker (threads by value, forked children inherit it; another program gets
+/// [`Origin::as_ns`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    ns: u64,
+}
+
+impl Origin {
+    /// Now, as the origin of a run.
+    pub fn now() -> Self {
+        Self { ns: monotonic_ns() }
+    }
+
+    /// An origin another process read from `CLOCK_MONOTONIC`, in nanoseconds.
+    pub fn from_ns(ns: u64) -> Self {
+        Self { ns }
+    }
+
+    /// The origin as `CLOCK_MONOTONIC` nanoseconds, to hand to another program.
+    pub fn as_ns(self) -> u64 {
+        self.ns
+    }
+
+    /// Nanoseconds from the origin to now (0 if called before it).
+    pub fn elapsed_ns(self) -> u64 {
+        monotonic_ns().saturating_sub(self.ns)
+    }
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds.
+fn monotonic_ns() -> u64 {
+    // clock_gettime(2) fails only for an unknown clock or a bad pointer; neither can happen.
+    let now = clock_gettime(ClockId::CLOCK_MONOTONIC).expect("CLOCK_MONOTONIC is always there");
+    // Both fields are non-negative for this clock (its seconds count from boot).
+    now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
+}
+
+/// The CPU the calling thread is on now (sched_getcpu(3)).
+fn cpu() -> u32 {
+    sched_getcpu().map_or(UNKNOWN_CPU, |cpu| cpu as u32)
+}
+
+/// The calling thread's (`RUSAGE_THREAD`) or process's (`RUSAGE_SELF`) context switches so far.
+fn switches(who: UsageWho) -> (u64, u64) {
+    getrusage(who).map_or((0, 0), |usage| {
+        (
+            usage.voluntary_context_switches() as u64,
+            usage.involuntary_context_switches() as u64,
+        )
+    })
+}
+
+/// One worker's spans, in a buffer allocated up front.
+///
+/// Make it before the work starts (before `fork`, for a child: the allocation is then the
+/// parent's), move it to the worker, call [`span`](Self::span) for each unit of work, and take
+/// the lane on the worker itself, at the end: [`lane`](Self::lane) on a thread,
+/// [`send`](Self::send) in a child process. The switch counts are the calling thread's or
+/// process's, so taking them anywhere else would count someone else's.
+#[derive(Debug)]
+pub struct Recorder {
+    origin: Origin,
+    kind: LaneKind,
+    spans: Vec<Span>,
+    dropped: u32,
+    /// The worker's switch counts at its first span; `None` before it.
+    switches_at_start: Option<(u64, u64)>,
+}
+
+impl Recorder {
+    /// A recorder for a thread, with room for `capacity` spans. Its switches are the thread's
+    /// own (`RUSAGE_THREAD`).
+    pub fn for_thread(origin: Origin, capacity: usize) -> Self {
+        Self::new(origin, LaneKind::Thread, capacity)
+    }
+
+    /// A recorder for a forked child process, with room for `capacity` spans. Its switches are
+    /// the whole child's (`RUSAGE_SELF`), so a child that records should be single-threaded.
+    pub fn for_process(origin: Origin, capacity: usize) -> Self {
+        Self::new(origin, LaneKind::Process, capacity)
+    }
+
+    fn new(origin: Origin, kind: LaneKind, capacity: usize) -> Self {
+        // The stream's header counts spans in a u32.
+        let capacity = capacity.min(u32::MAX as usize);
+        Self {
+            origin,
+            kind,
+            spans: Vec::with_capacity(capacity),
+            dropped: 0,
+            switches_at_start: None,
+        }
+    }
+
+    fn who(&self) -> UsageWho {
+        match self.kind {
+            LaneKind::Thread => UsageWho::RUSAGE_THREAD,
+            LaneKind::Process => UsageWho::RUSAGE_SELF,
+        }
+    }
+
+    /// Runs `work` as one span and returns its result. The span begins after the CPU is read
+    /// and ends before it is read again, so the work is all that falls inside it.
+    #[inline]
+    pub fn span<R>(&mut self, work: impl FnOnce() -> R) -> R {
+        if self.switches_at_start.is_none() {
+            self.switches_at_start = Some(switches(self.who()));
+        }
+        let cpu_begin = cpu();
+        let begin_ns = self.origin.elapsed_ns();
+        let result = work();
+        let end_ns = self.origin.elapsed_ns();
+        let cpu_end = cpu();
+        // Never grow: a reallocation in the middle of a measurement is what this avoids.
+        if self.spans.len() < self.spans.capacity() {
+            self.spans.push(Span {
+                begin_ns,
+                end_ns,
+                cpu_begin,
+                cpu_end,
+            });
+        } else {
+            self.dropped = self.dropped.saturating_add(1);
+        }
+        result
+    }
+
+    /// The spans recorded so far.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// Spans not stored because the buffer was full.
+    pub fn dropped(&self) -> u32 {
+        self.dropped
+    }
+
+    /// Voluntary and involuntary switches of the calling thread or process since the first
+    /// span (none before it).
+    fn switches_since_start(&self) -> (u64, u64) {
+        let Some((voluntary, involuntary)) = self.switches_at_start else {
+            return (0, 0);
+        };
+        let (v, i) = switches(self.who());
+        (v.saturating_sub(voluntary), i.saturating_sub(involuntary))
+    }
+
+    /// The worker's lane, named `name`. Call it on the worker thread, after its last span.
+    pub fn lane(&self, name: impl Into<String>) -> Lane {
+        let (voluntary, involuntary) = self.switches_since_start();
+        Lane {
+            name: name.into(),
+            kind: self.kind,
+            spans: self.spans.clone(),
+            voluntary,
+            involuntary,
+        }
+    }
+
+    /// Writes the header and every span to `fd` (a pipe's write end) as the record stream the
+    /// module docs describe. Call it in the child, after its last span. It neither allocates
+    /// nor locks, so a child forked from a multithreaded process may call it.
+    pub fn send(&self, fd: impl AsFd) -> nix::Result<()> {
+        let (voluntary, involuntary) = self.switches_since_start();
+        let mut batch = [0u8; BATCH * RECORD_BYTES];
+        batch[..RECORD_BYTES].copy_from_slice(&record(
+            self.spans.len() as u32,
+            self.dropped,
+            voluntary,
+            involuntary,
+        ));
+        let mut filled = 1;
+        for span in &self.spans {
+            if filled == BATCH {
+                write_all(fd.as_fd(), &batch)?;
+                filled = 0;
+            }
+            let at = filled * RECORD_BYTES;
+            batch[at..at + RECORD_BYTES].copy_from_slice(&record(
+                span.cpu_begin,
+                span.cpu_end,
+                span.begin_ns,
+                span.end_ns,
+            ));
+            filled += 1;
+        }
+        write_all(fd.as_fd(), &batch[..filled * RECORD_BYTES])
+    }
+}
+
+/// One record: two u32 and two u64, native byte order.
+fn record(a: u32, b: u32, c: u64, d: u64) -> [u8; RECORD_BYTES] {
+    let mut out = [0u8; RECORD_BYTES];
+    out[0..4].copy_from_slice(&a.to_ne_bytes());
+    out[4..8].copy_from_slice(&b.to_ne_bytes());
+    out[8..16].copy_from_slice(&c.to_ne_bytes());
+    out[16..24].copy_from_slice(&d.to_ne_bytes());
+    out
+}
+
+/// The inverse of [`record`].
+fn fields(bytes: &[u8; RECORD_BYTES]) -> (u32, u32, u64, u64) {
+    let u32_at = |at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let u64_at = |at: usize| u64::from_ne_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    (u32_at(0), u32_at(4), u64_at(8), u64_at(16))
+}
+
+/// `write(2)` until every byte is written: a pipe may take part of a large write, and a signal
+/// may interrupt one.
+fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> nix::Result<()> {
+    while !bytes.is_empty() {
+        match nix::unistd::write(fd, bytes) {
+            Ok(written) => bytes = &bytes[written..],
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// What a child sent: its lane, and how many spans it could not store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub lane: Lane,
+    pub dropped: u32,
+}
+
+/// Reads one child's record stream (see the module docs) from `reader`, such as the read end
+/// of the child's pipe, into a lane named `name`. A stream that ends early is an error
+/// (`UnexpectedEof`): the child died before it finished sending.
+pub fn receive(mut reader: impl Read, name: impl Into<String>) -> io::Result<Received> {
+    let mut bytes = [0u8; RECORD_BYTES];
+    reader.read_exact(&mut bytes)?;
+    let (count, dropped, voluntary, involuntary) = fields(&bytes);
+    let mut spans = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        reader.read_exact(&mut bytes)?;
+        let (cpu_begin, cpu_end, begin_ns, end_ns) = fields(&bytes);
+        spans.push(Span {
+            begin_ns,
+            end_ns,
+            cpu_begin,
+            cpu_end,
+        });
+    }
+    Ok(Received {
+        lane: Lane {
+            name: name.into(),
+            kind: LaneKind::Process,
+            spans,
+            voluntary,
+            involuntary,
+        },
+        dropped,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::children::Children;
+    use crate::testing::{fork_lock, live_children};
+    use nix::sched::{CpuSet, sched_getaffinity};
+    use nix::unistd::Pid;
+    use std::hint::black_box;
+    use std::thread;
+    use std::time::Duration;
+
+    /// Work that takes a little while and cannot be optimised away.
+    fn work(n: u64) -> u64 {
+        (0..black_box(n)).fold(0u64, |acc, i| acc.wrapping_add(i * i))
+    }
+
+    /// The CPUs this process may run on: every span's CPU must be one of them.
+    fn allowed_cpus() -> CpuSet {
+        sched_getaffinity(Pid::from_raw(0)).unwrap()
+    }
+
+    fn assert_cpus_allowed(lane: &Lane) {
+        let allowed = allowed_cpus();
+        for cpu in lane.cpus() {
+            assert!(
+                allowed.is_set(cpu as usize).unwrap(),
+                "CPU {cpu} in {lane:?}"
+            );
+        }
+    }
+
+    /// Two threads: each span holds the work done in it, the spans follow one another, and
+    /// together they fit in the time the thread ran.
+    #[test]
+    fn thread_spans_are_ordered_and_hold_their_work() {
+        let origin = Origin::now();
+        let workers: Vec<_> = (0..2)
+            .map(|worker| {
+                thread::spawn(move || {
+                    let mut recorder = Recorder::for_thread(origin, 16);
+                    let started = origin.elapsed_ns();
+                    // When each unit of work itself saw it start and end.
+                    let mut inside = Vec::with_capacity(16);
+                    for unit in 0..10 {
+                        recorder.span(|| {
+                            let begin = origin.elapsed_ns();
+                            black_box(work(10_000 * (unit + 1)));
+                            if unit % 3 == 0 {
+                                // A blocking call: at least one voluntary switch each time.
+                                thread::sleep(Duration::from_millis(1));
+                            }
+                            inside.push((begin, origin.elapsed_ns()));
+                        });
+                    }
+                    let wall = origin.elapsed_ns() - started;
+                    (recorder.lane(format!("thread {worker}")), inside, wall)
+                })
+            })
+            .collect();
+        for worker in workers {
+            let (lane, inside, wall) = worker.join().unwrap();
+            assert_eq!(lane.kind, LaneKind::Thread);
+            assert_eq!(lane.spans.len(), 10);
+            assert!(lane.is_ordered(), "{lane:?}");
+            assert!(lane.busy_ns() <= wall, "{} > {wall}", lane.busy_ns());
+            for (span, (begin, end)) in lane.spans.iter().zip(inside) {
+                assert!(span.begin_ns <= begin && end <= span.end_ns, "{span:?}");
+            }
+            // Four of the units slept.
+            assert!(lane.voluntary >= 4, "{lane:?}");
+            assert_cpus_allowed(&lane);
+        }
+    }
+
+    /// A full buffer never grows: the extra spans are counted, and their work still runs.
+    #[test]
+    fn a_full_buffer_counts_what_it_drops() {
+        let mut recorder = Recorder::for_thread(Origin::now(), 3);
+        let capacity = recorder.spans.capacity();
+        let ran: u32 = (0..capacity as u32 + 2).map(|_| recorder.span(|| 1)).sum();
+        assert_eq!(ran, capacity as u32 + 2);
+        assert_eq!(recorder.spans().len(), capacity);
+        assert_eq!(recorder.spans.capacity(), capacity);
+        assert_eq!(recorder.dropped(), 2);
+    }
+
+    #[test]
+    fn a_lane_without_spans_counts_no_switches() {
+        let recorder = Recorder::for_process(Origin::now(), 4);
+        thread::sleep(Duration::from_millis(1));
+        let lane = recorder.lane("idle");
+        assert_eq!(
+            (lane.spans.len(), lane.voluntary, lane.involuntary),
+            (0, 0, 0)
+        );
+        assert_eq!(lane.kind, LaneKind::Process);
+    }
+
+    /// The stream round-trips, batches included, and a cut one is an error.
+    #[test]
+    fn the_stream_round_trips_and_a_short_one_fails() {
+        let mut recorder = Recorder::for_thread(Origin::now(), BATCH * 2 + 5);
+        for _ in 0..BATCH * 2 + 7 {
+            recorder.span(|| ());
+        }
+        let (read, write) = nix::unistd::pipe().unwrap();
+        // More than a pipe holds: read while the recorder writes.
+        let reader = thread::spawn(move || {
+            let mut bytes = Vec::new();
+            std::fs::File::from(read).read_to_end(&mut bytes).unwrap();
+            bytes
+        });
+        recorder.send(&write).unwrap();
+        drop(write);
+        let bytes = reader.join().unwrap();
+        assert_eq!(bytes.len(), (BATCH * 2 + 6) * RECORD_BYTES);
+        let received = receive(bytes.as_slice(), "copy").unwrap();
+        assert_eq!(received.lane.spans, recorder.spans());
+        assert_eq!(received.dropped, 2);
+        let cut = &bytes[..bytes.len() - 1];
+        let err = receive(cut, "cut").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    /// Two forked children record spans and send them through their own pipes; the parent
+    /// gets every span of each, in order, within the time the children lived.
+    #[test]
+    fn spans_from_two_forked_children_arrive_intact() {
+        let _lock = fork_lock();
+        let origin = Origin::now();
+        let mut children = Children::new();
+        let mut pipes = Vec::new();
+        for child in 0..2u64 {
+            // Allocated here: the child must not allocate (it is forked from the test
+            // harness's many threads).
+            let mut recorder = Recorder::for_process(origin, 8);
+            let (read, write) = nix::unistd::pipe().unwrap();
+            let units = 3 + 2 * child;
+            // SAFETY: the child does arithmetic, clock_gettime, sched_getcpu, getrusage, poll
+            // and write into memory allocated before the fork: all async-signal-safe, no
+            // allocation and no lock (see the module docs).
+            unsafe {
+                children.spawn(move || {
+                    for unit in 0..units {
+                        recorder.span(|| {
+                            black_box(work(20_000 * (unit + 1)));
+                            // Blocks for a millisecond: one voluntary switch at least.
+                            let _ = nix::poll::poll(&mut [], 1u8);
+                        });
+                    }
+                    let status = i32::from(recorder.send(&write).is_err());
+                    // Dropping the buffer would call free(3), which is not async-signal-safe;
+                    // the child's memory goes with it at _exit anyway.
+                    std::mem::forget(recorder);
+                    status
+                })
+            }
+            .unwrap();
+            pipes.push((read, units));
+        }
+        for (child, (read, units)) in pipes.into_iter().enumerate() {
+            // The parent's copy of the write end is closed when the closure was dropped, so
+            // a child that died early shows as a short stream, not a hang.
+            let received = receive(std::fs::File::from(read), format!("process {child}")).unwrap();
+            let lane = received.lane;
+            assert_eq!(received.dropped, 0);
+            assert_eq!(lane.spans.len() as u64, units, "{lane:?}");
+            assert!(lane.is_ordered(), "{lane:?}");
+            assert!(lane.spans.iter().all(|s| s.begin_ns < s.end_ns), "{lane:?}");
+            assert!(lane.voluntary >= units, "{lane:?}");
+            assert_cpus_allowed(&lane);
+            // Recorded from the same origin, on the same clock: no span ends after now.
+            assert!(lane.spans.iter().all(|s| s.end_ns <= origin.elapsed_ns()));
+        }
+        children.wait_all_ok().unwrap();
+        assert!(live_children().is_empty());
+    }
+
+    /// What one span costs on this machine: empty spans against the same empty loop. Ignored:
+    /// it prints a measurement and asserts nothing (see the module docs for the command).
+    #[test]
+    #[ignore]
+    fn overhead() {
+        const N: usize = 1_000_000;
+        let origin = Origin::now();
+        let mut recorder = Recorder::for_thread(origin, N);
+        let bare = origin.elapsed_ns();
+        for i in 0..N {
+            black_box(i);
+        }
+        let bare = origin.elapsed_ns() - bare;
+        let spanned = origin.elapsed_ns();
+        for i in 0..N {
+            recorder.span(|| black_box(i));
+        }
+        let spanned = origin.elapsed_ns() - spanned;
+        println!(
+            "one span costs {:.1} ns ({N} empty spans in {spanned} ns, the bare loop {bare} ns)",
+            spanned.saturating_sub(bare) as f64 / N as f64
+        );
+    }
+}
