@@ -6,6 +6,10 @@
 //! The portable part (parsing, the one-line errors, the quiet end on a closed stdout) lives in
 //! [`schema::cli`], which the book tool uses without the kit; it is re-exported here. Only
 //! [`run`] is the kit's own, because it installs the Linux-only [`crate::interrupt`].
+//!
+//! [`linux_only`] is portable: it is what a lab's `main` is on macOS or Windows, where the lab
+//! itself is not compiled (it needs `clone`, `/proc`, `prctl`), so that building a lab there
+//! gives a program that says so in one line instead of a compile error.
 
 use std::process::ExitCode;
 
@@ -17,7 +21,32 @@ pub use schema::cli::{LabArgs, USAGE_ERROR, parse, usage_error};
 /// It first installs [`crate::interrupt`]: on SIGINT, SIGTERM or SIGHUP the lab kills and
 /// reaps every child and exits 130, 143 or 129. Most labs call it through
 /// [`crate::lab::run`], which also prints the outcome.
+#[cfg(target_os = "linux")]
 pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
     crate::interrupt::install();
     schema::cli::run(body)
+}
+
+/// A lab's `main` off Linux: prints one line on stderr, `<lab>: this lab needs Linux (see
+/// src/labs/platforms.md)`, and returns exit status 1, like any other error of a lab. `lab` is
+/// the lab's package name (`env!("CARGO_PKG_NAME")`).
+pub fn linux_only(lab: &str) -> ExitCode {
+    eprintln!("{}", linux_only_line(lab));
+    ExitCode::FAILURE
+}
+
+/// The one line [`linux_only`] prints.
+fn linux_only_line(lab: &str) -> String {
+    format!("{lab}: this lab needs Linux (see src/labs/platforms.md)")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn off_linux_a_lab_names_itself_and_the_platforms_page_in_one_line() {
+        assert_eq!(
+            super::linux_only_line("race"),
+            "race: this lab needs Linux (see src/labs/platforms.md)"
+        );
+    }
 }

@@ -27,27 +27,43 @@
 //! The portable pieces ([`record`], [`unit`](mod@unit), [`stats`], [`table`], the [`Machine`]
 //! type and the parsing half of [`cli`]) live in the `schema` crate, so the book tool builds
 //! on any OS without the kit; they are re-exported here under their old paths.
+//!
+//! Everything else calls Linux's own interfaces (`clone`, `prctl`, `/proc`, cgroups), so it is
+//! compiled on Linux only (`#[cfg(target_os = "linux")]`, and `nix` is a Linux-only
+//! dependency). Elsewhere the kit is its portable part alone, with [`cli::linux_only`], which
+//! a lab's `main` calls there to say in one line that it needs Linux.
 
 #[cfg(feature = "bench")]
 pub mod bench;
+#[cfg(target_os = "linux")]
 pub mod children;
 pub mod cli;
+#[cfg(target_os = "linux")]
 pub mod command;
+#[cfg(target_os = "linux")]
 pub mod interrupt;
+#[cfg(target_os = "linux")]
 pub mod lab;
+#[cfg(target_os = "linux")]
 pub mod machine;
+#[cfg(target_os = "linux")]
 pub mod procfs;
+#[cfg(target_os = "linux")]
 pub mod shm;
 #[cfg(target_os = "linux")]
 pub mod spans;
+#[cfg(target_os = "linux")]
 pub mod testing;
 
 pub use schema::{record, stats, table, unit};
 
+#[cfg(target_os = "linux")]
 pub use children::{Children, fork_child};
+#[cfg(target_os = "linux")]
 pub use lab::Outcome;
-pub use machine::Machine;
 pub use record::{Benchmark, Record, Report, Spread};
+pub use schema::machine::Machine;
+#[cfg(target_os = "linux")]
 pub use shm::SharedRegion;
 pub use stats::Summary;
 pub use unit::{Noun, Unit};

@@ -5,10 +5,14 @@
 //! warmed up before the clock starts, and joined or reaped after it stops: only round trips
 //! are timed. Across-CPU benchmarks are left out on a machine with one CPU.
 
+#[cfg(target_os = "linux")]
 use context_switch::{PingPong, Variant, WARM_UP_ROUND_TRIPS, allowed_cpus, cpus_for};
+#[cfg(target_os = "linux")]
 use criterion::{Criterion, criterion_group, criterion_main};
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
 fn benches(c: &mut Criterion) {
     let allowed = allowed_cpus().expect("sched_getaffinity");
     let mut group = c.benchmark_group("context-switch");
@@ -36,9 +40,16 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
+#[cfg(target_os = "linux")]
 fn config() -> Criterion {
     kit::bench::config(20, Duration::from_millis(300), Duration::from_secs(1))
 }
 
+#[cfg(target_os = "linux")]
 criterion_group!(name = context_switch; config = config(); targets = benches);
+#[cfg(target_os = "linux")]
 criterion_main!(context_switch);
+
+// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
+#[cfg(not(target_os = "linux"))]
+fn main() {}

@@ -27,6 +27,9 @@
 //! `pub(crate)` instead): what the crate exports is what this file re-exports below, so
 //! callers write `context_switch::PingPong`.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 mod condvar;
 mod measure;
 mod ping_pong;

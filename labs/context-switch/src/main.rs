@@ -1,7 +1,11 @@
+#[cfg(target_os = "linux")]
 use clap::value_parser;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     name = "context-switch",
@@ -23,9 +27,16 @@ struct Args {
     round_trips: u64,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     kit::lab::run(json, |progress| {
         context_switch::report::run(args.round_trips, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

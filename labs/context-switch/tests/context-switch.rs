@@ -5,6 +5,8 @@
 //! Every test that forks or starts the binary holds the fork lock, so that another test's
 //! `live_children` never sees its children.
 
+#![cfg(target_os = "linux")]
+
 use context_switch::{
     Between, Handoff, PingPong, Placement, Variant, allowed_cpus, cpus_for, measure, pin_to,
 };

@@ -17,14 +17,20 @@
 //! millisecond, even from a process with cached thread stacks) is noise beside a run that
 //! takes a good fraction of a second.
 
+#[cfg(target_os = "linux")]
 use cpu_bound::{BENCH_WORKERS, DEFAULT_N, Mode, closed_form, run};
+#[cfg(target_os = "linux")]
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+#[cfg(target_os = "linux")]
 use kit::bench::timed;
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 /// The lab's default N (`--n`), so `sequential` measures what the lab reports.
+#[cfg(target_os = "linux")]
 const N: u64 = DEFAULT_N;
 
+#[cfg(target_os = "linux")]
 fn modes(c: &mut Criterion) {
     let expected = closed_form(N);
     let mut group = c.benchmark_group("cpu-bound");
@@ -49,6 +55,7 @@ fn modes(c: &mut Criterion) {
 
 /// Runs `mode` `iters` times and returns the time the runs took, each checked (untimed) to
 /// have computed the closed form's sum.
+#[cfg(target_os = "linux")]
 fn timed_runs(iters: u64, mode: Mode, workers: usize, expected: u64) -> Duration {
     timed(
         iters,
@@ -59,9 +66,16 @@ fn timed_runs(iters: u64, mode: Mode, workers: usize, expected: u64) -> Duration
 
 /// Criterion's fewest samples and short warm-up (one run is enough: there is no cache to
 /// warm); a full `cargo bench -p cpu-bound` takes about 20 s on 2 cores.
+#[cfg(target_os = "linux")]
 fn config() -> Criterion {
     kit::bench::config(10, Duration::from_millis(100), Duration::from_secs(1))
 }
 
+#[cfg(target_os = "linux")]
 criterion_group!(name = benches; config = config(); targets = modes);
+#[cfg(target_os = "linux")]
 criterion_main!(benches);
+
+// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
+#[cfg(not(target_os = "linux"))]
+fn main() {}

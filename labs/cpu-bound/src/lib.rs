@@ -6,6 +6,9 @@
 //! from start to finish. What the lab shows is how close each comes to the ideal speed-up,
 //! and that in Rust threads get there as well as processes do.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 use anyhow::{Context, ensure};
 use clap::ValueEnum;
 use kit::{Children, Summary};

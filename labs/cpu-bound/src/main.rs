@@ -1,8 +1,12 @@
+#[cfg(target_os = "linux")]
 use clap::value_parser;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
 /// CPU-bound work: one thread, W threads, W processes.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     name = "cpu-bound",
@@ -29,10 +33,17 @@ struct Args {
     rounds: u32,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     kit::lab::run(json, |progress| {
         let workers = args.workers.map(|w| w as usize);
         cpu_bound::report::run(args.n, workers, args.rounds as usize, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

@@ -2,6 +2,8 @@
 //! for any worker count (more workers than numbers, uneven splits); every child is reaped;
 //! the CLI behaves.
 
+#![cfg(target_os = "linux")]
+
 use cpu_bound::{
     Mode, Results, closed_form, processes, sequential, split, sum_of_squares, threads,
 };

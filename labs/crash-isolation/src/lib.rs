@@ -15,6 +15,9 @@
 //!
 //! No crash leaves a core file behind: each crashing process turns core dumps off first.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 use anyhow::{Context, bail};
 use kit::Children;
 use nix::sys::prctl;

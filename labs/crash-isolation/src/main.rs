@@ -1,9 +1,14 @@
+#[cfg(target_os = "linux")]
 use crash_isolation::{Crash, main_crash_main, thread_crash_main};
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 /// What a crash takes down with it: a panicking thread, a crashing thread, a crashing child.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -35,6 +40,7 @@ struct Args {
     crash_in_main: Option<Crash>,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let witness_wait = Duration::from_millis(args.witness_ms);
@@ -54,4 +60,10 @@ fn main() -> ExitCode {
     kit::lab::run(json, |progress| {
         crash_isolation::report::run(witness_wait, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

@@ -5,6 +5,8 @@
 //! 101, not by a signal, while `abort` in `main` is SIGABRT; no core file and no child is left
 //! behind.
 
+#![cfg(target_os = "linux")]
+
 use crash_isolation::{
     Crash, MAIN_PANIC_STATUS, PANIC_MESSAGE, WITNESS_MARKER, core_files_in, crash_child_process,
     crash_in_main, crash_in_thread, panic_in_thread,

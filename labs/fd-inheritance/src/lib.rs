@@ -10,6 +10,9 @@
 //! `FD_CLOEXEC` cleared, then puts inheritance to work: a pre-fork server whose worker
 //! processes all accept connections on one listening socket they inherited.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 use anyhow::{Context, bail, ensure};
 use kit::Children;
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};

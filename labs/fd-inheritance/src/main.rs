@@ -1,9 +1,14 @@
+#[cfg(target_os = "linux")]
 use fd_inheritance::{probe_main, worker_main};
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::os::fd::RawFd;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
 /// What a child inherits: open descriptors across fork, only inheritable ones across exec.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -37,6 +42,7 @@ struct Args {
     worker: bool,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     if let Some(fds) = &args.probe_fds {
@@ -49,4 +55,10 @@ fn main() -> ExitCode {
     kit::lab::run(json, |progress| {
         fd_inheritance::report::run(workers, threads, args.requests as usize, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

@@ -3,6 +3,8 @@
 //! pre-fork server's workers all accept on one inherited socket, answer every request, exit
 //! cleanly and free the port; nothing is left behind.
 
+#![cfg(target_os = "linux")]
+
 use fd_inheritance::{inherit_across_exec, inherit_across_fork, prefork_server};
 use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use nix::sys::wait::WaitStatus;

@@ -21,6 +21,9 @@
 //! whose `pids.max` is below the budget ([`cgroup`]), so the kernel refuses the forks with
 //! `EAGAIN` before the budget runs out; the cage above stays around it.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 pub mod cgroup;
 pub mod harness;
 pub mod report;

@@ -1,10 +1,16 @@
+#[cfg(target_os = "linux")]
 use fork_bomb_guard::report::DEMO_NAMES;
+#[cfg(target_os = "linux")]
 use fork_bomb_guard::{MAX_CAP, Tree, harness::Config};
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 /// Re-executing yourself without a guard is a fork bomb; fork() in a loop doubles. All capped.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -49,6 +55,7 @@ struct Args {
     timeout_ms: u64,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     // A copy of this binary started by a demo runs the demo's program, not the lab.
     if let Some(tree) = Tree::from_env() {
@@ -75,4 +82,10 @@ fn main() -> ExitCode {
     kit::lab::run(json, |progress| {
         fork_bomb_guard::report::run(&args.demo, config, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

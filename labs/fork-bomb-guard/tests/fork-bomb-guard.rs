@@ -11,6 +11,8 @@
 //! Every test runs the lab binary (the harness must be a process whose only children are the
 //! tree) and holds the fork lock, so that /proc scans for our descendants see only its tree.
 
+#![cfg(target_os = "linux")]
+
 use fork_bomb_guard::cgroup::{self, PidsCgroup};
 use fork_bomb_guard::harness::members_of_group;
 use kit::Report;

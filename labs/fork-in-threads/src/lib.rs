@@ -20,6 +20,9 @@
 //! - [`vfork_while_counting`]: `CLONE_VFORK` suspends only the calling thread; the parent's
 //!   other threads keep running, in the very memory the child borrows.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 use anyhow::{Context, bail};
 use kit::Children;
 use kit::children::exit_now;

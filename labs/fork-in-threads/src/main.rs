@@ -1,9 +1,14 @@
+#[cfg(target_os = "linux")]
 use fork_in_threads::lock_fresh_main;
+#[cfg(target_os = "linux")]
 use fork_in_threads::report::Demo;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
 /// Fork while another thread holds a lock, and the child hangs on it forever.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -38,6 +43,7 @@ struct Args {
     lock_fresh: bool,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     if args.lock_fresh {
@@ -46,4 +52,10 @@ fn main() -> ExitCode {
     kit::lab::run(json, |progress| {
         fork_in_threads::report::run(args.demo, args.timeout_ms, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

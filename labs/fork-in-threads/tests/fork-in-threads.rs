@@ -3,6 +3,8 @@
 //! exits 0; a program started with Command (fork, then exec at once) takes its own fresh
 //! lock while the parent's is held; every child is reaped.
 
+#![cfg(target_os = "linux")]
+
 use fork_in_threads::{
     ALLOCATOR_FORKS, CONTRAST_LIMIT, GLOBAL, VFORK_ADVANCE, VFORK_SAW_PROGRESS, fork_and_lock,
     spawn_and_lock, vfork_while_counting,

@@ -13,6 +13,9 @@
 //! Each parent size is measured in a fresh copy of the lab ([`measure_in_fresh_process`]), so
 //! no size inherits the memory, mappings or threads of the sizes before it.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 pub mod cow;
 pub mod report;
 

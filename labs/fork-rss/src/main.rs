@@ -1,9 +1,15 @@
+#[cfg(target_os = "linux")]
 use clap::{ValueEnum, value_parser};
+#[cfg(target_os = "linux")]
 use fork_rss::{Pages, report};
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use nix::unistd::Pid;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     name = "fork-rss",
@@ -57,11 +63,13 @@ struct Args {
 }
 
 /// The mechanisms `--demo` can show.
+#[cfg(target_os = "linux")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Demo {
     CowReuse,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     if args.demo == Some(Demo::CowReuse) {
@@ -80,4 +88,10 @@ fn main() -> ExitCode {
     kit::lab::run(json, |progress| {
         report::run(args.max_mib as usize, pages, rounds, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

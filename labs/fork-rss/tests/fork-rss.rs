@@ -6,6 +6,8 @@
 //! Every test that starts a process holds the fork lock, so that another test's
 //! `live_children` never sees it.
 
+#![cfg(target_os = "linux")]
+
 use fork_rss::cow::{AFTER, BEFORE, Child, CowRun, write_after_fork};
 use fork_rss::{
     Ballast, Kind, Pages, SizeResult, measure_in_fresh_process, measure_size, memory_cap_mib,

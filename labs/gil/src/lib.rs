@@ -8,6 +8,9 @@
 //! Rust has no GIL, but the same serialisation is easy to build by hand: threads that take
 //! one shared `Mutex` for every step of their work run no faster than one thread.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::hint::black_box;

@@ -1,7 +1,10 @@
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
 /// Threads for CPU-bound work: Python's GIL beside Rust, and a Mutex taken at every step.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -30,10 +33,17 @@ struct Args {
     python: String,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     kit::lab::run(json, |progress| {
         let workers = args.workers.map(|w| w as usize);
         gil::report::run(&args.python, args.n, args.steps, workers, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

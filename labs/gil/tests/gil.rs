@@ -2,6 +2,8 @@
 //! Rust sums; a missing interpreter is reported and the lab still exits 0; the Mutex-per-step
 //! and local-sum versions give the same total; every child is reaped. No timing assertions.
 
+#![cfg(target_os = "linux")]
+
 use gil::{
     PythonOutcome, local_sums, lock_every_step, run_python, sum_squares, sum_squares_threads,
 };

@@ -9,6 +9,9 @@
 //! A waiting client uses no CPU, so K clients can wait at the same time: the concurrent modes
 //! should take about one delay in total, the sequential mode K delays.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 pub mod report;
 
 use kit::Children;

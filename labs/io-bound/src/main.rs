@@ -1,9 +1,14 @@
+#[cfg(target_os = "linux")]
 use clap::value_parser;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 /// Fetch K slow resources one after another, with K threads, and with K processes.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -25,10 +30,17 @@ struct Args {
     delay_ms: u64,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     kit::lab::run(json, |progress| {
         let delay = Duration::from_millis(args.delay_ms);
         io_bound::report::run(args.requests as usize, delay, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

@@ -6,6 +6,8 @@
 //! inherit another test's listening socket (keeping its port busy) or show up in
 //! `live_children`.
 
+#![cfg(target_os = "linux")]
+
 use io_bound::{Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_with_processes};
 use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use std::net::{TcpListener, TcpStream};

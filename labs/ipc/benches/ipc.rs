@@ -6,14 +6,20 @@
 //! ready, before the clock starts, and it is reaped after the clock stops; a stream's expected
 //! checksum is computed outside the timed part too. Every streamed byte is still checked.
 
+#[cfg(target_os = "linux")]
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+#[cfg(target_os = "linux")]
 use ipc::{Echo, Transport, WARM_UP_ROUND_TRIPS, size_label, stream_checked};
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 /// The sizes the lab's `--json` describes as these benchmarks (one source per figure).
+#[cfg(target_os = "linux")]
 const SMALL: usize = ipc::report::BENCH_SMALL;
+#[cfg(target_os = "linux")]
 const LARGE: usize = ipc::report::BENCH_LARGE;
 
+#[cfg(target_os = "linux")]
 fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("ipc");
     for transport in Transport::ALL {
@@ -44,9 +50,16 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
+#[cfg(target_os = "linux")]
 fn config() -> Criterion {
     kit::bench::config(10, Duration::from_millis(300), Duration::from_secs(1))
 }
 
+#[cfg(target_os = "linux")]
 criterion_group!(name = ipc; config = config(); targets = benches);
+#[cfg(target_os = "linux")]
 criterion_main!(ipc);
+
+// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
+#[cfg(not(target_os = "linux"))]
+fn main() {}

@@ -25,6 +25,9 @@
 //! - this file: the record ids, and `measure`, which times one transport both ways;
 //! - `report.rs`: the run, its `--json` records and its readable report.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 mod latency;
 mod message;
 mod peer;

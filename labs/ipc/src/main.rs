@@ -1,9 +1,15 @@
+#[cfg(target_os = "linux")]
 use clap::value_parser;
+#[cfg(target_os = "linux")]
 use ipc::Settings;
+#[cfg(target_os = "linux")]
 use ipc::report::BATCH;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     name = "ipc",
@@ -44,6 +50,7 @@ struct Args {
     runs: u64,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let settings = Settings {
@@ -55,4 +62,10 @@ fn main() -> ExitCode {
         runs: args.runs,
     };
     kit::lab::run(json, |progress| ipc::report::run(settings, progress))
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

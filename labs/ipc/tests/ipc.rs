@@ -5,6 +5,8 @@
 //! Every test that forks or starts the binary holds the fork lock, so that another test's
 //! `live_children` never sees its children.
 
+#![cfg(target_os = "linux")]
+
 use ipc::{
     Checksum, Echo, Message, Transport, latency_id, size_label, stream, stream_checked, stream_id,
     throughput_id,

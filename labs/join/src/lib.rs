@@ -7,6 +7,9 @@
 //! The thread demos run in a child process (the lab re-executes itself with a hidden flag),
 //! so that the parent can watch a `main` return and count the lines that never appeared.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 use anyhow::{Context, bail};
 use kit::Children;
 use kit::procfs::stat_of;

@@ -1,9 +1,14 @@
+#[cfg(target_os = "linux")]
 use join::Ending;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 /// Threads not joined lose their work; children not waited for become zombies.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -31,6 +36,7 @@ struct Args {
     demo: Option<Ending>,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let workers = args.workers as usize;
@@ -44,4 +50,10 @@ fn main() -> ExitCode {
     kit::lab::run(json, |progress| {
         join::report::run(workers, work, hold, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

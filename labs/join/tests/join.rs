@@ -1,6 +1,8 @@
 //! What the join page claims: unjoined threads lose their lines, joined and scoped threads
 //! print every one; an unwaited child is a zombie until waitpid reaps it; nothing is left.
 
+#![cfg(target_os = "linux")]
+
 use join::{Ending, run_demo, zombie_then_reap};
 use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use nix::sys::wait::WaitStatus;

@@ -34,6 +34,9 @@
 //! stacks of all tasks") and the `task_struct` line of `/proc/slabinfo`. The lab reports no
 //! number for them.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 pub mod cow;
 pub mod idle;
 pub mod limits;

@@ -1,9 +1,15 @@
+#[cfg(target_os = "linux")]
 use clap::value_parser;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use memory_cost::Settings;
+#[cfg(target_os = "linux")]
 use memory_cost::report::{Measure, measuring_copy};
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     name = "memory-cost",
@@ -58,6 +64,7 @@ struct Args {
 }
 
 /// At least two different counts, or there is no slope to fit.
+#[cfg(target_os = "linux")]
 fn counts(flag: &str, given: Option<Vec<u32>>) -> Option<Vec<usize>> {
     let mut counts: Vec<usize> = given?.into_iter().map(|n| n as usize).collect();
     counts.sort_unstable();
@@ -70,6 +77,7 @@ fn counts(flag: &str, given: Option<Vec<u32>>) -> Option<Vec<usize>> {
     Some(counts)
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let stack = args.stack_kib.map(|kib| kib as usize * 1024);
@@ -86,4 +94,10 @@ fn main() -> ExitCode {
     kit::lab::run(json, |progress| {
         memory_cost::report::run(&settings, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

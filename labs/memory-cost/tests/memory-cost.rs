@@ -6,6 +6,8 @@
 //! Every test that starts a process holds the fork lock, so that another test's
 //! `live_children` never sees it.
 
+#![cfg(target_os = "linux")]
+
 use kit::Report;
 use kit::testing::{fork_lock, json_report, live_children, live_descendants, readable_report};
 use memory_cost::idle::{Kind, park_processes, park_threads};

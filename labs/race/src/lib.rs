@@ -34,6 +34,9 @@ The fixes make the increment one indivisible step ([`threads_fetch_add`],
 nothing until the end ([`threads_per_worker`], [`processes_per_worker`]).
 */
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 pub mod report;
 
 use kit::{Children, SharedRegion};

@@ -7,6 +7,8 @@
 //! increments of a test, other workers store inside those windows, and their stores are
 //! overwritten, on an idle machine, a loaded one or a single core alike.
 
+#![cfg(target_os = "linux")]
+
 use kit::testing::{fork_lock, json_report, live_children};
 use race::{Mode, Outcome};
 

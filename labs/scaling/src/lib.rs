@@ -23,6 +23,9 @@
 //! threads or as processes), [`law`] (Amdahl, Gustafson, the fit), [`sweep`] (the rounds
 //! and what is derived from them), [`report`] (records and the readable report).
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 pub mod law;
 pub mod report;
 pub mod sweep;

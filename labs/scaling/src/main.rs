@@ -1,8 +1,12 @@
+#[cfg(target_os = "linux")]
 use clap::value_parser;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
 /// How CPU-bound work scales with W workers: speed-up, Amdahl, Gustafson, oversubscription.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     name = "scaling",
@@ -43,6 +47,7 @@ struct Args {
     rounds: u32,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     kit::lab::run(json, |progress| {
@@ -54,4 +59,10 @@ fn main() -> ExitCode {
             progress,
         )
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

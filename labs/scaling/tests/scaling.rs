@@ -6,6 +6,8 @@
 //! Every test that starts a process holds the fork lock, so that another test's
 //! `live_children` never sees it.
 
+#![cfg(target_os = "linux")]
+
 use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use scaling::{Kind, Plan, closed_form, cores, processes, sum_of_squares, threads, worker_counts};
 

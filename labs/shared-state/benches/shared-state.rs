@@ -18,22 +18,30 @@
 //! (glibc caches them), which makes every later fork a little dearer (see spawn-cost).
 //! Criterion without its default features makes no thread of its own.
 
+#[cfg(target_os = "linux")]
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+#[cfg(target_os = "linux")]
 use kit::bench::timed;
+#[cfg(target_os = "linux")]
 use shared_state::{
     PROCESS_SHARDED, THREAD_SHARDED, processes_with_shards, processes_with_shared_atomic,
     processes_with_shared_mutex, threads_with_atomic, threads_with_mutex, threads_with_shards,
 };
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 /// The lab's default `--workers` and `--increments` (src/main.rs), so the shared ids measure
 /// what the lab reports.
+#[cfg(target_os = "linux")]
 const WORKERS: u32 = 4;
+#[cfg(target_os = "linux")]
 const INCREMENTS: u64 = 100_000;
 
 /// One way of counting: returns the total the parent sees.
+#[cfg(target_os = "linux")]
 type Count = fn(u32, u64) -> anyhow::Result<u64>;
 
+#[cfg(target_os = "linux")]
 fn variants(c: &mut Criterion) {
     let variants: [(&str, Count); 6] = [
         ("process-atomic", processes_with_shared_atomic),
@@ -56,6 +64,7 @@ fn variants(c: &mut Criterion) {
 
 /// Counts `iters` times and returns the time the counts took, each checked (untimed) to
 /// have counted every increment.
+#[cfg(target_os = "linux")]
 fn timed_counts(iters: u64, id: &str, count: Count) -> Duration {
     timed(
         iters,
@@ -65,9 +74,16 @@ fn timed_counts(iters: u64, id: &str, count: Count) -> Duration {
 }
 
 /// Short runs: a full `cargo bench -p shared-state` takes about 15 s on 2 cores.
+#[cfg(target_os = "linux")]
 fn config() -> Criterion {
     kit::bench::config(20, Duration::from_millis(300), Duration::from_millis(1500))
 }
 
+#[cfg(target_os = "linux")]
 criterion_group!(name = benches; config = config(); targets = variants);
+#[cfg(target_os = "linux")]
 criterion_main!(benches);
+
+// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
+#[cfg(not(target_os = "linux"))]
+fn main() {}

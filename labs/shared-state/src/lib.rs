@@ -11,6 +11,9 @@
 //! processes: one shard of the counter per worker ([`threads_with_shards`],
 //! [`processes_with_shards`]), so no worker ever waits for another's update.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 pub mod report;
 
 use kit::shm::ZeroedShareable;

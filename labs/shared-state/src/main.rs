@@ -1,8 +1,12 @@
+#[cfg(target_os = "linux")]
 use clap::value_parser;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
 /// One counter, incremented by several threads or processes: five ways, one of them wrong.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -24,9 +28,16 @@ struct Args {
     increments: u64,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     kit::lab::run(json, |progress| {
         shared_state::report::run(args.workers, args.increments, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

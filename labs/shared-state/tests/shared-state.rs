@@ -5,6 +5,8 @@
 //! Every test holds the fork lock: the process modes fork, and the CLI tests start children
 //! that another test's `live_children` would otherwise see.
 
+#![cfg(target_os = "linux")]
+
 use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use shared_state::{
     Mode, ProcessSharedCounter, count, processes_with_plain_vec, processes_with_shared_atomic,

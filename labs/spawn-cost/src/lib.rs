@@ -20,6 +20,9 @@
 //! Every kind is measured in a fresh copy of the lab (see [`measure_in_fresh_process`]), so
 //! what one kind left behind cannot make another look slower.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 use anyhow::{Context, bail, ensure};
 use clap::ValueEnum;
 use kit::{Children, Summary};

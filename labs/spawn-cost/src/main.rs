@@ -1,11 +1,18 @@
+#[cfg(target_os = "linux")]
 use clap::value_parser;
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use nix::unistd::Pid;
+#[cfg(target_os = "linux")]
 use spawn_cost::report::measuring_copy;
+#[cfg(target_os = "linux")]
 use spawn_cost::{Kind, Settings};
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
 
 /// What it costs to create a thread or a process and wait for it to end.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     name = "spawn-cost",
@@ -50,6 +57,7 @@ struct Args {
     parent: Option<i32>,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     let rounds = args.rounds as usize;
@@ -63,4 +71,10 @@ fn main() -> ExitCode {
         parent_rounds: args.parent_rounds as usize,
     };
     kit::lab::run(json, |progress| spawn_cost::report::run(settings, progress))
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

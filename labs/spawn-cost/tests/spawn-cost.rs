@@ -1,6 +1,8 @@
 //! What the spawn-cost page claims: every kind runs and yields one sample per round, every
 //! child is reaped with the exact status it exited with, and the CLI behaves.
 
+#![cfg(target_os = "linux")]
+
 use kit::testing::{
     fork_lock, json_report, live_children, live_descendants, readable_report, run_ok,
 };

@@ -6,6 +6,9 @@
 //! happens when the system cannot make another thread: `std::thread::Builder::spawn` returns
 //! the error, where `std::thread::spawn` would panic.
 
+// The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
+#![cfg(target_os = "linux")]
+
 use anyhow::bail;
 use kit::{Children, SharedRegion};
 use nix::sys::wait::WaitStatus;

@@ -1,9 +1,13 @@
+#[cfg(target_os = "linux")]
 use kit::cli::LabArgs;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use too_many_threads::report::Settings;
 
 /// A thread (or a process) per small task versus a fixed pool, and what running out of
 /// threads looks like.
+#[cfg(target_os = "linux")]
 #[derive(clap::Args, Debug)]
 #[command(
     about,
@@ -35,6 +39,7 @@ struct Args {
     limit_demo: bool,
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
     if args.limit_demo {
@@ -49,4 +54,10 @@ fn main() -> ExitCode {
     kit::lab::run(json, |progress| {
         too_many_threads::report::run(&settings, progress)
     })
+}
+
+/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+#[cfg(not(target_os = "linux"))]
+fn main() -> std::process::ExitCode {
+    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
 }

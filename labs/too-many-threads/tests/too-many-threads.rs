@@ -2,6 +2,8 @@
 //! uses exactly its N workers, a refused thread is an error value and not a panic, every child
 //! process is reaped, and bad flags exit 2.
 
+#![cfg(target_os = "linux")]
+
 use kit::testing::{fork_lock, json_report, live_children, readable_report, run_lab};
 use std::path::Path;
 use too_many_threads::{
