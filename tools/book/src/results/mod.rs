@@ -5,6 +5,8 @@
 //! - [`criterion`]: the only code that knows criterion's flags, its `--list` output and its
 //!   files;
 //! - [`chart`]: horizontal bar charts as inline SVG;
+//! - [`timeline`]: a run's timeline (a lane per worker, spans coloured by CPU) as inline SVG,
+//!   and the same in sentences;
 //! - [`directive`], [`render`] and [`preprocessor`]: the `results` preprocessor, from finding
 //!   `{{#bench}}`, `{{#value}}`, `{{#ratio}}` and `{{#machine}}` in a page, through what each
 //!   becomes, to mdBook's `Preprocessor` and the check `cargo book check` runs.
@@ -15,6 +17,7 @@ pub mod directive;
 pub mod preprocessor;
 pub mod records;
 pub mod render;
+pub mod timeline;
 
 pub use preprocessor::{ResultsPreprocessor, check};
 pub use records::*;

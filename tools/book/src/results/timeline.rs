@@ -1,0 +1,476 @@
+//! Timelines of a run, drawn as inline SVG with plotters' SVG backend, and told in words.
+//!
+//! [`svg`] draws a [`Timeline`] the kit's `spans` recorder made: one lane per worker (thread or
+//! process), top to bottom in the timeline's order, each span a rectangle coloured by the CPU it
+//! ran on, under a time axis that counts from the first span's begin, with a legend of the
+//! CPUs. A span that began on one CPU and ended on another is drawn half in each CPU's colour:
+//! the recorder knows only those two moments, not when the move happened.
+//!
+//! [`summary`] says the same in sentences (who ran where, for how long, and how much each pair
+//! of workers overlapped), for screen readers and the print version.
+//!
+//! The SVG follows [`super::chart`]'s rules for living in a Markdown page under mdBook's
+//! themes: no blank line; text and axes in a placeholder colour replaced by `currentColor`;
+//! the spans in mid tones that read on light and dark backgrounds (the first two are the
+//! charts' blue and orange); `role="img"` with an `aria-label` and a `<title>`; and
+//! `max-width: 100%`.
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use schema::table::nanos;
+use schema::timeline::{Lane, Span, Timeline};
+use std::ops::Range;
+
+const WIDTH: u32 = 680;
+/// CPU colours, in order: Tableau's ten, mid tones distinct for most colour-blind readers and
+/// legible on white and on mdBook's dark themes. A machine with more CPUs reuses them; the
+/// legend then names every CPU a colour stands for.
+const CPU_COLORS: [RGBColor; 10] = [
+    RGBColor(0x4e, 0x79, 0xa7),
+    RGBColor(0xf2, 0x8e, 0x2b),
+    RGBColor(0x59, 0xa1, 0x4f),
+    RGBColor(0xe1, 0x57, 0x59),
+    RGBColor(0x76, 0xb7, 0xb2),
+    RGBColor(0xed, 0xc9, 0x48),
+    RGBColor(0xb0, 0x7a, 0xa1),
+    RGBColor(0xff, 0x9d, 0xa7),
+    RGBColor(0x9c, 0x75, 0x5f),
+    RGBColor(0xba, 0xb0, 0xac),
+];
+/// Drawn for text and axes, then replaced by `currentColor`. No other element uses it.
+const FOREGROUND: RGBColor = RGBColor(0x01, 0x02, 0x03);
+const FOREGROUND_SVG: &str = "\"#010203\"";
+/// plotters' font size; it writes 1/1.24 of it into the SVG, so 15 is a 12 px text.
+const LABEL_SIZE: u32 = 15;
+/// Roughly the width of a character of a 12 px sans-serif text.
+const CHAR_WIDTH: u32 = 7;
+/// A lane's height when there are few; many lanes share [`LANES_HEIGHT`] instead.
+const LANE_HEIGHT: u32 = 24;
+const LANES_HEIGHT: u32 = 384;
+/// The thinnest lane drawn: hundreds of threads still fit, a pixel or so apart.
+const MIN_LANE_HEIGHT: u32 = 3;
+/// Lanes thinner than this get a name only every few lanes, so names never overlap.
+const NAMED_LANE_HEIGHT: u32 = 14;
+/// Legend entries per line.
+const LEGEND_PER_LINE: usize = 6;
+const LEGEND_LINE: u32 = 20;
+/// Above this many lanes the summary gives the average overlap, not every pair's.
+const MAX_PAIRS_LANES: usize = 8;
+
+/// The colour CPU `cpu` is drawn in.
+fn color_of(cpu: u32) -> RGBColor {
+    CPU_COLORS[cpu as usize % CPU_COLORS.len()]
+}
+
+/// The legend: one entry per colour in use, naming the CPUs it stands for (`CPU 1`, or `CPU 0,
+/// 10` when a machine has more CPUs than colours; `CPU ?` for one the recorder could not read).
+pub fn legend(timeline: &Timeline) -> Vec<(RGBColor, String)> {
+    let mut entries: Vec<(usize, Vec<String>)> = Vec::new();
+    for cpu in timeline.cpus() {
+        let slot = cpu as usize % CPU_COLORS.len();
+        let name = if cpu == u32::MAX {
+            "?".to_owned()
+        } else {
+            cpu.to_string()
+        };
+        match entries.iter_mut().find(|(s, _)| *s == slot) {
+            Some((_, names)) => names.push(name),
+            None => entries.push((slot, vec![name])),
+        }
+    }
+    entries
+        .into_iter()
+        .map(|(slot, names)| (CPU_COLORS[slot], format!("CPU {}", names.join(", "))))
+        .collect()
+}
+
+/// The rectangles a span is drawn as, in nanoseconds from `start`: one in its CPU's colour, or
+/// two halves when it ended on another CPU than it began on.
+fn pieces(span: &Span, start: u64) -> Vec<(f64, f64, RGBColor)> {
+    let begin = span.begin_ns.saturating_sub(start) as f64;
+    let end = span.end_ns.saturating_sub(start) as f64;
+    if span.cpu_begin == span.cpu_end {
+        vec![(begin, end, color_of(span.cpu_begin))]
+    } else {
+        let middle = (begin + end) / 2.0;
+        vec![
+            (begin, middle, color_of(span.cpu_begin)),
+            (middle, end, color_of(span.cpu_end)),
+        ]
+    }
+}
+
+/// Draws `timeline` as one SVG element without blank lines; `title` is its `<title>` and
+/// accessible name.
+pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
+    let lanes = &timeline.lanes;
+    anyhow::ensure!(!lanes.is_empty(), "timeline {title:?} has no lanes");
+    let count = lanes.len() as u32;
+    let lane_height = if count * LANE_HEIGHT <= LANES_HEIGHT {
+        LANE_HEIGHT
+    } else {
+        (LANES_HEIGHT / count).max(MIN_LANE_HEIGHT)
+    };
+    let name_every = NAMED_LANE_HEIGHT.div_ceil(lane_height) as usize;
+    let legend = legend(timeline);
+    let legend_height = LEGEND_LINE * legend.len().div_ceil(LEGEND_PER_LINE).max(1) as u32;
+    let longest_name = lanes.iter().map(|l| l.name.chars().count()).max();
+    let label_width = longest_name.unwrap_or(0) as u32 * CHAR_WIDTH + 20;
+    let height = 10 + legend_height + 10 + lane_height * count + 50;
+    let (start, end) = timeline.extent_ns().unwrap_or((0, 1));
+    let length = (end - start).max(1) as f64;
+
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
+        let text = |size: u32| ("sans-serif", size).into_font().color(&FOREGROUND);
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_top(10 + legend_height)
+            // Room for the last tick label, centred on the axis's end.
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(0.0..length, Lanes(lanes.len(), name_every))
+            .map_err(plot_error)?;
+        let x_format = |v: &f64| axis_time(*v);
+        let y_format = |v: &f64| {
+            let lane = *v as usize;
+            lanes.get(lane).map_or(String::new(), |l| l.name.clone())
+        };
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(FOREGROUND.mix(0.15))
+            .axis_style(FOREGROUND.mix(0.6))
+            .x_labels(6)
+            .x_label_formatter(&x_format)
+            .y_label_formatter(&y_format)
+            .x_desc("time since the first span began")
+            .label_style(text(LABEL_SIZE))
+            .axis_desc_style(text(LABEL_SIZE))
+            .draw()
+            .map_err(plot_error)?;
+        // A thin gap between lanes, so neighbours stay apart when lanes are thin.
+        let gap = if lane_height >= 8 { 0.15 } else { 0.0 };
+        let rects = lanes.iter().enumerate().flat_map(|(row, lane)| {
+            let top = row as f64 + gap;
+            lane.spans
+                .iter()
+                .flat_map(move |span| pieces(span, start))
+                .map(move |(from, to, color)| {
+                    Rectangle::new([(from, top), (to, top + 1.0 - 2.0 * gap)], color.filled())
+                })
+        });
+        chart.draw_series(rects).map_err(plot_error)?;
+        // The legend sits above the lanes, where it can never cover a span.
+        for (i, (color, name)) in legend.iter().enumerate() {
+            let x = label_width as i32 + 10 + (i % LEGEND_PER_LINE) as i32 * 95;
+            let y = 10 + (i / LEGEND_PER_LINE) as i32 * LEGEND_LINE as i32;
+            root.draw(&Rectangle::new([(x, y), (x + 14, y + 12)], color.filled()))
+                .map_err(plot_error)?;
+            let style = text(LABEL_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw(&Text::new(name.as_str(), (x + 20, y + 6), style))
+                .map_err(plot_error)?;
+        }
+        root.present().map_err(plot_error)?;
+    }
+    Ok(finish(&out, title))
+}
+
+/// The lanes' axis: lane i fills [i, i + 1], top to bottom in the timeline's order, its name
+/// (the tick) at the middle of every `.1`-th lane.
+struct Lanes(usize, usize);
+
+impl Ranged for Lanes {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    /// plotters gives a y axis its pixel range bottom first; lanes grow downwards instead.
+    fn map(&self, value: &f64, (bottom, top): (i32, i32)) -> i32 {
+        let fraction = value / self.0.max(1) as f64;
+        top + (fraction * f64::from(bottom - top)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        (0..self.0)
+            .step_by(self.1.max(1))
+            .map(|i| i as f64 + 0.5)
+            .collect()
+    }
+
+    fn range(&self) -> Range<f64> {
+        0.0..self.0 as f64
+    }
+}
+
+/// plotters' errors borrow the backend; the message is all a build error needs.
+fn plot_error(err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("drawing a timeline: {err}")
+}
+
+/// A tick label: a readable duration without the trailing zeros a measured value keeps.
+fn axis_time(ns: f64) -> String {
+    if ns == 0.0 {
+        return "0".into();
+    }
+    let text = nanos(ns);
+    let (number, unit) = text.split_once(' ').unwrap_or((&text, ""));
+    let number = if number.contains('.') {
+        number.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        number
+    };
+    format!("{number} {unit}")
+}
+
+/// Makes plotters' SVG fit for a page: theme colours, an accessible name, scaling, and no
+/// blank lines.
+fn finish(svg: &str, title: &str) -> String {
+    let title = crate::markdown::escape(title);
+    let svg = svg.replace(FOREGROUND_SVG, "\"currentColor\"");
+    let (open, rest) = svg.split_once('>').unwrap_or((&svg, ""));
+    let mut out = format!(
+        "{open} role=\"img\" aria-label=\"{title}\" style=\"max-width:100%;height:auto\">\n\
+         <title>{title}</title>"
+    );
+    for line in rest.lines().filter(|l| !l.trim().is_empty()) {
+        out.push('\n');
+        out.push_str(line);
+    }
+    out
+}
+
+/// The timeline in sentences: for each worker, its spans, how long it was busy, on which CPUs
+/// (the time on each, a span that moved counted half to each CPU), and its context switches;
+/// then how long each pair of workers ran at the same time, or with many workers how many were
+/// busy at once on average. One sentence per line.
+pub fn summary(timeline: &Timeline) -> String {
+    let lanes = &timeline.lanes;
+    let Some((start, end)) = timeline.extent_ns() else {
+        return format!("{}, no spans recorded.", workers(lanes.len()));
+    };
+    let wall = (end - start) as f64;
+    let mut lines = vec![format!("{} over {}.", workers(lanes.len()), nanos(wall))];
+    for lane in lanes {
+        lines.push(lane_sentence(lane));
+    }
+    if lanes.len() > 1 && lanes.len() <= MAX_PAIRS_LANES {
+        for a in 0..lanes.len() {
+            for b in a + 1..lanes.len() {
+                let both = timeline.overlap_ns(a, b);
+                lines.push(format!(
+                    "{} and {} ran at the same time for {}.",
+                    lanes[a].name,
+                    lanes[b].name,
+                    nanos(both as f64)
+                ));
+            }
+        }
+    } else if lanes.len() > MAX_PAIRS_LANES {
+        let busy: u64 = lanes.iter().map(Lane::busy_ns).sum();
+        lines.push(format!(
+            "On average {:.1} workers were busy at once.",
+            busy as f64 / wall.max(1.0)
+        ));
+    }
+    lines.join("\n")
+}
+
+/// `1 worker`, `2 workers`.
+fn workers(count: usize) -> String {
+    format!("{count} worker{}", if count == 1 { "" } else { "s" })
+}
+
+/// One worker's sentence for [`summary`].
+fn lane_sentence(lane: &Lane) -> String {
+    let mut per_cpu: Vec<(u32, f64)> = Vec::new();
+    for span in &lane.spans {
+        let half = span.len_ns() as f64 / 2.0;
+        for cpu in [span.cpu_begin, span.cpu_end] {
+            match per_cpu.iter_mut().find(|(c, _)| *c == cpu) {
+                Some((_, ns)) => *ns += half,
+                None => per_cpu.push((cpu, half)),
+            }
+        }
+    }
+    per_cpu.sort_by_key(|&(cpu, _)| cpu);
+    let places: Vec<String> = per_cpu
+        .iter()
+        .map(|&(cpu, ns)| {
+            let cpu = if cpu == u32::MAX {
+                "?".to_owned()
+            } else {
+                cpu.to_string()
+            };
+            format!("{} on CPU {cpu}", nanos(ns))
+        })
+        .collect();
+    let spans = lane.spans.len();
+    format!(
+        "{} ({}): {spans} span{}, busy {}{}; {} voluntary and {} involuntary context switches.",
+        lane.name,
+        lane.kind.as_str(),
+        if spans == 1 { "" } else { "s" },
+        nanos(lane.busy_ns() as f64),
+        if places.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", places.join(", "))
+        },
+        lane.voluntary,
+        lane.involuntary
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use schema::timeline::LaneKind;
+
+    fn span(begin_ns: u64, end_ns: u64, cpu_begin: u32, cpu_end: u32) -> Span {
+        Span {
+            begin_ns,
+            end_ns,
+            cpu_begin,
+            cpu_end,
+        }
+    }
+
+    fn lane(name: &str, kind: LaneKind, spans: Vec<Span>) -> Lane {
+        Lane {
+            name: name.into(),
+            kind,
+            spans,
+            voluntary: 2,
+            involuntary: 5,
+        }
+    }
+
+    /// Two threads side by side on two CPUs; the second moves from CPU 1 to CPU 0 once.
+    fn two_threads() -> Timeline {
+        Timeline {
+            lanes: vec![
+                lane(
+                    "thread 0",
+                    LaneKind::Thread,
+                    vec![
+                        span(1_000, 2_000_000, 0, 0),
+                        span(2_000_000, 4_000_000, 0, 0),
+                    ],
+                ),
+                lane(
+                    "thread 1",
+                    LaneKind::Thread,
+                    vec![
+                        span(1_000, 2_000_000, 1, 1),
+                        span(2_500_000, 4_002_000, 1, 0),
+                    ],
+                ),
+            ],
+        }
+    }
+
+    /// Rectangles filled with a CPU colour: spans and legend swatches.
+    fn rects_of(svg: &str, color: RGBColor) -> usize {
+        let RGBColor(r, g, b) = color;
+        svg.matches(&format!("fill=\"#{r:02X}{g:02X}{b:02X}\""))
+            .count()
+    }
+
+    #[test]
+    fn draws_an_accessible_svg_with_lanes_spans_and_a_legend() {
+        let svg = svg("Two <threads>", &two_threads()).unwrap();
+        assert!(svg.starts_with("<svg "), "{svg}");
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("role=\"img\""));
+        assert!(svg.contains("aria-label=\"Two &lt;threads&gt;\""));
+        assert!(svg.contains("<title>Two &lt;threads&gt;</title>"));
+        assert!(svg.contains("max-width:100%"));
+        assert!(
+            !svg.contains("\n\n"),
+            "a blank line would end the HTML block"
+        );
+        assert!(svg.contains("currentColor") && !svg.contains("#010203"));
+        // One name per lane.
+        assert_eq!(svg.matches("\nthread 0\n").count(), 1, "{svg}");
+        assert_eq!(svg.matches("\nthread 1\n").count(), 1);
+        // Legend: two CPUs, two entries.
+        assert_eq!(svg.matches("\nCPU 0\n").count(), 1);
+        assert_eq!(svg.matches("\nCPU 1\n").count(), 1);
+        // Four spans, the migrated one in two halves, plus a legend swatch per CPU: CPU 0
+        // colours two spans and half of one, CPU 1 one span and half of one.
+        assert_eq!(rects_of(&svg, CPU_COLORS[0]), 3 + 1);
+        assert_eq!(rects_of(&svg, CPU_COLORS[1]), 2 + 1);
+        assert_eq!(svg.matches("<rect").count(), 5 + 2);
+        assert!(svg.contains("\ntime since the first span began\n"));
+        assert!(svg.contains(" ms\n"), "the axis shows durations: {svg}");
+    }
+
+    #[test]
+    fn many_lanes_are_thin_and_named_every_few_lanes() {
+        let lanes = (0..200)
+            .map(|i| {
+                let begin = i * 1_000;
+                let spans = vec![span(begin, begin + 50_000, (i % 2) as u32, (i % 2) as u32)];
+                lane(&format!("t{i}"), LaneKind::Thread, spans)
+            })
+            .collect();
+        let timeline = Timeline { lanes };
+        let svg = svg("many", &timeline).unwrap();
+        assert_eq!(rects_of(&svg, CPU_COLORS[0]), 100 + 1);
+        assert_eq!(rects_of(&svg, CPU_COLORS[1]), 100 + 1);
+        assert!(svg.contains("\nt0\n"));
+        assert!(!svg.contains("\nt1\n"), "a name every few lanes only");
+        let summary = summary(&timeline);
+        assert!(summary.contains("On average"), "{summary}");
+        assert!(
+            !summary.contains("at the same time"),
+            "no pairs for 200 lanes"
+        );
+    }
+
+    #[test]
+    fn more_cpus_than_colours_share_a_legend_entry() {
+        let timeline = Timeline {
+            lanes: vec![lane(
+                "p",
+                LaneKind::Process,
+                vec![span(0, 10, 0, 0), span(10, 20, 10, 10), span(20, 30, 3, 3)],
+            )],
+        };
+        let names: Vec<String> = legend(&timeline).into_iter().map(|(_, n)| n).collect();
+        assert_eq!(names, ["CPU 0, 10", "CPU 3"]);
+        let svg = svg("p", &timeline).unwrap();
+        assert!(svg.contains("\nCPU 0, 10\n"));
+    }
+
+    #[test]
+    fn a_timeline_without_lanes_is_an_error() {
+        let err = svg("none", &Timeline::default()).unwrap_err();
+        assert!(err.to_string().contains("no lanes"), "{err}");
+    }
+
+    #[test]
+    fn the_summary_says_who_ran_where_and_how_much_they_overlapped() {
+        let summary = summary(&two_threads());
+        let lines: Vec<&str> = summary.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "2 workers over 4.00 ms.",
+                "thread 0 (thread): 2 spans, busy 4.00 ms (4.00 ms on CPU 0); 2 voluntary and 5 \
+                 involuntary context switches.",
+                "thread 1 (thread): 2 spans, busy 3.50 ms (751 µs on CPU 0, 2.75 ms on CPU 1); \
+                 2 voluntary and 5 involuntary context switches.",
+                "thread 0 and thread 1 ran at the same time for 3.50 ms.",
+            ]
+        );
+        let empty = Timeline {
+            lanes: vec![lane("idle", LaneKind::Process, Vec::new())],
+        };
+        assert_eq!(super::summary(&empty), "1 worker, no spans recorded.");
+    }
+}
