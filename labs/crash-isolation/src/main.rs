@@ -1,69 +1,72 @@
-#[cfg(target_os = "linux")]
-use crash_isolation::{Crash, main_crash_main, thread_crash_main};
-#[cfg(target_os = "linux")]
-use kit::cli::LabArgs;
-#[cfg(target_os = "linux")]
-use std::process::ExitCode;
-#[cfg(target_os = "linux")]
-use std::time::Duration;
-
-/// What a crash takes down with it: a panicking thread, a crashing thread, a crashing child.
-#[cfg(target_os = "linux")]
-#[derive(clap::Args, Debug)]
-#[command(
-    about,
-    long_about = "Interview gotcha: what happens to the process when a thread panics?\n\n\
-        1. In this process, a worker thread panics while holding a Mutex: the process keeps \
-        running, join returns Err with the panic payload, and the Mutex is poisoned (lock() \
-        returns Err; PoisonError::into_inner still reaches the half-updated data).\n\n\
-        2. In a child process (the lab re-executes itself), one thread panics, raises \
-        SIGSEGV, or calls std::process::abort(), while a witness thread waits --witness-ms \
-        and then prints a line. After a panic the line appears; after SIGSEGV or SIGABRT the \
-        whole child is dead, witness included.\n\n\
-        3. A single-threaded child process crashes (SIGSEGV, then SIGABRT): waitpid names the \
-        signal and the parent carries on.\n\n\
-        4. In a child process, the main thread itself panics, raises SIGSEGV, or aborts, while \
-        a witness thread waits: every case ends the whole child, but a panic in main ends it \
-        with exit status 101, not by a signal (the Rust runtime catches it).\n\n\
-        Every crashing process turns core dumps off first, so no core file is left behind."
-)]
-struct Args {
-    /// How long the witness thread waits after the crash begins before printing its line,
-    /// in milliseconds.
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=60_000))]
-    witness_ms: u64,
-    /// Internal: be the child in which one thread crashes (the lab re-executes itself).
-    #[arg(long, hide = true, value_enum)]
-    crash_in_thread: Option<Crash>,
-    /// Internal: be the child whose main thread crashes (the lab re-executes itself).
-    #[arg(long, hide = true, value_enum, conflicts_with = "crash_in_thread")]
-    crash_in_main: Option<Crash>,
-}
-
-#[cfg(target_os = "linux")]
-fn main() -> ExitCode {
-    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-    let witness_wait = Duration::from_millis(args.witness_ms);
-    if let Some(how) = args.crash_in_thread {
-        // We are the re-executed child: crash one thread, and see who survives. If the lab is
-        // killed meanwhile, this child goes with it instead of waiting out its witness
-        // (PR_SET_PDEATHSIG, prctl(2)); the window before this call is a few instructions.
-        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-        return kit::cli::run(|| thread_crash_main(how, witness_wait));
-    }
-    if let Some(how) = args.crash_in_main {
-        // The same, for a crash on the main thread. A panic unwinds out of `main` past
-        // `kit::cli::run`, which catches only errors, into the Rust runtime.
-        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-        return kit::cli::run(|| main_crash_main(how, witness_wait));
-    }
-    kit::lab::run(json, |progress| {
-        crash_isolation::report::run(witness_wait, progress)
-    })
-}
-
-/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+// The lab needs Linux's own interfaces (see src/labs/platforms.md): elsewhere the program is
+// one line that says so, and everything below is compiled on Linux only.
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
     kit::cli::linux_only(env!("CARGO_PKG_NAME"))
+}
+
+#[cfg(target_os = "linux")]
+fn main() -> std::process::ExitCode {
+    lab::main()
+}
+
+#[cfg(target_os = "linux")]
+mod lab {
+    use crash_isolation::{Crash, main_crash_main, thread_crash_main};
+    use kit::cli::LabArgs;
+    use std::process::ExitCode;
+    use std::time::Duration;
+
+    /// What a crash takes down with it: a panicking thread, a crashing thread, a crashing child.
+    #[derive(clap::Args, Debug)]
+    #[command(
+        about,
+        long_about = "Interview gotcha: what happens to the process when a thread panics?\n\n\
+            1. In this process, a worker thread panics while holding a Mutex: the process keeps \
+            running, join returns Err with the panic payload, and the Mutex is poisoned (lock() \
+            returns Err; PoisonError::into_inner still reaches the half-updated data).\n\n\
+            2. In a child process (the lab re-executes itself), one thread panics, raises \
+            SIGSEGV, or calls std::process::abort(), while a witness thread waits --witness-ms \
+            and then prints a line. After a panic the line appears; after SIGSEGV or SIGABRT the \
+            whole child is dead, witness included.\n\n\
+            3. A single-threaded child process crashes (SIGSEGV, then SIGABRT): waitpid names the \
+            signal and the parent carries on.\n\n\
+            4. In a child process, the main thread itself panics, raises SIGSEGV, or aborts, while \
+            a witness thread waits: every case ends the whole child, but a panic in main ends it \
+            with exit status 101, not by a signal (the Rust runtime catches it).\n\n\
+            Every crashing process turns core dumps off first, so no core file is left behind."
+    )]
+    struct Args {
+        /// How long the witness thread waits after the crash begins before printing its line,
+        /// in milliseconds.
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+        witness_ms: u64,
+        /// Internal: be the child in which one thread crashes (the lab re-executes itself).
+        #[arg(long, hide = true, value_enum)]
+        crash_in_thread: Option<Crash>,
+        /// Internal: be the child whose main thread crashes (the lab re-executes itself).
+        #[arg(long, hide = true, value_enum, conflicts_with = "crash_in_thread")]
+        crash_in_main: Option<Crash>,
+    }
+
+    pub fn main() -> ExitCode {
+        let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+        let witness_wait = Duration::from_millis(args.witness_ms);
+        if let Some(how) = args.crash_in_thread {
+            // We are the re-executed child: crash one thread, and see who survives. If the lab is
+            // killed meanwhile, this child goes with it instead of waiting out its witness
+            // (PR_SET_PDEATHSIG, prctl(2)); the window before this call is a few instructions.
+            let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+            return kit::cli::run(|| thread_crash_main(how, witness_wait));
+        }
+        if let Some(how) = args.crash_in_main {
+            // The same, for a crash on the main thread. A panic unwinds out of `main` past
+            // `kit::cli::run`, which catches only errors, into the Rust runtime.
+            let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+            return kit::cli::run(|| main_crash_main(how, witness_wait));
+        }
+        kit::lab::run(json, |progress| {
+            crash_isolation::report::run(witness_wait, progress)
+        })
+    }
 }

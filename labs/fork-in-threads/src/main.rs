@@ -1,61 +1,64 @@
-#[cfg(target_os = "linux")]
-use fork_in_threads::lock_fresh_main;
-#[cfg(target_os = "linux")]
-use fork_in_threads::report::Demo;
-#[cfg(target_os = "linux")]
-use kit::cli::LabArgs;
-#[cfg(target_os = "linux")]
-use std::process::ExitCode;
-
-/// Fork while another thread holds a lock, and the child hangs on it forever.
-#[cfg(target_os = "linux")]
-#[derive(clap::Args, Debug)]
-#[command(
-    about,
-    long_about = "Interview gotcha: why is fork in a multithreaded program dangerous?\n\n\
-        A helper thread takes the program's global lock (a std Mutex) and keeps it while main \
-        forks; a Barrier makes the order exact. fork copies the memory, the locked lock \
-        included, but not the helper thread. The child writes a byte to a pipe right before \
-        it tries to take the lock, then waits forever: no thread in it will ever release the \
-        lock. After --timeout-ms the lab declares it hung, kills it (SIGKILL) and reaps it.\n\n\
-        Contrasts: the same fork with the lock free (the child takes it and exits 0), and the \
-        safe pattern, fork then exec at once (std::process::Command): the new program has a \
-        fresh lock of its own and takes it while the parent's is still held.\n\n\
-        --demo allocator: while other threads allocate and free in a tight loop, fork many \
-        children that allocate and exit 0. On glibc none hangs: its fork takes every malloc \
-        lock before the clone and re-initialises them in the child. (The children break \
-        POSIX's rule on purpose, to show this; the rule stands.)\n\n\
-        --demo vfork: while another thread counts, create a child with \
-        clone(CLONE_VM | CLONE_VFORK) that watches the count: only the calling thread is \
-        suspended, so the count keeps moving."
-)]
-struct Args {
-    /// Which demo to run: lock (a user Mutex held at the fork), allocator (glibc's malloc
-    /// locks are reset in the child) or vfork (CLONE_VFORK suspends only the calling thread).
-    #[arg(long, value_enum, default_value_t = Demo::Lock)]
-    demo: Demo,
-    /// How long the child that forked while the lock was held gets to take it before it is
-    /// declared hung, in milliseconds.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
-    timeout_ms: u64,
-    /// Internal: be the exec'd program that takes its own, fresh lock.
-    #[arg(long, hide = true)]
-    lock_fresh: bool,
-}
-
-#[cfg(target_os = "linux")]
-fn main() -> ExitCode {
-    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-    if args.lock_fresh {
-        return kit::cli::run(lock_fresh_main);
-    }
-    kit::lab::run(json, |progress| {
-        fork_in_threads::report::run(args.demo, args.timeout_ms, progress)
-    })
-}
-
-/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+// The lab needs Linux's own interfaces (see src/labs/platforms.md): elsewhere the program is
+// one line that says so, and everything below is compiled on Linux only.
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
     kit::cli::linux_only(env!("CARGO_PKG_NAME"))
+}
+
+#[cfg(target_os = "linux")]
+fn main() -> std::process::ExitCode {
+    lab::main()
+}
+
+#[cfg(target_os = "linux")]
+mod lab {
+    use fork_in_threads::lock_fresh_main;
+    use fork_in_threads::report::Demo;
+    use kit::cli::LabArgs;
+    use std::process::ExitCode;
+
+    /// Fork while another thread holds a lock, and the child hangs on it forever.
+    #[derive(clap::Args, Debug)]
+    #[command(
+        about,
+        long_about = "Interview gotcha: why is fork in a multithreaded program dangerous?\n\n\
+            A helper thread takes the program's global lock (a std Mutex) and keeps it while main \
+            forks; a Barrier makes the order exact. fork copies the memory, the locked lock \
+            included, but not the helper thread. The child writes a byte to a pipe right before \
+            it tries to take the lock, then waits forever: no thread in it will ever release the \
+            lock. After --timeout-ms the lab declares it hung, kills it (SIGKILL) and reaps it.\n\n\
+            Contrasts: the same fork with the lock free (the child takes it and exits 0), and the \
+            safe pattern, fork then exec at once (std::process::Command): the new program has a \
+            fresh lock of its own and takes it while the parent's is still held.\n\n\
+            --demo allocator: while other threads allocate and free in a tight loop, fork many \
+            children that allocate and exit 0. On glibc none hangs: its fork takes every malloc \
+            lock before the clone and re-initialises them in the child. (The children break \
+            POSIX's rule on purpose, to show this; the rule stands.)\n\n\
+            --demo vfork: while another thread counts, create a child with \
+            clone(CLONE_VM | CLONE_VFORK) that watches the count: only the calling thread is \
+            suspended, so the count keeps moving."
+    )]
+    struct Args {
+        /// Which demo to run: lock (a user Mutex held at the fork), allocator (glibc's malloc
+        /// locks are reset in the child) or vfork (CLONE_VFORK suspends only the calling thread).
+        #[arg(long, value_enum, default_value_t = Demo::Lock)]
+        demo: Demo,
+        /// How long the child that forked while the lock was held gets to take it before it is
+        /// declared hung, in milliseconds.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+        timeout_ms: u64,
+        /// Internal: be the exec'd program that takes its own, fresh lock.
+        #[arg(long, hide = true)]
+        lock_fresh: bool,
+    }
+
+    pub fn main() -> ExitCode {
+        let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+        if args.lock_fresh {
+            return kit::cli::run(lock_fresh_main);
+        }
+        kit::lab::run(json, |progress| {
+            fork_in_threads::report::run(args.demo, args.timeout_ms, progress)
+        })
+    }
 }

@@ -1,49 +1,54 @@
-#[cfg(target_os = "linux")]
-use kit::cli::LabArgs;
-#[cfg(target_os = "linux")]
-use std::process::ExitCode;
-
-/// Threads for CPU-bound work: Python's GIL beside Rust, and a Mutex taken at every step.
-#[cfg(target_os = "linux")]
-#[derive(clap::Args, Debug)]
-#[command(
-    about,
-    long_about = "Mistake 1: threads for CPU-bound work in Python.\n\n\
-        Runs the sum of i*i for i in 0..N in Python (sequentially, with --workers threads, with a \
-        pool of --workers processes) when the Python interpreter (--python) can be started, \
-        then the same sum in Rust (sequentially and with --workers scoped threads), checks \
-        that all sums agree and reports the speed-ups. If Python is missing the lab says so, \
-        runs the Rust side and exits 0.\n\n\
-        Then the Rust-side version of the mistake: --steps additions on --workers threads that \
-        lock one shared Mutex at every step, against threads that each sum locally and lock once."
-)]
-struct Args {
-    /// Sum the squares of 0..N.
-    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=200_000_000))]
-    n: u64,
-    /// Threads or processes to split the work over [default: the number of cores]
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
-    workers: Option<u32>,
-    /// Additions in the Mutex comparison.
-    #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
-    steps: u64,
-    /// The Python interpreter to run (a name on PATH or a path; if it cannot be started, the
-    /// Python part is skipped and the report says so).
-    #[arg(long, default_value = "python3", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    python: String,
-}
-
-#[cfg(target_os = "linux")]
-fn main() -> ExitCode {
-    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-    kit::lab::run(json, |progress| {
-        let workers = args.workers.map(|w| w as usize);
-        gil::report::run(&args.python, args.n, args.steps, workers, progress)
-    })
-}
-
-/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+// The lab needs Linux's own interfaces (see src/labs/platforms.md): elsewhere the program is
+// one line that says so, and everything below is compiled on Linux only.
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
     kit::cli::linux_only(env!("CARGO_PKG_NAME"))
+}
+
+#[cfg(target_os = "linux")]
+fn main() -> std::process::ExitCode {
+    lab::main()
+}
+
+#[cfg(target_os = "linux")]
+mod lab {
+    use kit::cli::LabArgs;
+    use std::process::ExitCode;
+
+    /// Threads for CPU-bound work: Python's GIL beside Rust, and a Mutex taken at every step.
+    #[derive(clap::Args, Debug)]
+    #[command(
+        about,
+        long_about = "Mistake 1: threads for CPU-bound work in Python.\n\n\
+            Runs the sum of i*i for i in 0..N in Python (sequentially, with --workers threads, with a \
+            pool of --workers processes) when the Python interpreter (--python) can be started, \
+            then the same sum in Rust (sequentially and with --workers scoped threads), checks \
+            that all sums agree and reports the speed-ups. If Python is missing the lab says so, \
+            runs the Rust side and exits 0.\n\n\
+            Then the Rust-side version of the mistake: --steps additions on --workers threads that \
+            lock one shared Mutex at every step, against threads that each sum locally and lock once."
+    )]
+    struct Args {
+        /// Sum the squares of 0..N.
+        #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=200_000_000))]
+        n: u64,
+        /// Threads or processes to split the work over [default: the number of cores]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+        workers: Option<u32>,
+        /// Additions in the Mutex comparison.
+        #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        steps: u64,
+        /// The Python interpreter to run (a name on PATH or a path; if it cannot be started, the
+        /// Python part is skipped and the report says so).
+        #[arg(long, default_value = "python3", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+        python: String,
+    }
+
+    pub fn main() -> ExitCode {
+        let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+        kit::lab::run(json, |progress| {
+            let workers = args.workers.map(|w| w as usize);
+            gil::report::run(&args.python, args.n, args.steps, workers, progress)
+        })
+    }
 }

@@ -1,46 +1,49 @@
-#[cfg(target_os = "linux")]
-use clap::value_parser;
-#[cfg(target_os = "linux")]
-use kit::cli::LabArgs;
-#[cfg(target_os = "linux")]
-use std::process::ExitCode;
-#[cfg(target_os = "linux")]
-use std::time::Duration;
-
-/// Fetch K slow resources one after another, with K threads, and with K processes.
-#[cfg(target_os = "linux")]
-#[derive(clap::Args, Debug)]
-#[command(
-    about,
-    long_about = "Fetch K slow resources one after another, with K threads, and with K processes.\n\n\
-The lab starts its own server on 127.0.0.1 (nothing leaves the machine) that waits --delay-ms \
-before answering each request. Waiting uses no CPU, so K threads or K processes can all wait at \
-once: they should take about one delay in total, where fetching one after another takes K delays. \
-What the concurrent modes take beyond one delay is mostly the cost of creating K threads or \
-forking K processes."
-)]
-struct Args {
-    /// How many resources to fetch (K)
-    #[arg(long, value_name = "K", default_value_t = 16,
-          value_parser = value_parser!(u32).range(1..=256))]
-    requests: u32,
-    /// How long the server waits before each answer, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 100,
-          value_parser = value_parser!(u64).range(1..=2000))]
-    delay_ms: u64,
-}
-
-#[cfg(target_os = "linux")]
-fn main() -> ExitCode {
-    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-    kit::lab::run(json, |progress| {
-        let delay = Duration::from_millis(args.delay_ms);
-        io_bound::report::run(args.requests as usize, delay, progress)
-    })
-}
-
-/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+// The lab needs Linux's own interfaces (see src/labs/platforms.md): elsewhere the program is
+// one line that says so, and everything below is compiled on Linux only.
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
     kit::cli::linux_only(env!("CARGO_PKG_NAME"))
+}
+
+#[cfg(target_os = "linux")]
+fn main() -> std::process::ExitCode {
+    lab::main()
+}
+
+#[cfg(target_os = "linux")]
+mod lab {
+    use clap::value_parser;
+    use kit::cli::LabArgs;
+    use std::process::ExitCode;
+    use std::time::Duration;
+
+    /// Fetch K slow resources one after another, with K threads, and with K processes.
+    #[derive(clap::Args, Debug)]
+    #[command(
+        about,
+        long_about = "Fetch K slow resources one after another, with K threads, and with K processes.\n\n\
+    The lab starts its own server on 127.0.0.1 (nothing leaves the machine) that waits --delay-ms \
+    before answering each request. Waiting uses no CPU, so K threads or K processes can all wait at \
+    once: they should take about one delay in total, where fetching one after another takes K delays. \
+    What the concurrent modes take beyond one delay is mostly the cost of creating K threads or \
+    forking K processes."
+    )]
+    struct Args {
+        /// How many resources to fetch (K)
+        #[arg(long, value_name = "K", default_value_t = 16,
+              value_parser = value_parser!(u32).range(1..=256))]
+        requests: u32,
+        /// How long the server waits before each answer, in milliseconds
+        #[arg(long, value_name = "MS", default_value_t = 100,
+              value_parser = value_parser!(u64).range(1..=2000))]
+        delay_ms: u64,
+    }
+
+    pub fn main() -> ExitCode {
+        let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+        kit::lab::run(json, |progress| {
+            let delay = Duration::from_millis(args.delay_ms);
+            io_bound::report::run(args.requests as usize, delay, progress)
+        })
+    }
 }

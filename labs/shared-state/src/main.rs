@@ -1,43 +1,47 @@
-#[cfg(target_os = "linux")]
-use clap::value_parser;
-#[cfg(target_os = "linux")]
-use kit::cli::LabArgs;
-#[cfg(target_os = "linux")]
-use std::process::ExitCode;
-
-/// One counter, incremented by several threads or processes: five ways, one of them wrong.
-#[cfg(target_os = "linux")]
-#[derive(clap::Args, Debug)]
-#[command(
-    about,
-    long_about = "One counter, incremented by several threads or processes: five ways, one of them wrong.\n\n\
-Each of --workers workers adds one to a shared counter --increments times. Threads share memory \
-by default and only need each update to be indivisible (a Mutex or an atomic). Processes share \
-only what is mapped MAP_SHARED before the fork: an atomic, or a pthread mutex made \
-process-shared. The last mode is a classic mistake: children push to an ordinary Vec, each into \
-its own copy-on-write copy, and the parent's Vec stays empty."
-)]
-struct Args {
-    /// How many threads or processes increment the counter
-    #[arg(long, value_name = "N", default_value_t = 4,
-          value_parser = value_parser!(u32).range(1..=64))]
-    workers: u32,
-    /// How many times each worker adds one
-    #[arg(long, value_name = "N", default_value_t = 100_000,
-          value_parser = value_parser!(u64).range(1..=1_000_000))]
-    increments: u64,
-}
-
-#[cfg(target_os = "linux")]
-fn main() -> ExitCode {
-    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-    kit::lab::run(json, |progress| {
-        shared_state::report::run(args.workers, args.increments, progress)
-    })
-}
-
-/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+// The lab needs Linux's own interfaces (see src/labs/platforms.md): elsewhere the program is
+// one line that says so, and everything below is compiled on Linux only.
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
     kit::cli::linux_only(env!("CARGO_PKG_NAME"))
+}
+
+#[cfg(target_os = "linux")]
+fn main() -> std::process::ExitCode {
+    lab::main()
+}
+
+#[cfg(target_os = "linux")]
+mod lab {
+    use clap::value_parser;
+    use kit::cli::LabArgs;
+    use std::process::ExitCode;
+
+    /// One counter, incremented by several threads or processes: five ways, one of them wrong.
+    #[derive(clap::Args, Debug)]
+    #[command(
+        about,
+        long_about = "One counter, incremented by several threads or processes: five ways, one of them wrong.\n\n\
+    Each of --workers workers adds one to a shared counter --increments times. Threads share memory \
+    by default and only need each update to be indivisible (a Mutex or an atomic). Processes share \
+    only what is mapped MAP_SHARED before the fork: an atomic, or a pthread mutex made \
+    process-shared. The last mode is a classic mistake: children push to an ordinary Vec, each into \
+    its own copy-on-write copy, and the parent's Vec stays empty."
+    )]
+    struct Args {
+        /// How many threads or processes increment the counter
+        #[arg(long, value_name = "N", default_value_t = 4,
+              value_parser = value_parser!(u32).range(1..=64))]
+        workers: u32,
+        /// How many times each worker adds one
+        #[arg(long, value_name = "N", default_value_t = 100_000,
+              value_parser = value_parser!(u64).range(1..=1_000_000))]
+        increments: u64,
+    }
+
+    pub fn main() -> ExitCode {
+        let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+        kit::lab::run(json, |progress| {
+            shared_state::report::run(args.workers, args.increments, progress)
+        })
+    }
 }

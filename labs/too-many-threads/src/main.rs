@@ -1,63 +1,67 @@
-#[cfg(target_os = "linux")]
-use kit::cli::LabArgs;
-#[cfg(target_os = "linux")]
-use std::process::ExitCode;
-#[cfg(target_os = "linux")]
-use too_many_threads::report::Settings;
-
-/// A thread (or a process) per small task versus a fixed pool, and what running out of
-/// threads looks like.
-#[cfg(target_os = "linux")]
-#[derive(clap::Args, Debug)]
-#[command(
-    about,
-    long_about = "Mistake 4: too many threads.\n\n\
-        Runs --tasks small CPU tasks three ways: a new thread for every task (at most --max-live \
-        at once), a pool of --workers threads fed through a channel, and a new process for each \
-        of --process-tasks tasks (at most --max-live alive at once, each reaped). For each way it \
-        reports the wall time, the peak thread count (Threads: in /proc/self/status) and the peak \
-        resident memory (VmHWM), and checks that every task ran (a checksum).\n\n\
-        Then a child process caps its address space (RLIMIT_AS) and creates threads until the \
-        system refuses one, showing that std::thread::Builder::spawn returns the refusal as an \
-        error."
-)]
-struct Args {
-    /// Tasks for the thread-per-task and pool modes.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    tasks: u64,
-    /// Tasks for the process-per-task mode (each one forks a process).
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=5_000))]
-    process_tasks: u64,
-    /// Worker threads in the pool [default: the number of cores]
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
-    workers: Option<u32>,
-    /// Most threads (thread per task) or processes (process per task) alive at once.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    max_live: u32,
-    /// Internal: run the thread-limit demo and exit (the lab re-executes itself with this).
-    #[arg(long, hide = true)]
-    limit_demo: bool,
-}
-
-#[cfg(target_os = "linux")]
-fn main() -> ExitCode {
-    let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-    if args.limit_demo {
-        return kit::cli::run(too_many_threads::limit_demo_main);
-    }
-    let settings = Settings {
-        tasks: args.tasks,
-        process_tasks: args.process_tasks,
-        workers: args.workers.map(|w| w as usize),
-        max_live: args.max_live as usize,
-    };
-    kit::lab::run(json, |progress| {
-        too_many_threads::report::run(&settings, progress)
-    })
-}
-
-/// Off Linux the lab is not compiled (it needs Linux's own interfaces): one line says so.
+// The lab needs Linux's own interfaces (see src/labs/platforms.md): elsewhere the program is
+// one line that says so, and everything below is compiled on Linux only.
 #[cfg(not(target_os = "linux"))]
 fn main() -> std::process::ExitCode {
     kit::cli::linux_only(env!("CARGO_PKG_NAME"))
+}
+
+#[cfg(target_os = "linux")]
+fn main() -> std::process::ExitCode {
+    lab::main()
+}
+
+#[cfg(target_os = "linux")]
+mod lab {
+    use kit::cli::LabArgs;
+    use std::process::ExitCode;
+    use too_many_threads::report::Settings;
+
+    /// A thread (or a process) per small task versus a fixed pool, and what running out of
+    /// threads looks like.
+    #[derive(clap::Args, Debug)]
+    #[command(
+        about,
+        long_about = "Mistake 4: too many threads.\n\n\
+            Runs --tasks small CPU tasks three ways: a new thread for every task (at most --max-live \
+            at once), a pool of --workers threads fed through a channel, and a new process for each \
+            of --process-tasks tasks (at most --max-live alive at once, each reaped). For each way it \
+            reports the wall time, the peak thread count (Threads: in /proc/self/status) and the peak \
+            resident memory (VmHWM), and checks that every task ran (a checksum).\n\n\
+            Then a child process caps its address space (RLIMIT_AS) and creates threads until the \
+            system refuses one, showing that std::thread::Builder::spawn returns the refusal as an \
+            error."
+    )]
+    struct Args {
+        /// Tasks for the thread-per-task and pool modes.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        tasks: u64,
+        /// Tasks for the process-per-task mode (each one forks a process).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=5_000))]
+        process_tasks: u64,
+        /// Worker threads in the pool [default: the number of cores]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+        workers: Option<u32>,
+        /// Most threads (thread per task) or processes (process per task) alive at once.
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        max_live: u32,
+        /// Internal: run the thread-limit demo and exit (the lab re-executes itself with this).
+        #[arg(long, hide = true)]
+        limit_demo: bool,
+    }
+
+    pub fn main() -> ExitCode {
+        let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+        if args.limit_demo {
+            return kit::cli::run(too_many_threads::limit_demo_main);
+        }
+        let settings = Settings {
+            tasks: args.tasks,
+            process_tasks: args.process_tasks,
+            workers: args.workers.map(|w| w as usize),
+            max_live: args.max_live as usize,
+        };
+        kit::lab::run(json, |progress| {
+            too_many_threads::report::run(&settings, progress)
+        })
+    }
 }
