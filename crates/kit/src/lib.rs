@@ -55,7 +55,7 @@ pub mod spans;
 #[cfg(target_os = "linux")]
 pub mod testing;
 
-pub use schema::{record, stats, table, unit};
+pub use schema::{record, stats, table, timeline, unit};
 
 #[cfg(target_os = "linux")]
 pub use children::{Children, fork_child};

@@ -11,6 +11,8 @@
 
 use anyhow::{Context, ensure};
 use clap::ValueEnum;
+use kit::spans::{Origin, Recorder, receive};
+use kit::timeline::Timeline;
 use kit::{Children, Summary};
 use nix::fcntl::OFlag;
 use nix::unistd::{pipe2, write};
@@ -157,6 +159,104 @@ pub fn read_partials(pipe: OwnedFd, workers: usize) -> anyhow::Result<Vec<u64>> 
 }
 // ANCHOR_END: processes
 
+/// Spans per worker in a timeline: enough to see a worker's whole run as a row of pieces (and
+/// a move to another CPU, if the scheduler makes one), few enough that a span's cost (see
+/// `kit::spans`) is lost in its share of the sum.
+pub const CHUNKS: usize = 20;
+
+/// The timeline ids in the `--json` report, one per parallel mode.
+pub fn timeline_id(mode: Mode) -> String {
+    format!("cpu-bound/timeline/{}", mode.name())
+}
+
+/// The `k`-th of `chunks` contiguous pieces of `range` (lengths within one), computed without
+/// allocating, so a forked child may call it.
+pub fn chunk(range: &Range<u64>, k: usize, chunks: usize) -> Range<u64> {
+    let len = u128::from(range.end - range.start);
+    let bound = |k: usize| range.start + (len * k as u128 / chunks as u128) as u64;
+    bound(k)..bound(k + 1)
+}
+
+/// A worker's share summed in [`CHUNKS`] spans: the same arithmetic as [`sum_of_squares`] of
+/// the whole range, since the sum wraps the same way in any grouping.
+fn traced_sum(recorder: &mut Recorder, range: &Range<u64>) -> u64 {
+    (0..CHUNKS)
+        .map(|k| recorder.span(|| sum_of_squares(chunk(range, k, CHUNKS))))
+        .fold(0, u64::wrapping_add)
+}
+
+/// [`threads`], with each thread's share recorded as [`CHUNKS`] spans: the sum and the
+/// timeline, one lane per thread.
+pub fn threads_traced(n: u64, workers: usize) -> (u64, Timeline) {
+    let origin = Origin::now();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = split(n, workers)
+            .into_iter()
+            .enumerate()
+            .map(|(k, range)| {
+                scope.spawn(move || {
+                    let mut recorder = Recorder::for_thread(origin, CHUNKS);
+                    let sum = traced_sum(&mut recorder, &range);
+                    // The lane is taken on the thread itself: its switch counts are its own.
+                    (sum, recorder.lane(format!("thread {}", k + 1)))
+                })
+            })
+            .collect();
+        let mut timeline = Timeline::default();
+        let mut total = 0u64;
+        for handle in handles {
+            let (sum, lane) = handle.join().expect("summing cannot panic");
+            total = total.wrapping_add(sum);
+            timeline.lanes.push(lane);
+        }
+        (total, timeline)
+    })
+}
+
+/// [`processes`], with each child's share recorded as [`CHUNKS`] spans. Each child has a pipe
+/// of its own (two writers on one pipe would interleave their records): it writes its 8-byte
+/// partial sum, then its spans (`Recorder::send`); the parent reads each pipe in turn.
+pub fn processes_traced(n: u64, workers: usize) -> anyhow::Result<(u64, Timeline)> {
+    let origin = Origin::now();
+    // Everything a child touches is allocated before any fork: children may not allocate.
+    let ranges = split(n, workers);
+    let mut pipes = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        pipes.push(pipe2(OFlag::O_CLOEXEC)?);
+    }
+    let mut children = Children::new();
+    for (range, (_, to_parent)) in ranges.into_iter().zip(&pipes) {
+        let mut recorder = Recorder::for_process(origin, CHUNKS);
+        // SAFETY: the child does arithmetic, reads the clock and its CPU (clock_gettime,
+        // sched_getcpu), getrusage and write(2) into its pipe: no lock and no allocation
+        // (kit::spans's module docs), so it is safe after fork even if the lab has threads.
+        unsafe {
+            children.spawn(move || {
+                let sum = traced_sum(&mut recorder, &range);
+                let sent = send_partial(to_parent, sum) == 0 && recorder.send(to_parent).is_ok();
+                if sent { 0 } else { 1 }
+            })
+        }?;
+    }
+    let mut timeline = Timeline::default();
+    let mut total = 0u64;
+    for (k, (from_child, to_parent)) in pipes.into_iter().enumerate() {
+        // Our copy of the write end; the children have theirs.
+        drop(to_parent);
+        let mut reader = File::from(from_child);
+        let mut partial = [0u8; 8];
+        reader
+            .read_exact(&mut partial)
+            .with_context(|| format!("process {} sent no partial sum", k + 1))?;
+        total = total.wrapping_add(u64::from_ne_bytes(partial));
+        let received = receive(&mut reader, format!("process {}", k + 1))
+            .with_context(|| format!("process {} sent no spans", k + 1))?;
+        timeline.lanes.push(received.lane);
+    }
+    children.wait_all_ok()?;
+    Ok((total, timeline))
+}
+
 /// Runs one mode once and returns its sum.
 pub fn run(mode: Mode, n: u64, workers: usize) -> anyhow::Result<u64> {
     Ok(match mode {
@@ -184,6 +284,9 @@ pub struct Results {
     /// The sum every mode computed (they are checked to agree).
     pub sum: u64,
     pub summaries: Vec<(Mode, Summary)>,
+    /// The timelines of one more run of the threads and processes modes, under their ids
+    /// ([`timeline_id`]); empty unless [`Results::record_timelines`] ran (the `--json` run).
+    pub timelines: Vec<(String, Timeline)>,
 }
 
 impl Results {
@@ -224,7 +327,28 @@ impl Results {
             rounds,
             sum: sum.context("no rounds")?,
             summaries,
+            timelines: Vec::new(),
         })
+    }
+
+    /// Runs the threads and the processes mode once more each, recording every worker's
+    /// share as spans, after the timed rounds (so the spans cost the timings nothing). Fails
+    /// if either computes a different sum from the timed runs.
+    pub fn record_timelines(&mut self) -> anyhow::Result<()> {
+        let traced = [
+            (Mode::Threads, threads_traced(self.n, self.workers)),
+            (Mode::Processes, processes_traced(self.n, self.workers)?),
+        ];
+        for (mode, (sum, timeline)) in traced {
+            ensure!(
+                sum == self.sum,
+                "{} with spans computed {sum}, but the timed runs computed {}",
+                mode.name(),
+                self.sum
+            );
+            self.timelines.push((timeline_id(mode), timeline));
+        }
+        Ok(())
     }
 
     pub fn median(&self, mode: Mode) -> f64 {

@@ -47,7 +47,7 @@ mod lab {
         let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
         kit::lab::run(json, |progress| {
             let workers = args.workers.map(|w| w as usize);
-            cpu_bound::report::run(args.n, workers, args.rounds as usize, progress)
+            cpu_bound::report::run(args.n, workers, args.rounds as usize, json, progress)
         })
     }
 }

@@ -8,22 +8,29 @@ use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 
 /// The whole lab: every mode `rounds` times over `0..n`, with `workers` workers (default:
-/// one per core).
+/// one per core); with `timelines` (the `--json` run), then a timeline of the threads and the
+/// processes mode, which the report carries and the terminal does not show.
 pub fn run(
     n: u64,
     workers: Option<usize>,
     rounds: usize,
+    timelines: bool,
     progress: &Progress,
 ) -> anyhow::Result<Results> {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let workers = workers.unwrap_or(cores);
-    Results::collect(n, workers, rounds, |round, mode| {
+    let mut results = Results::collect(n, workers, rounds, |round, mode| {
         progress.show(format_args!(
             "round {}/{rounds}: {}",
             round + 1,
             mode.name()
         ));
-    })
+    })?;
+    if timelines {
+        progress.show(format_args!("timelines: threads, processes"));
+        results.record_timelines()?;
+    }
+    Ok(results)
 }
 
 impl Outcome for Results {
@@ -61,6 +68,7 @@ impl Outcome for Results {
                 );
             }
         }
+        report.timelines = self.timelines.clone();
         report
     }
 

@@ -1,13 +1,16 @@
 //! What the cpu-bound page claims: the three modes compute the same sum, the closed form's,
 //! for any worker count (more workers than numbers, uneven splits); every child is reaped;
-//! the CLI behaves.
+//! the timelines the page draws have a lane per worker, each with its chunks in order, and
+//! arrive from processes too; the CLI behaves.
 
 #![cfg(target_os = "linux")]
 
 use cpu_bound::{
-    Mode, Results, closed_form, processes, sequential, split, sum_of_squares, threads,
+    CHUNKS, Mode, Results, chunk, closed_form, processes, processes_traced, sequential, split,
+    sum_of_squares, threads, threads_traced, timeline_id,
 };
 use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::timeline::{LaneKind, Timeline};
 
 const EXE: &str = env!("CARGO_BIN_EXE_cpu-bound");
 
@@ -84,6 +87,57 @@ fn all_modes_agree_when_the_sum_wraps_around_2_to_the_64() {
 }
 
 #[test]
+fn chunks_cover_a_range_exactly_once() {
+    for range in [0..0, 3..4, 10..1_000_003, u64::MAX - 100..u64::MAX] {
+        let pieces: Vec<_> = (0..CHUNKS).map(|k| chunk(&range, k, CHUNKS)).collect();
+        assert_eq!(pieces[0].start, range.start);
+        assert_eq!(pieces[CHUNKS - 1].end, range.end);
+        for pair in pieces.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start, "{range:?}: contiguous");
+        }
+    }
+}
+
+/// One lane per worker, of the mode's kind, each with every chunk as a span, in order, all
+/// inside the timeline's extent: the spans cover the worker's whole share.
+fn assert_covers_the_work(timeline: &Timeline, workers: usize, kind: LaneKind) {
+    assert_eq!(timeline.lanes.len(), workers, "{timeline:?}");
+    for lane in &timeline.lanes {
+        assert_eq!(lane.kind, kind);
+        assert_eq!(
+            lane.spans.len(),
+            CHUNKS,
+            "{}: every chunk is a span",
+            lane.name
+        );
+        assert!(lane.is_ordered(), "{}: {:?}", lane.name, lane.spans);
+    }
+    let names: Vec<&str> = timeline.lanes.iter().map(|l| l.name.as_str()).collect();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), workers, "{names:?}");
+}
+
+#[test]
+fn traced_threads_and_processes_compute_the_same_sum_and_record_every_chunk() {
+    let _lock = fork_lock();
+    let n = 1_000_003;
+    let (sum, timeline) = threads_traced(n, 3);
+    assert_eq!(sum, closed_form(n));
+    assert_covers_the_work(&timeline, 3, LaneKind::Thread);
+    let (sum, timeline) = processes_traced(n, 3).unwrap();
+    assert_eq!(sum, closed_form(n));
+    assert_covers_the_work(&timeline, 3, LaneKind::Process);
+    assert!(live_children().is_empty());
+    // More workers than numbers: empty shares still record their (empty) chunks.
+    let (sum, timeline) = processes_traced(5, 8).unwrap();
+    assert_eq!(sum, 30);
+    assert_covers_the_work(&timeline, 8, LaneKind::Process);
+    assert!(live_children().is_empty());
+}
+
+#[test]
 fn collect_runs_every_mode_every_round_and_keeps_one_sum() {
     let _lock = fork_lock();
     let mut calls = Vec::new();
@@ -106,6 +160,19 @@ fn json_is_a_report_with_the_expected_ids() {
     let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["cpu-bound/workers"]);
     assert_eq!(report.get("cpu-bound/workers").unwrap().median, 3.0);
+    // A timeline of each parallel mode, a lane per worker, for the page to draw.
+    let ids: Vec<&str> = report.timelines.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["cpu-bound/timeline/threads", "cpu-bound/timeline/processes"]
+    );
+    for (mode, kind) in [
+        (Mode::Threads, LaneKind::Thread),
+        (Mode::Processes, LaneKind::Process),
+    ] {
+        let timeline = report.timeline(&timeline_id(mode)).unwrap();
+        assert_covers_the_work(timeline, 3, kind);
+    }
     // Every benchmark is described, with the benches' N, whatever the flags.
     let described: Vec<(&str, &str)> = report
         .benchmarks
@@ -135,6 +202,10 @@ fn the_readable_report_names_the_machine_the_sum_and_what_to_observe() {
     let _lock = fork_lock();
     let text = readable_report(EXE, &["--n", "1000", "--workers", "2", "--rounds", "1"]);
     assert!(text.contains(&format!("same sum ({})", closed_form(1000))));
+    assert!(
+        !text.contains("timeline"),
+        "the terminal output is unchanged: {text}"
+    );
     // The terminal still shows the lab's own run: every mode's time and its speed-up.
     assert!(text.contains("speed-up"), "{text}");
     for mode in Mode::ALL {

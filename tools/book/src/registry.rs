@@ -42,6 +42,7 @@ mod tests {
                 "quiz-index",
                 "ratio",
                 "rustdoc_include",
+                "timeline",
                 "title",
                 "value"
             ]

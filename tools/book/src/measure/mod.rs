@@ -8,7 +8,9 @@
 //! 2. run `LAB --json`, which prints a [`schema::Report`];
 //! 3. run each bench binary as `cargo bench` would, with criterion writing to a folder of
 //!    this lab's own, and read its estimates (see [`crate::results::criterion`]);
-//! 4. write `results/local/<lab>.json` (`results/reference/` with `--reference`).
+//! 4. write `results/local/<lab>.json` (`results/reference/` with `--reference`), with the
+//!    timelines of the lab's first `--json` run (a timeline is one run's picture: repeated
+//!    runs are not folded into it).
 //!
 //! Every quantity has one measuring method. A benchmark becomes a record of its own,
 //! `LAB/<criterion id>`, with the words the lab's report gives it
@@ -199,7 +201,7 @@ impl LabRun<'_> {
             let estimates = self.run_bench(bench, progress)?;
             merge(name, &mut report, estimates)?;
         }
-        // Consumed: the results files hold records only.
+        // Consumed: the results files hold records and timelines only.
         report.benchmarks.clear();
         if report.records.is_empty() {
             bail!("measured nothing (no records from --json and no benchmarks)");
@@ -296,6 +298,7 @@ impl LabRun<'_> {
             .iter()
             .map(|r| r.id.as_str())
             .chain(report.benchmarks.iter().map(|b| b.id.as_str()))
+            .chain(report.timelines.iter().map(|(id, _)| id.as_str()))
             .filter(|id| !id.starts_with(&prefix))
             .collect();
         if !strays.is_empty() {
@@ -624,6 +627,46 @@ mod tests {
             "the lower middle"
         );
         assert_eq!(two.get("spawn-cost/ok").unwrap().median, 0.0);
+    }
+
+    /// The page draws a lab's timelines from its results file, so measuring must not lose
+    /// them: merging benchmarks and folding in reruns keep the first run's, and the file
+    /// written holds them.
+    #[test]
+    fn timelines_survive_merging_repeats_and_writing() {
+        use schema::timeline::{Lane, LaneKind, Span, Timeline};
+        let run = |end_ns: u64| {
+            let mut report = Report::new("cpu-bound");
+            report.push(Record::flag("cpu-bound/own", "its own", true));
+            report.describe_benchmark("cpu-bound/bench", "a benchmark");
+            let lane = Lane {
+                name: "thread 1".into(),
+                kind: LaneKind::Thread,
+                spans: vec![Span {
+                    begin_ns: 0,
+                    end_ns,
+                    cpu_begin: 0,
+                    cpu_end: 0,
+                }],
+                voluntary: 0,
+                involuntary: 0,
+            };
+            let timeline = Timeline { lanes: vec![lane] };
+            report
+                .timelines
+                .push(("cpu-bound/timeline/threads".into(), timeline));
+            report
+        };
+        let mut report = run(10);
+        merge("cpu-bound", &mut report, vec![estimate("bench", 7.0)]).unwrap();
+        combine_runs(&mut report, &[run(20), run(30)]);
+        let kept = report.timeline("cpu-bound/timeline/threads").unwrap();
+        assert_eq!(kept.lanes[0].spans[0].end_ns, 10, "the first run's");
+        let dir = tempfile::tempdir().unwrap();
+        results::write_report(dir.path(), &report).unwrap();
+        let written = results::ResultSet::load(dir.path()).unwrap();
+        let (timeline, _) = written.timeline("cpu-bound/timeline/threads").unwrap();
+        assert_eq!(timeline, kept);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The results directives as written in a page: `{{#bench PREFIX…}}`, `{{#value ID}}`,
-//! `{{#ratio A B}}` and `{{#machine}}`, found outside code and parsed, each at its line.
+//! `{{#ratio A B}}`, `{{#machine}}` and `{{#timeline ID}}`, found outside code and parsed,
+//! each at its line.
 
 use crate::markdown;
 use crate::source::line_of;
@@ -11,7 +12,7 @@ use std::sync::LazyLock;
 pub const NAME: &str = "results";
 
 /// The directive names this preprocessor expands.
-pub const DIRECTIVES: [&str; 4] = ["bench", "value", "ratio", "machine"];
+pub const DIRECTIVES: [&str; 5] = ["bench", "value", "ratio", "machine", "timeline"];
 
 /// One results directive, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub enum Directive {
     Value(String),
     Ratio(String, String),
     Machine,
+    /// One timeline id (a report's `timelines`, not its records).
+    Timeline(String),
 }
 
 /// A directive found in a page: where it is, and what it says (or why it cannot be read).
@@ -56,11 +59,17 @@ pub fn find(text: &str) -> Vec<Found> {
                 .split_whitespace()
                 .collect();
             let mut directive = parse(&captures[2], &args);
-            if matches!(directive, Ok(Directive::Bench(_))) && !alone_on_line(text, &range) {
-                directive = Err(
-                    "`{{#bench …}}` must be on a line of its own: it becomes a chart and a table"
-                        .into(),
-                );
+            if !alone_on_line(text, &range) {
+                let figure = match directive {
+                    Ok(Directive::Bench(_)) => Some("`{{#bench …}}`"),
+                    Ok(Directive::Timeline(_)) => Some("`{{#timeline …}}`"),
+                    _ => None,
+                };
+                if let Some(name) = figure {
+                    directive = Err(format!(
+                        "{name} must be on a line of its own: it becomes a figure"
+                    ));
+                }
             }
             Some(Found {
                 directive,
@@ -78,9 +87,13 @@ fn parse(name: &str, args: &[&str]) -> Result<Directive, String> {
         ("value", [result]) => Ok(Directive::Value(id(result))),
         ("ratio", [a, b]) => Ok(Directive::Ratio(id(a), id(b))),
         ("machine", []) => Ok(Directive::Machine),
+        ("timeline", [timeline]) => Ok(Directive::Timeline(id(timeline))),
         ("bench", _) => Err("`{{#bench}}` takes id prefixes: `{{#bench spawn-cost}}`".into()),
         ("value", _) => Err("`{{#value}}` takes one result id: `{{#value LAB/WHAT}}`".into()),
         ("ratio", _) => Err("`{{#ratio}}` takes two result ids: `{{#ratio LAB/A LAB/B}}`".into()),
+        ("timeline", _) => {
+            Err("`{{#timeline}}` takes one timeline id: `{{#timeline LAB/timeline/WHAT}}`".into())
+        }
         _ => Err("`{{#machine}}` takes no arguments".into()),
     }
 }

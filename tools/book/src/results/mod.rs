@@ -8,7 +8,7 @@
 //! - [`timeline`]: a run's timeline (a lane per worker, spans coloured by CPU) as inline SVG,
 //!   and the same in sentences;
 //! - [`directive`], [`render`] and [`preprocessor`]: the `results` preprocessor, from finding
-//!   `{{#bench}}`, `{{#value}}`, `{{#ratio}}` and `{{#machine}}` in a page, through what each
+//!   `{{#bench}}`, `{{#value}}`, `{{#ratio}}`, `{{#machine}}` and `{{#timeline}}` in a page, through what each
 //!   becomes, to mdBook's `Preprocessor` and the check `cargo book check` runs.
 
 pub mod chart;

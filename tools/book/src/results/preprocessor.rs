@@ -14,6 +14,7 @@
 //! | `{{#value ID}}` | The median, formatted for prose: `12.4 µs`, then ` (yours: 15.1 µs)` with local results. |
 //! | `{{#ratio ID_A ID_B}}` | Median A ÷ median B (same unit): `14×`, `3.2×`, then ` (yours: 12×)` with local results. |
 //! | `{{#machine}}` | A sentence naming the reference machine (CPU, cores, memory, kernel, rustc, date) and the reader's. |
+//! | `{{#timeline ID}}` | On a line of its own: the timeline a lab recorded under ID (a report's `timelines`) drawn as SVG (a lane per worker, spans coloured by CPU; [`crate::results::timeline`]), with its summary in sentences under it for screen readers and print; the reader's own under the reference's. |
 //!
 //! Durations (unit `ns`) are written in the unit that keeps them readable, bytes in binary
 //! units, other counts with their unit (see [`crate::results::quantity`]).
@@ -23,7 +24,7 @@
 //! table whose spreads are all of one kind names it in its header and caption; a table that
 //! mixes them tags each spread (`95% CI`, `range`) and the caption says what the tags mean.
 //!
-//! A directive whose id or prefix has no reference result is a build error naming the page
+//! A directive whose id or prefix has no reference result (or timeline) is a build error naming the page
 //! and line (`src/labs/spawn-cost.md:42: no reference result for `spawn-cost/thread``), so
 //! the book never shows a blank where a number should be; `cargo book check` reports the
 //! same before building. Directives inside code spans and code blocks are left as they are,

@@ -7,6 +7,7 @@
 //! found relative to the book root, so a test can build a book with results of its own.
 
 use anyhow::Context;
+use schema::timeline::Timeline;
 use schema::{Machine, Record, Report, Unit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -97,6 +98,14 @@ impl ResultSet {
             })
             .filter(|m| under_prefix(&m.record.id, prefix))
             .collect()
+    }
+
+    /// The timeline recorded under exactly this id (a report's `timelines`), and the machine
+    /// it was recorded on.
+    pub fn timeline(&self, id: &str) -> Option<(&Timeline, &Machine)> {
+        self.reports
+            .iter()
+            .find_map(|report| report.timeline(id).map(|t| (t, &report.machine)))
     }
 
     /// The machines of every report, most recent description of each machine only.

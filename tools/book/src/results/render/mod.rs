@@ -1,9 +1,11 @@
 //! What a results directive becomes: prose for `{{#value}}`, `{{#ratio}}` and
-//! `{{#machine}}`, and for `{{#bench}}` a chart per unit and a table with its caption.
+//! `{{#machine}}`, for `{{#bench}}` a chart per unit and a table with its caption, and for
+//! `{{#timeline}}` the timeline drawn and told in sentences, the reader's beside the reference.
 
 use super::directive::{Directive, find};
 use crate::markdown::escape as html_escape;
 use crate::results::chart::{self, Bar, Chart, Span};
+use crate::results::timeline;
 use crate::results::{Measured, Results, day, distinct_machines, factor, quantity};
 use schema::{Machine, Record, Spread, Unit};
 use std::fmt::Write;
@@ -21,6 +23,7 @@ pub fn render(directive: &Directive, results: &Results) -> Result<String, String
         Directive::Value(id) => value(id, results),
         Directive::Ratio(a, b) => ratio(a, b, results),
         Directive::Machine => machine(results),
+        Directive::Timeline(id) => timeline(id, results),
     }
 }
 
@@ -91,6 +94,45 @@ fn machines(machines: &[&Machine]) -> String {
         .map(|m| format!("{} ({})", m.summary(), day(m)))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A `{{#timeline}}`: one figure with the reference machine's timeline and, when the reader
+/// recorded one, theirs under it (a timeline's time axis is its own run's, so two are drawn
+/// apart rather than on one axis), each followed by its [`timeline::summary`] as visible
+/// text, which screen readers and the print version get in place of the picture. The figure
+/// is one HTML block: no blank line inside, so Markdown leaves it alone.
+fn timeline(id: &str, results: &Results) -> Result<String, String> {
+    let (reference, reference_machine) = results.reference.timeline(id).ok_or_else(|| {
+        format!(
+            "no reference timeline `{id}` (no report in results/reference/ has it; \
+             run `cargo book measure --reference` on the reference machine)"
+        )
+    })?;
+    let mut drawn = vec![("the reference machine", reference, reference_machine)];
+    if let Some((yours, your_machine)) = results.local.timeline(id) {
+        drawn.push(("your machine", yours, your_machine));
+    }
+    let mut out = String::from("\n\n<figure class=\"timeline\" style=\"margin: 1em 0\">\n");
+    for (whose, timeline, machine) in drawn {
+        let title = format!(
+            "Timeline of {id} on {whose}: a lane per worker, each span of work coloured by \
+             the CPU it ran on"
+        );
+        let svg = timeline::svg(&title, timeline).map_err(|e| format!("{id}: {e:#}"))?;
+        out.push_str(&svg);
+        out.push('\n');
+        let _ = write!(
+            out,
+            "<p class=\"timeline-summary\"><strong>On {whose}</strong>, {}:",
+            html_escape(&machines(&[machine]))
+        );
+        for line in timeline::summary(timeline).lines() {
+            let _ = write!(out, "<br>\n{}", html_escape(line));
+        }
+        out.push_str("</p>\n");
+    }
+    out.push_str("</figure>\n\n");
+    Ok(out)
 }
 
 /// One row of a `{{#bench}}` table: a result on the reference machine and/or the reader's.

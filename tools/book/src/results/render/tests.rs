@@ -281,3 +281,145 @@ fn table_cells_show_a_labs_words_as_written() {
         "Mutex\\<u64\\> \\| \\_exit(0) &amp; \\*x\\*"
     );
 }
+
+/// A timeline of two workers: the first on CPU 0, the second moving from CPU 1 to CPU 2.
+fn two_lanes() -> schema::timeline::Timeline {
+    use schema::timeline::{Lane, LaneKind, Span, Timeline};
+    let span = |begin_ns, end_ns, cpu_begin, cpu_end| Span {
+        begin_ns,
+        end_ns,
+        cpu_begin,
+        cpu_end,
+    };
+    let lane = |name: &str, spans| Lane {
+        name: name.into(),
+        kind: LaneKind::Thread,
+        spans,
+        voluntary: 0,
+        involuntary: 1,
+    };
+    Timeline {
+        lanes: vec![
+            lane("thread 1", vec![span(0, 500, 0, 0), span(500, 1_000, 0, 0)]),
+            lane("thread 2", vec![span(100, 900, 1, 2)]),
+        ],
+    }
+}
+
+/// Results whose reports hold `lab/timeline` (and a record, as every report does) in the
+/// folders asked for.
+fn timeline_results(reference: bool, local: bool) -> (tempfile::TempDir, Results) {
+    let temp = tempfile::tempdir().unwrap();
+    for (dir, cpu, wanted) in [
+        (results::REFERENCE_DIR, "Reference CPU", reference),
+        (results::LOCAL_DIR, "Your CPU", local),
+    ] {
+        if wanted {
+            let report = Report {
+                lab: "lab".into(),
+                machine: machine(cpu),
+                records: vec![record("lab/thread", 1.0)],
+                benchmarks: Vec::new(),
+                timelines: vec![("lab/timeline".into(), two_lanes())],
+            };
+            results::write_report(&temp.path().join(dir), &report).unwrap();
+        }
+    }
+    let loaded = Results::load(temp.path()).unwrap();
+    (temp, loaded)
+}
+
+#[test]
+fn finds_timeline_directives_on_lines_of_their_own() {
+    let found = find(
+        "Text\n\n{{#timeline lab/timeline}}\n\nand {{#timeline lab/x}} inline\n{{#timeline}}\n",
+    );
+    assert_eq!(
+        found[0].directive,
+        Ok(Directive::Timeline("lab/timeline".into()))
+    );
+    assert_eq!(found[0].line, 3);
+    assert!(
+        found[1]
+            .directive
+            .clone()
+            .unwrap_err()
+            .contains("line of its own")
+    );
+    assert!(
+        found[2]
+            .directive
+            .clone()
+            .unwrap_err()
+            .contains("one timeline id")
+    );
+}
+
+#[test]
+fn timeline_draws_the_reference_and_tells_it_in_sentences() {
+    let (_temp, only_reference) = timeline_results(true, false);
+    let page = expand(
+        "Intro\n{{#timeline lab/timeline}}\nAfter\n",
+        &only_reference,
+    )
+    .unwrap();
+    let figure = page
+        .split("<figure class=\"timeline\"")
+        .nth(1)
+        .expect("a timeline figure");
+    let figure = &figure[..figure.find("</figure>").expect("closed")];
+    assert!(!figure.contains("\n\n"), "one HTML block: {figure}");
+    assert_eq!(figure.matches("<svg").count(), 1, "{figure}");
+    assert!(figure.contains("role=\"img\""));
+    assert!(figure.contains("On the reference machine</strong>, Reference CPU"));
+    assert!(!figure.contains("your machine"));
+    // The summary, as visible text under the picture: every worker and their overlap.
+    let summary = results::timeline::summary(&two_lanes());
+    for line in summary.lines() {
+        assert!(figure.contains(&html_escape(line)), "{line}\n{figure}");
+    }
+    assert!(page.ends_with("</figure>\n\n\nAfter\n"), "{page}");
+}
+
+#[test]
+fn timeline_shows_the_readers_own_under_the_reference() {
+    let (_temp, both) = timeline_results(true, true);
+    let page = expand("{{#timeline lab/timeline}}", &both).unwrap();
+    assert_eq!(page.matches("<svg").count(), 2, "{page}");
+    let reference = page.find("On the reference machine").unwrap();
+    let yours = page.find("On your machine</strong>, Your CPU").unwrap();
+    assert!(reference < yours, "the reference first");
+}
+
+#[test]
+fn a_missing_timeline_is_an_error_with_its_line() {
+    let (_temp, results) = timeline_results(true, false);
+    let text = "# Page\n\n{{#timeline lab/nope}}\n\n{{#timeline lab/thread}}\n";
+    let errors = expand(text, &results).unwrap_err();
+    let lines: Vec<usize> = errors.iter().map(|e| e.0).collect();
+    assert_eq!(
+        lines,
+        [3, 5],
+        "a record's id is not a timeline's: {errors:?}"
+    );
+    assert!(
+        errors[0].1.contains("no reference timeline `lab/nope`"),
+        "{errors:?}"
+    );
+    // Only the reader's: still an error, since every reader sees the reference.
+    let (_temp, local_only) = timeline_results(false, true);
+    assert!(expand("{{#timeline lab/timeline}}", &local_only).is_err());
+}
+
+#[test]
+fn check_reports_a_missing_timeline_at_its_file_and_line() {
+    let (temp, _) = timeline_results(true, false);
+    let page = "# Lab\n\n{{#timeline lab/timeline}}\n\n{{#timeline lab/gone}}\n";
+    std::fs::create_dir_all(temp.path().join("src")).unwrap();
+    std::fs::write(temp.path().join("src/lab.md"), page).unwrap();
+    let problems = crate::results::check(temp.path());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].file, std::path::Path::new("src/lab.md"));
+    assert_eq!(problems[0].line, 5);
+    assert!(problems[0].message.contains("lab/gone"));
+}
