@@ -17,6 +17,7 @@ pub mod directive;
 pub mod preprocessor;
 pub mod records;
 pub mod render;
+pub mod svg;
 pub mod timeline;
 
 pub use preprocessor::{ResultsPreprocessor, check};

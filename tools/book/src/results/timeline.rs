@@ -15,6 +15,7 @@
 //! charts' blue and orange); `role="img"` with an `aria-label` and a `<title>`; and
 //! `max-width: 100%`.
 
+use crate::results::svg::{CHAR_WIDTH, FOREGROUND, LABEL_SIZE, WIDTH, finish, plot_error, tick};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -22,7 +23,6 @@ use schema::table::nanos;
 use schema::timeline::{Lane, Span, Timeline};
 use std::ops::Range;
 
-const WIDTH: u32 = 680;
 /// CPU colours, in order: Tableau's ten, mid tones distinct for most colour-blind readers and
 /// legible on white and on mdBook's dark themes. A machine with more CPUs reuses them; the
 /// legend then names every CPU a colour stands for.
@@ -38,13 +38,6 @@ const CPU_COLORS: [RGBColor; 10] = [
     RGBColor(0x9c, 0x75, 0x5f),
     RGBColor(0xba, 0xb0, 0xac),
 ];
-/// Drawn for text and axes, then replaced by `currentColor`. No other element uses it.
-const FOREGROUND: RGBColor = RGBColor(0x01, 0x02, 0x03);
-const FOREGROUND_SVG: &str = "\"#010203\"";
-/// plotters' font size; it writes 1/1.24 of it into the SVG, so 15 is a 12 px text.
-const LABEL_SIZE: u32 = 15;
-/// Roughly the width of a character of a 12 px sans-serif text.
-const CHAR_WIDTH: u32 = 7;
 /// A lane's height when there are few; many lanes share [`LANES_HEIGHT`] instead.
 const LANE_HEIGHT: u32 = 24;
 const LANES_HEIGHT: u32 = 384;
@@ -206,41 +199,12 @@ impl Ranged for Lanes {
     }
 }
 
-/// plotters' errors borrow the backend; the message is all a build error needs.
-fn plot_error(err: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("drawing a timeline: {err}")
-}
-
 /// A tick label: a readable duration without the trailing zeros a measured value keeps.
 fn axis_time(ns: f64) -> String {
     if ns == 0.0 {
         return "0".into();
     }
-    let text = nanos(ns);
-    let (number, unit) = text.split_once(' ').unwrap_or((&text, ""));
-    let number = if number.contains('.') {
-        number.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        number
-    };
-    format!("{number} {unit}")
-}
-
-/// Makes plotters' SVG fit for a page: theme colours, an accessible name, scaling, and no
-/// blank lines.
-fn finish(svg: &str, title: &str) -> String {
-    let title = crate::markdown::escape(title);
-    let svg = svg.replace(FOREGROUND_SVG, "\"currentColor\"");
-    let (open, rest) = svg.split_once('>').unwrap_or((&svg, ""));
-    let mut out = format!(
-        "{open} role=\"img\" aria-label=\"{title}\" style=\"max-width:100%;height:auto\">\n\
-         <title>{title}</title>"
-    );
-    for line in rest.lines().filter(|l| !l.trim().is_empty()) {
-        out.push('\n');
-        out.push_str(line);
-    }
-    out
+    tick(&nanos(ns))
 }
 
 /// The timeline in sentences: for each worker, its spans, how long it was busy, on which CPUs

@@ -17,6 +17,7 @@
 //! - it carries a `<title>` and `role="img"` with an `aria-label`, for screen readers;
 //! - it scales down with the page (`max-width: 100%`).
 
+use crate::results::svg::{CHAR_WIDTH, FOREGROUND, LABEL_SIZE, WIDTH, finish, plot_error, tick};
 use plotters::coord::ranged1d::{
     AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
 };
@@ -51,21 +52,12 @@ pub struct Chart<'a> {
     pub bars: &'a [Bar],
 }
 
-const WIDTH: u32 = 680;
 /// Bar colors: a blue and an orange of middle lightness, distinct for color-blind readers and
 /// legible on white and on mdBook's dark themes.
 const REFERENCE_COLOR: RGBColor = RGBColor(0x4e, 0x79, 0xa7);
 const LOCAL_COLOR: RGBColor = RGBColor(0xf2, 0x8e, 0x2b);
-/// Drawn for text and axes, then replaced by `currentColor` (see the module docs). No other
-/// element uses this exact color.
-const FOREGROUND: RGBColor = RGBColor(0x01, 0x02, 0x03);
-const FOREGROUND_SVG: &str = "\"#010203\"";
-/// plotters' font size; it writes 1/1.24 of it into the SVG, so 15 is a 12 px text.
-const LABEL_SIZE: u32 = 15;
 /// Pixels from one line of a label to the next (12 px text).
 const LINE_HEIGHT: u32 = 14;
-/// Roughly the width of a character of a 12 px sans-serif text, for the labels' room.
-const CHAR_WIDTH: u32 = 7;
 /// A label's lines are at most this many characters long, if it fits in [`MAX_LINES`] lines
 /// so; otherwise its lines grow as long as it takes.
 const LINE_CHARS: usize = 40;
@@ -270,11 +262,6 @@ impl Ranged for Rows {
     }
 }
 
-/// plotters' errors borrow the backend; the message is all a build error needs.
-fn plot_error(err: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("drawing a chart: {err}")
-}
-
 /// A tick label: durations readable, other values as plain numbers, without the trailing
 /// zeros a measured value keeps (`10 µs`, not `10.0 µs`: a tick is exact).
 fn axis_value(value: f64, unit: Unit) -> String {
@@ -286,13 +273,7 @@ fn axis_value(value: f64, unit: Unit) -> String {
         Unit::Bytes => schema::table::bytes(value),
         _ => crate::results::number(value),
     };
-    let (number, unit) = text.split_once(' ').unwrap_or((&text, ""));
-    let number = if number.contains('.') {
-        number.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        number
-    };
-    format!("{number} {unit}").trim_end().to_owned()
+    tick(&text)
 }
 
 /// The bars' labels, made to fit beside the chart: without a lead-in every label starts with
@@ -427,23 +408,6 @@ fn best_breaks(words: &[&str], lines: usize, width: usize) -> Option<Vec<String>
             .map(|(a, b)| words[a..b].join(" "))
             .collect(),
     )
-}
-
-/// Makes plotters' SVG fit for a page: theme colors, an accessible name, scaling, and no
-/// blank lines.
-fn finish(svg: &str, title: &str) -> String {
-    let title = crate::markdown::escape(title);
-    let svg = svg.replace(FOREGROUND_SVG, "\"currentColor\"");
-    let (open, rest) = svg.split_once('>').unwrap_or((&svg, ""));
-    let mut out = format!(
-        "{open} role=\"img\" aria-label=\"{title}\" style=\"max-width:100%;height:auto\">\n\
-         <title>{title}</title>"
-    );
-    for line in rest.lines().filter(|l| !l.trim().is_empty()) {
-        out.push('\n');
-        out.push_str(line);
-    }
-    out
 }
 
 #[cfg(test)]
