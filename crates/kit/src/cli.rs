@@ -35,6 +35,34 @@ pub fn linux_only(lab: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// Every lab's `fn main`, on every OS: on Linux it calls `$main` (the lab, which lives in a
+/// `#[cfg(target_os = "linux")]` module of its `main.rs`, since it needs Linux's own
+/// interfaces); elsewhere the program is [`linux_only`]'s one line. `env!` is expanded in the
+/// lab's crate, so the line names the lab.
+///
+/// ```ignore
+/// kit::lab_main!(lab::main);
+///
+/// #[cfg(target_os = "linux")]
+/// mod lab {
+///     pub fn main() -> std::process::ExitCode { /* parse, kit::lab::run(…) */ }
+/// }
+/// ```
+#[macro_export]
+macro_rules! lab_main {
+    ($main:path) => {
+        #[cfg(target_os = "linux")]
+        fn main() -> std::process::ExitCode {
+            $main()
+        }
+
+        #[cfg(not(target_os = "linux"))]
+        fn main() -> std::process::ExitCode {
+            $crate::cli::linux_only(env!("CARGO_PKG_NAME"))
+        }
+    };
+}
+
 /// The one line [`linux_only`] prints.
 fn linux_only_line(lab: &str) -> String {
     format!("{lab}: this lab needs Linux (see src/labs/platforms.md)")

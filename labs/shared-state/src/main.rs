@@ -1,14 +1,6 @@
 // The lab needs Linux's own interfaces (see src/labs/platforms.md): elsewhere the program is
 // one line that says so, and everything below is compiled on Linux only.
-#[cfg(not(target_os = "linux"))]
-fn main() -> std::process::ExitCode {
-    kit::cli::linux_only(env!("CARGO_PKG_NAME"))
-}
-
-#[cfg(target_os = "linux")]
-fn main() -> std::process::ExitCode {
-    lab::main()
-}
+kit::lab_main!(lab::main);
 
 #[cfg(target_os = "linux")]
 mod lab {
