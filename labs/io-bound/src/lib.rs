@@ -14,9 +14,15 @@
 
 pub mod report;
 
+use anyhow::{Context, ensure};
 use kit::Children;
+use kit::spans::{Origin, Recorder, receive};
+use kit::timeline::Timeline;
+use nix::fcntl::OFlag;
 use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, SockaddrIn};
 use nix::sys::wait::WaitStatus;
+use nix::unistd::pipe2;
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -325,6 +331,134 @@ pub fn fetch_all(mode: Mode, addr: SocketAddrV4, requests: usize) -> anyhow::Res
         right,
         wall: start.elapsed(),
     })
+}
+
+/// The timeline ids in the `--json` report, one per mode: `io-bound/timeline/threads`.
+pub fn timeline_id(mode: Mode) -> String {
+    format!("io-bound/timeline/{}", mode.id())
+}
+
+/// [`fetch_sequentially`], each request recorded as one span (from connect to the whole
+/// answer read): one lane, K spans one after another.
+pub fn sequential_traced(addr: SocketAddrV4, requests: usize) -> (usize, Timeline) {
+    let mut recorder = Recorder::for_thread(Origin::now(), requests);
+    let right = (0..requests)
+        .filter(|_| is_right(recorder.span(|| fetch(addr))))
+        .count();
+    let timeline = Timeline {
+        lanes: vec![recorder.lane("main thread")],
+    };
+    (right, timeline)
+}
+
+/// [`fetch_with_threads`], each thread's request recorded as one span: a lane per thread.
+pub fn threads_traced(addr: SocketAddrV4, requests: usize) -> (usize, Timeline) {
+    let origin = Origin::now();
+    thread::scope(|scope| {
+        let workers: Vec<_> = (0..requests)
+            .map(|k| {
+                scope.spawn(move || {
+                    let mut recorder = Recorder::for_thread(origin, 1);
+                    let response = recorder.span(|| fetch(addr));
+                    // Taken on the thread itself: its switch counts are its own.
+                    (
+                        is_right(response),
+                        recorder.lane(format!("thread {}", k + 1)),
+                    )
+                })
+            })
+            .collect();
+        let mut timeline = Timeline::default();
+        let mut right = 0;
+        for worker in workers {
+            // A thread that panicked has no lane; the missing lane and answer both show.
+            if let Ok((ok, lane)) = worker.join() {
+                right += usize::from(ok);
+                timeline.lanes.push(lane);
+            }
+        }
+        (right, timeline)
+    })
+}
+
+/// [`fetch_with_processes`], each child's request recorded as one span. Each child has a pipe
+/// of its own (two writers on one pipe would interleave their records) and sends its span
+/// through it (`Recorder::send`) before it exits with its status.
+pub fn processes_traced(addr: SocketAddrV4, requests: usize) -> anyhow::Result<(usize, Timeline)> {
+    let origin = Origin::now();
+    let target = SockaddrIn::from(addr);
+    // Everything a child touches is allocated before any fork: children may not allocate.
+    let mut pipes = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        pipes.push(pipe2(OFlag::O_CLOEXEC)?);
+    }
+    let mut children = Children::new();
+    for (_, to_parent) in &pipes {
+        let mut recorder = Recorder::for_process(origin, 1);
+        // SAFETY: as in `fetch_with_processes`, plus clock_gettime, sched_getcpu, getrusage
+        // and write(2) into the child's pipe (kit::spans's module docs): no lock and no
+        // allocation, so it is safe after fork in this multithreaded process.
+        unsafe {
+            children.spawn(move || {
+                let status = recorder.span(|| fetch_in_child(&target));
+                let sent = recorder.send(to_parent).is_ok();
+                // Dropping the buffer would call free(3), not async-signal-safe; the
+                // child's memory goes at _exit anyway.
+                std::mem::forget(recorder);
+                if sent { status } else { CHILD_IO_FAILED }
+            })
+        }?;
+    }
+    let mut timeline = Timeline::default();
+    for (k, (from_child, to_parent)) in pipes.into_iter().enumerate() {
+        // Our copy of the write end; the children have theirs.
+        drop(to_parent);
+        let received = receive(File::from(from_child), format!("process {}", k + 1))
+            .with_context(|| format!("process {} sent no span", k + 1))?;
+        timeline.lanes.push(received.lane);
+    }
+    let statuses = children.wait_all()?;
+    let right = statuses
+        .iter()
+        .filter(|&&(pid, status)| status == WaitStatus::Exited(pid, 0))
+        .count();
+    Ok((right, timeline))
+}
+
+/// Fetches `requests` resources one way with every request recorded as a span: the right
+/// answers and the timeline.
+pub fn fetch_traced(
+    mode: Mode,
+    addr: SocketAddrV4,
+    requests: usize,
+) -> anyhow::Result<(usize, Timeline)> {
+    Ok(match mode {
+        Mode::Sequential => sequential_traced(addr, requests),
+        Mode::Threads => threads_traced(addr, requests),
+        Mode::Processes => processes_traced(addr, requests)?,
+    })
+}
+
+/// Every mode once more, with spans, against a server of its own, after the timed runs (so
+/// the spans cost the timings nothing): each mode's timeline under its id ([`timeline_id`]).
+/// Fails if a traced run misses an answer.
+pub fn record_timelines(
+    requests: usize,
+    delay: Duration,
+) -> anyhow::Result<Vec<(String, Timeline)>> {
+    let server = Server::start(delay)?;
+    let mut timelines = Vec::with_capacity(Mode::ALL.len());
+    for mode in Mode::ALL {
+        let (right, timeline) = fetch_traced(mode, server.addr(), requests)?;
+        ensure!(
+            right == requests,
+            "{} with spans got {right} of {requests} right answers",
+            mode.id()
+        );
+        timelines.push((timeline_id(mode), timeline));
+    }
+    server.stop()?;
+    Ok(timelines)
 }
 
 /// The whole lab: start a server, fetch `requests` resources each way, stop the server.

@@ -35,7 +35,7 @@ mod lab {
         let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
         kit::lab::run(json, |progress| {
             let delay = Duration::from_millis(args.delay_ms);
-            io_bound::report::run(args.requests as usize, delay, progress)
+            io_bound::report::run(args.requests as usize, delay, json, progress)
         })
     }
 }

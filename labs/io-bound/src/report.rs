@@ -4,6 +4,7 @@
 use crate::{BENCH_DELAY, BENCH_REQUESTS, Fetched, Mode};
 use kit::lab::{Outcome, Progress};
 use kit::table::{Table, nanos, times};
+use kit::timeline::Timeline;
 use kit::{Machine, Noun, Record, Report, Summary, Unit};
 use std::time::Duration;
 
@@ -16,11 +17,21 @@ pub struct Fetches {
     pub requests: usize,
     pub delay: Duration,
     pub fetched: Vec<Fetched>,
+    /// Every mode's timeline, from one more run after the timed ones, under its id
+    /// ([`crate::timeline_id`]); empty unless the run recorded them (the `--json` run).
+    pub timelines: Vec<(String, Timeline)>,
 }
 
 /// The whole lab: a loopback server that waits `delay` before each answer, and `requests`
-/// fetches from it each way ([`crate::run`]).
-pub fn run(requests: usize, delay: Duration, progress: &Progress) -> anyhow::Result<Fetches> {
+/// fetches from it each way ([`crate::run`]); with `timelines` (the `--json` run), then each
+/// way once more with every request recorded as a span ([`crate::record_timelines`]), which the
+/// report carries and the terminal does not show.
+pub fn run(
+    requests: usize,
+    delay: Duration,
+    timelines: bool,
+    progress: &Progress,
+) -> anyhow::Result<Fetches> {
     let fetched = crate::run(requests, delay, |mode| {
         let least = nanos(mode.ideal(requests, delay).as_nanos() as f64);
         progress.show(format_args!(
@@ -28,10 +39,17 @@ pub fn run(requests: usize, delay: Duration, progress: &Progress) -> anyhow::Res
             label(mode)
         ));
     })?;
+    let timelines = if timelines {
+        progress.show(format_args!("timelines: every mode once more, with spans"));
+        crate::record_timelines(requests, delay)?
+    } else {
+        Vec::new()
+    };
     Ok(Fetches {
         requests,
         delay,
         fetched,
+        timelines,
     })
 }
 
@@ -86,6 +104,7 @@ impl Outcome for Fetches {
                 ),
             );
         }
+        report.timelines = self.timelines.clone();
         report
     }
 

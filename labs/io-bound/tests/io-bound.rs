@@ -8,8 +8,12 @@
 
 #![cfg(target_os = "linux")]
 
-use io_bound::{Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_with_processes};
+use io_bound::{
+    Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_traced, fetch_with_processes,
+    timeline_id,
+};
 use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::timeline::{LaneKind, Timeline};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
@@ -63,6 +67,62 @@ fn waiting_at_the_same_time_beats_waiting_in_turn() {
     }
     server.stop().unwrap();
     assert!(live_children().is_empty());
+}
+
+/// A mode's timeline has a lane per worker (one for sequential), every request's span arrived,
+/// and each lane's spans follow one another.
+fn assert_a_span_per_request(mode: Mode, timeline: &Timeline, requests: usize) {
+    let (lanes, kind, name) = match mode {
+        Mode::Sequential => (1, LaneKind::Thread, "main thread"),
+        Mode::Threads => (requests, LaneKind::Thread, "thread 1"),
+        Mode::Processes => (requests, LaneKind::Process, "process 1"),
+    };
+    assert_eq!(timeline.lanes.len(), lanes, "{mode:?}: {timeline:?}");
+    assert_eq!(timeline.lanes[0].name, name);
+    for lane in &timeline.lanes {
+        assert_eq!(lane.kind, kind, "{mode:?}: {lane:?}");
+        assert!(lane.is_ordered(), "{mode:?}: {lane:?}");
+        assert!(lane.spans.iter().all(|s| s.begin_ns < s.end_ns), "{lane:?}");
+    }
+    let spans: usize = timeline.lanes.iter().map(|l| l.spans.len()).sum();
+    assert_eq!(spans, requests, "{mode:?}: a span per request");
+}
+
+/// Sum of the time inside spans, and the time from the first span's begin to the last's end.
+fn busy_and_extent(timeline: &Timeline) -> (u64, u64) {
+    let busy = timeline.lanes.iter().map(|l| l.busy_ns()).sum();
+    let (begin, end) = timeline.extent_ns().expect("spans were recorded");
+    (busy, end - begin)
+}
+
+/// What the page's "See it" says: in the concurrent modes the K requests overlap in time (their
+/// spans add up to more than the time from the first to the last), one after another they do
+/// not. Each span holds the server's delay, so K spans add up to K delays at least; the
+/// concurrent modes' extent stays near one delay, far below that even on a loaded machine.
+#[test]
+fn the_timelines_show_requests_overlapping_only_in_the_concurrent_modes() {
+    let _lock = fork_lock();
+    let delay = Duration::from_millis(100);
+    let requests = 6;
+    let server = Server::start(delay).unwrap();
+    for mode in Mode::ALL {
+        let (right, timeline) = fetch_traced(mode, server.addr(), requests).unwrap();
+        assert_eq!(right, requests, "{mode:?}");
+        assert_a_span_per_request(mode, &timeline, requests);
+        assert!(live_children().is_empty(), "{mode:?} left children");
+        let (busy, extent) = busy_and_extent(&timeline);
+        for lane in &timeline.lanes {
+            for span in &lane.spans {
+                assert!(span.len_ns() >= delay.as_nanos() as u64, "{span:?}");
+            }
+        }
+        if mode == Mode::Sequential {
+            assert!(busy <= extent, "{busy} > {extent}: {timeline:?}");
+        } else {
+            assert!(busy > extent, "{mode:?}: {busy} <= {extent}: {timeline:?}");
+        }
+    }
+    server.stop().unwrap();
 }
 
 #[test]
@@ -142,6 +202,14 @@ fn json_is_a_report_with_every_mode() {
         described("io-bound/threads/8-requests-20ms").what,
         "wall time to fetch 8 resources with a 20 ms delay, one thread each"
     );
+    // A timeline of every mode, a lane per worker, for the page to draw.
+    let ids: Vec<&str> = report.timelines.iter().map(|(id, _)| id.as_str()).collect();
+    let expected: Vec<String> = Mode::ALL.into_iter().map(timeline_id).collect();
+    assert_eq!(ids, expected);
+    for mode in Mode::ALL {
+        let timeline = report.timeline(&timeline_id(mode)).unwrap();
+        assert_a_span_per_request(mode, timeline, 4);
+    }
 }
 
 #[test]
