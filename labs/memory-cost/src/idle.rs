@@ -1,11 +1,12 @@
-//! N idle threads, or N idle processes, and what `/proc` says they cost.
+//! N idle threads, N idle processes, or N idle tokio tasks, and what `/proc` says they cost.
 //!
 //! Idle means started and then parked: each thread waits on a [`Gate`] (a mutex and a
 //! condition variable, so it sleeps in the kernel on a futex), each child process in a
-//! `read` from a pipe. Nothing runs while the sizes are read, and nothing has touched more
-//! memory than starting and parking takes, so what is measured is the cost of existing.
+//! `read` from a pipe, each task on a `tokio::sync::Notify`. Nothing runs while the sizes
+//! are read, and nothing has touched more memory than starting and parking takes, so what
+//! is measured is the cost of existing.
 //!
-//! For threads the group is one process and one `/proc/self`. For processes it is the
+//! For threads and for tasks the group is one process and one `/proc/self`. For processes it is the
 //! parent and its children, and every size is summed over all of them: PSS sums to what the
 //! group uses, RSS sums count every shared page once per process (procmem's docs).
 //!
@@ -24,22 +25,25 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{Builder, JoinHandle};
+use tokio::sync::Notify;
 
-/// Threads or processes.
+/// Threads, processes or tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum Kind {
     Threads,
     Processes,
+    Tasks,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::Threads, Kind::Processes];
+    pub const ALL: [Kind; 3] = [Kind::Threads, Kind::Processes, Kind::Tasks];
 
     /// The kind's part of a record id, and its `--measure` value.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Threads => "threads",
             Kind::Processes => "processes",
+            Kind::Tasks => "tasks",
         }
     }
 
@@ -48,6 +52,7 @@ impl Kind {
         match self {
             Kind::Threads => "thread",
             Kind::Processes => "process",
+            Kind::Tasks => "task",
         }
     }
 }
@@ -61,6 +66,9 @@ pub struct Sample {
     pub footprint: Footprint,
     /// Threads only: each thread's stack.
     pub stacks: Option<Stacks>,
+    /// Tasks only: the tasks the runtime counted alive when the sizes were read
+    /// (`RuntimeMetrics::num_alive_tasks`); [`park_tasks`] fails unless it is `count`.
+    pub alive: Option<usize>,
 }
 
 /// The stacks of the threads of one sample: the median, lowest and highest over the threads.
@@ -154,6 +162,7 @@ pub fn park_threads(count: usize, stack: Option<usize>) -> anyhow::Result<Sample
             count,
             footprint,
             stacks: Some(stacks),
+            alive: None,
         })
     });
     // Also when a spawn failed: the threads already started are waiting to be let go.
@@ -241,9 +250,70 @@ pub fn park_processes(count: usize) -> anyhow::Result<Sample> {
         count,
         footprint: total,
         stacks: None,
+        alive: None,
     })
 }
 // ANCHOR_END: park_processes
+
+// ANCHOR: idle_task
+/// One idle task: it counts itself in, then waits for the lab's notification. The future
+/// this `async fn` returns is all there is of the task: its state machine holds the two
+/// `Arc`s and, while it waits, the `Notified` future it awaits, whose waiter is linked into
+/// `notify`'s list where it lies, with no allocation of its own (tokio's
+/// src/sync/notify.rs: `Notified` holds its `Waiter`, `Notify` a `LinkedList<Waiter>`). Its
+/// size is known at compile time ([`future_bytes`]).
+pub async fn idle_task(notify: Arc<Notify>, arrived: Arc<AtomicUsize>) {
+    arrived.fetch_add(1, Ordering::Relaxed);
+    notify.notified().await;
+}
+
+/// The size of [`idle_task`]'s future, the state machine the compiler made of it.
+pub fn future_bytes() -> usize {
+    std::mem::size_of_val(&idle_task(Arc::default(), Arc::default()))
+}
+// ANCHOR_END: idle_task
+
+// ANCHOR: park_tasks
+/// Spawns `count` idle tasks on a current-thread runtime, lets each run to its `.await`,
+/// counts them alive and reads this process's footprint; then wakes them all and awaits
+/// every one.
+pub fn park_tasks(count: usize) -> anyhow::Result<Sample> {
+    // No worker threads: the tasks run on this thread inside `block_on`, so the group is
+    // one process with one thread, and all it grows by is the tasks themselves.
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let notify = Arc::new(Notify::new());
+    let arrived = Arc::new(AtomicUsize::new(0));
+    runtime.block_on(async {
+        let tasks: Vec<tokio::task::JoinHandle<()>> = (0..count)
+            .map(|_| tokio::spawn(idle_task(Arc::clone(&notify), Arc::clone(&arrived))))
+            .collect();
+        // Each yield lets the scheduler poll the spawned tasks, which run up to their await.
+        while arrived.load(Ordering::Relaxed) < count {
+            tokio::task::yield_now().await;
+        }
+        let alive = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        let waiting = tasks.iter().filter(|task| !task.is_finished()).count();
+        let footprint = footprint(None)?;
+        ensure!(
+            alive == count && waiting == count,
+            "{count} tasks spawned, but {alive} alive and {waiting} waiting when measured"
+        );
+        notify.notify_waiters();
+        for task in tasks {
+            task.await?;
+        }
+        Ok(Sample {
+            kind: Kind::Tasks,
+            count,
+            footprint,
+            stacks: None,
+            alive: Some(alive),
+        })
+    })
+}
+// ANCHOR_END: park_tasks
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,9 @@
-//! What an idle thread and an idle process cost in memory, and how copy-on-write turns
-//! sharing into copies.
+//! What an idle thread, an idle process and an idle tokio task cost in memory, and how
+//! copy-on-write turns sharing into copies.
 //!
-//! For each count N (1, 10, 100 and 1000 by default) a fresh copy of the lab starts N
-//! threads, or forks N children, parks them, and reads what `/proc` says the group costs
+//! For each count N (1, 10, 100 and 1000 by default, and up to 100 000 for tasks) a fresh
+//! copy of the lab starts N threads, forks N children or spawns N tasks, parks them, and
+//! reads what `/proc` says the group costs
 //! ([`procmem`]): virtual size, resident size, proportional and unique set sizes, page
 //! tables. The marginal cost of one more thread or process is the least-squares slope of
 //! each size over the counts ([`slope`]): what the group grows by per extra member, with the
@@ -22,6 +23,13 @@
 //! page below it (nptl/allocatestack.c), but the kernel gives a page of it memory only when
 //! the thread first touches it. [`idle::park_threads`] finds each thread's stack mapping
 //! and reads its reserved and resident size.
+//!
+//! A task has no stack of its own: it is its future, the state machine the compiler makes
+//! of an `async` block (its size known at compile time, [`idle::future_bytes`]), moved by
+//! `tokio::spawn` into one heap allocation with tokio's task header and trailer (`Cell` in
+//! tokio's src/runtime/task/core.rs, allocated by `Box::new` in `Cell::new`, called from
+//! `RawTask::new` in src/runtime/task/raw.rs). [`idle::park_tasks`] runs them on a
+//! current-thread runtime, so the group has no threads but the lab's own.
 //!
 //! The copy-on-write run ([`cow`]) reads parent and child PSS around a fork and around the
 //! child's writes to an inherited heap.
@@ -62,6 +70,10 @@ pub const STD_DEFAULT_STACK: usize = 2 * 1024 * 1024;
 /// The counts measured by default, for threads and for processes alike; a count the machine
 /// has no room for is left out (see [`limits`]).
 pub const DEFAULT_COUNTS: [usize; 4] = [1, 10, 100, 1000];
+
+/// The counts of tasks measured by default: a task is small, so a few hundred bytes each
+/// stand out of the lab's own noise only at larger counts.
+pub const DEFAULT_TASK_COUNTS: [usize; 6] = [1, 10, 100, 1000, 10_000, 100_000];
 
 /// The copy-on-write heap by default, in MiB.
 pub const DEFAULT_COW_MIB: usize = 128;
@@ -146,6 +158,8 @@ pub struct Settings {
     pub threads: Option<Vec<usize>>,
     /// Process counts, likewise.
     pub processes: Option<Vec<usize>>,
+    /// Task counts; `None` for [`DEFAULT_TASK_COUNTS`], of which what does not fit is dropped.
+    pub tasks: Option<Vec<usize>>,
     /// Each thread's stack, in bytes (`Builder::stack_size`); `None` for std's choice.
     pub stack: Option<usize>,
     pub cow_mib: usize,
@@ -156,6 +170,7 @@ pub struct Settings {
 pub struct Plan {
     pub threads: Vec<usize>,
     pub processes: Vec<usize>,
+    pub tasks: Vec<usize>,
     /// Default counts left out, with the reason.
     pub dropped: Vec<(Kind, usize, String)>,
 }
@@ -170,8 +185,13 @@ pub fn plan(settings: &Settings, room: &Room) -> anyhow::Result<Plan> {
     let mut dropped = Vec::new();
     let mut counts = |kind: Kind, given: &Option<Vec<usize>>| -> anyhow::Result<Vec<usize>> {
         let Some(given) = given else {
-            let (fit, refused): (Vec<usize>, Vec<usize>) = DEFAULT_COUNTS
-                .into_iter()
+            let defaults = match kind {
+                Kind::Tasks => &DEFAULT_TASK_COUNTS[..],
+                Kind::Threads | Kind::Processes => &DEFAULT_COUNTS[..],
+            };
+            let (fit, refused): (Vec<usize>, Vec<usize>) = defaults
+                .iter()
+                .copied()
                 .partition(|&n| room.refusal(kind, n, stack).is_none());
             for n in refused {
                 let why = room.refusal(kind, n, stack).unwrap_or_default();
@@ -194,12 +214,14 @@ pub fn plan(settings: &Settings, room: &Room) -> anyhow::Result<Plan> {
     };
     let threads = counts(Kind::Threads, &settings.threads)?;
     let processes = counts(Kind::Processes, &settings.processes)?;
+    let tasks = counts(Kind::Tasks, &settings.tasks)?;
     if let Some(why) = room.cow_refusal(settings.cow_mib) {
         bail!("--cow-mib {}: {why}", settings.cow_mib);
     }
     Ok(Plan {
         threads,
         processes,
+        tasks,
         dropped,
     })
 }
@@ -242,8 +264,10 @@ pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
 /// One run of the lab.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Results {
-    /// Every group measured, threads first, in count order.
+    /// Every group measured, threads, then processes, then tasks, in count order.
     pub samples: Vec<Sample>,
+    /// The size of an idle task's future ([`idle::future_bytes`]).
+    pub future_bytes: usize,
     pub cow: CowRun,
     /// The stack each thread asked for, in bytes.
     pub stack_request: usize,
@@ -299,12 +323,14 @@ mod tests {
         let defaults = Settings {
             threads: None,
             processes: None,
+            tasks: None,
             stack: Some(STD_DEFAULT_STACK),
             cow_mib: 64,
         };
         let plan = plan(&defaults, &room(300)).unwrap();
         assert_eq!(plan.threads, [1, 10, 100]);
         assert_eq!(plan.processes, [1, 10, 100]);
+        assert_eq!(plan.tasks, DEFAULT_TASK_COUNTS, "tasks are no kernel tasks");
         assert_eq!(plan.dropped.len(), 2);
         let given = Settings {
             processes: Some(vec![1, 500]),

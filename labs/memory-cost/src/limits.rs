@@ -6,6 +6,7 @@
 //!   processes_left`, which reads both). A count may use at most half of what is left.
 //! - Memory: at most half of `MemAvailable` (proc(5)), with a generous budget per thread
 //!   and per process.
+//! - A tokio task is no task to the kernel: only memory limits it, a small budget per task.
 //! - Threads also reserve address space (their stacks: `RLIMIT_AS`, getrlimit(2)) and add
 //!   mappings (`vm.max_map_count`, the kernel's Documentation/admin-guide/sysctl/vm.rst: a
 //!   thread's stack, its guard page, std's alternate signal stack and its guard).
@@ -19,6 +20,9 @@ use nix::sys::resource::{Resource, getrlimit};
 pub const THREAD_BUDGET: u64 = 256 << 10;
 /// The same for a process: its page tables, the few pages it copies, the kernel's share.
 pub const PROCESS_BUDGET: u64 = 2 << 20;
+/// The same for a tokio task: its cell on the heap (a few hundred bytes) and the lab's
+/// handle to it, with room to spare.
+pub const TASK_BUDGET: u64 = 4 << 10;
 /// Mappings one thread adds at most: its stack and guard, std's signal stack and guard.
 pub const MAPS_PER_THREAD: u64 = 4;
 /// Mappings the lab itself may have besides the threads' (its binary, libraries, heap).
@@ -57,6 +61,7 @@ impl Room {
     pub fn refusal(&self, kind: Kind, count: usize, stack: usize) -> Option<String> {
         let count = count as u64;
         if let Some(left) = self.tasks_left
+            && kind != Kind::Tasks
             && count > left / 2
         {
             return Some(format!(
@@ -68,6 +73,7 @@ impl Room {
         let budget = match kind {
             Kind::Threads => THREAD_BUDGET,
             Kind::Processes => PROCESS_BUDGET,
+            Kind::Tasks => TASK_BUDGET,
         };
         if count * budget > self.mem_available / 2 {
             return Some(format!(
@@ -134,6 +140,11 @@ mod tests {
         let room = room();
         assert_eq!(room.refusal(Kind::Threads, 1000, 2 * MIB as usize), None);
         assert_eq!(room.refusal(Kind::Processes, 1000, 0), None);
+        assert_eq!(
+            room.refusal(Kind::Tasks, 100_000, 0),
+            None,
+            "not kernel tasks"
+        );
         assert_eq!(room.cow_refusal(256), None);
     }
 
@@ -148,6 +159,8 @@ mod tests {
         };
         let memory = small.refusal(Kind::Processes, 300, 0).unwrap();
         assert!(memory.contains("MemAvailable"), "{memory}");
+        let tasks = small.refusal(Kind::Tasks, 1_000_000, 0).unwrap();
+        assert!(tasks.contains("MemAvailable"), "{tasks}");
         assert!(small.cow_refusal(512).unwrap().contains("MemAvailable"));
         let maps = Room {
             max_map_count: Some(4000),

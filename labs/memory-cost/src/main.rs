@@ -13,23 +13,27 @@ mod lab {
     #[derive(clap::Args, Debug)]
     #[command(
         name = "memory-cost",
-        about = "What an idle thread and an idle process cost in memory, and copy-on-write in PSS",
-        long_about = "What an idle thread and an idle process cost in memory, and copy-on-write \
-            measured in PSS.\n\n\
-            For each count (--threads, --processes; 1, 10, 100 and 1000 by default) a fresh copy \
-            of this lab starts that many threads, or forks that many children, parks them, and \
-            reads from /proc the virtual size (VmSize), resident size (VmRSS), proportional and \
-            unique set sizes (Pss, Private_Clean + Private_Dirty in smaps_rollup) and page tables \
-            (VmPTE), summed over the parent and its children for processes. The cost of one more \
-            thread or process is the least-squares slope over the counts. Each thread's stack is \
-            found in /proc/self/smaps: reserved (the mapping) against resident, and the guard \
-            page below it.\n\n\
+        about = "What an idle thread, an idle process and an idle tokio task cost in memory, and \
+            copy-on-write in PSS",
+        long_about = "What an idle thread, an idle process and an idle tokio task cost in memory, \
+            and copy-on-write measured in PSS.\n\n\
+            For each count (--threads, --processes; 1, 10, 100 and 1000 by default; --tasks, up \
+            to 100000 by default) a fresh copy of this lab starts that many threads, forks that \
+            many children, or spawns that many tasks on a current-thread tokio runtime (each \
+            awaiting a Notify), parks them, and reads from /proc the virtual size (VmSize), \
+            resident size (VmRSS), proportional and unique set sizes (Pss, Private_Clean + \
+            Private_Dirty in smaps_rollup) and page tables (VmPTE), summed over the parent and \
+            its children for processes. The cost of one more thread, process or task is the \
+            least-squares slope over the counts. Each thread's stack is found in \
+            /proc/self/smaps: reserved (the mapping) against resident, and the guard page below \
+            it.\n\n\
             Then a parent writes to every page of a --cow-mib heap and forks: the parent's and \
             the child's PSS before the fork, after it, and after the child has written to the \
             whole heap.\n\n\
-            Every count is checked first against the tasks the machine still allows \
-            (kernel.threads-max, cgroup pids.max), MemAvailable, vm.max_map_count and RLIMIT_AS. \
-            A default count that does not fit is left out; a count you give that does not fit is \
+            Every count is checked first against the kernel tasks the machine still allows \
+            (kernel.threads-max, cgroup pids.max; a tokio task is none), MemAvailable, \
+            vm.max_map_count and RLIMIT_AS. A default count that does not fit is left out; a \
+            count you give that does not fit is \
             an error."
     )]
     struct Args {
@@ -42,6 +46,11 @@ mod lab {
         #[arg(long, value_name = "N,N,...", value_delimiter = ',',
               value_parser = value_parser!(u32).range(1..=20_000))]
         processes: Option<Vec<u32>>,
+
+        /// Task counts to measure, comma-separated (at least two different ones)
+        #[arg(long, value_name = "N,N,...", value_delimiter = ',',
+              value_parser = value_parser!(u32).range(1..=1_000_000))]
+        tasks: Option<Vec<u32>>,
 
         /// Each thread's stack in KiB (std::thread::Builder::stack_size); without it, std's
         /// default or RUST_MIN_STACK
@@ -57,9 +66,9 @@ mod lab {
         #[arg(long, hide = true, value_enum)]
         measure: Option<Measure>,
 
-        /// Internal: how many threads or processes the measuring copy starts
+        /// Internal: how many threads, processes or tasks the measuring copy starts
         #[arg(long, hide = true, default_value_t = 1, requires = "measure",
-              value_parser = value_parser!(u32).range(1..=100_000))]
+              value_parser = value_parser!(u32).range(1..=1_000_000))]
         count: u32,
     }
 
@@ -86,6 +95,7 @@ mod lab {
         let settings = Settings {
             threads: counts("threads", args.threads),
             processes: counts("processes", args.processes),
+            tasks: counts("tasks", args.tasks),
             stack,
             cow_mib: args.cow_mib as usize,
         };

@@ -3,7 +3,7 @@
 //! `lib.rs`, `idle.rs`, `procmem.rs` and `cow.rs`.
 
 use crate::cow::{CowRun, copy_on_write};
-use crate::idle::{Kind, Sample, park_processes, park_threads};
+use crate::idle::{Kind, Sample, future_bytes, park_processes, park_tasks, park_threads};
 use crate::limits::Room;
 use crate::*;
 use kit::lab::{Outcome, Progress, write_heading, write_observations};
@@ -16,6 +16,7 @@ use std::fmt::Write;
 pub enum Measure {
     Threads,
     Processes,
+    Tasks,
     Cow,
 }
 
@@ -30,6 +31,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> anyhow::Result<Results> 
     for (kind, counts) in [
         (Kind::Threads, &plan.threads),
         (Kind::Processes, &plan.processes),
+        (Kind::Tasks, &plan.tasks),
     ] {
         for &count in counts {
             progress.show(format_args!("measuring {count} idle {}", kind.name()));
@@ -57,6 +59,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> anyhow::Result<Results> 
     ])?;
     Ok(Results {
         samples,
+        future_bytes: future_bytes(),
         cow,
         stack_request: stack_request(settings.stack),
         dropped: plan.dropped,
@@ -73,6 +76,7 @@ pub fn measuring_copy(
     let json = match what {
         Measure::Threads => serde_json::to_string(&park_threads(count, stack)?)?,
         Measure::Processes => serde_json::to_string(&park_processes(count)?)?,
+        Measure::Tasks => serde_json::to_string(&park_tasks(count)?)?,
         Measure::Cow => serde_json::to_string(&copy_on_write(cow_mib)?)?,
     };
     println!("{json}");
@@ -84,12 +88,13 @@ fn group(kind: Kind) -> &'static str {
     match kind {
         Kind::Threads => "one process",
         Kind::Processes => "the parent and its children, summed",
+        Kind::Tasks => "one process, on a current-thread tokio runtime",
     }
 }
 
 impl Outcome for Results {
-    /// `--json`: every size of every group, the marginal cost per thread and per process,
-    /// the thread stacks, and the copy-on-write run, all in bytes.
+    /// `--json`: every size of every group, the marginal cost per thread, per process and
+    /// per task, the thread stacks, a task's future, and the copy-on-write run, all in bytes.
     fn report(&self) -> Report {
         let mut report = Report::new(LAB);
         let counted = |id: String, what: String, value: u64| {
@@ -152,6 +157,13 @@ impl Outcome for Results {
                 stacks.guard,
             );
         }
+        report.push(counted(
+            format!("{LAB}/task/future-bytes"),
+            "an idle task's future (std::mem::size_of_val), the state machine tokio::spawn \
+             moves into the task's heap cell"
+                .to_owned(),
+            self.future_bytes as u64,
+        ));
         let cow = &self.cow;
         let cow_record = |name: &str, what: String, value: u64| {
             counted(format!("{LAB}/cow/{name}"), what, value)
@@ -205,13 +217,14 @@ impl Outcome for Results {
         let mut out = String::new();
         write_heading(
             &mut out,
-            "What an idle thread and an idle process cost in memory",
+            "What an idle thread, an idle process and an idle task cost in memory",
             machine,
         );
         let _ = writeln!(
             out,
-            "Each group is measured in a fresh copy of this lab, with every thread or child \
-             parked. For processes every size is summed over the parent and its children.\n"
+            "Each group is measured in a fresh copy of this lab, with every thread, child or \
+             task parked. For processes every size is summed over the parent and its children; \
+             the tasks run on a current-thread tokio runtime, in the lab's one thread.\n"
         );
         let mut table = Table::new(["group", "VmSize", "VmRSS", "PSS", "USS", "VmPTE"]);
         let row = |label: String, value: &dyn Fn(Metric) -> f64| {
@@ -234,8 +247,9 @@ impl Outcome for Results {
         let _ = writeln!(
             out,
             "\"per extra\": the least-squares slope of each size over the counts. Each thread \
-             asked for a stack of {}.\n",
-            bytes(self.stack_request as f64)
+             asked for a stack of {}; each task's future is {}.\n",
+            bytes(self.stack_request as f64),
+            bytes(self.future_bytes as f64)
         );
         let cow = &self.cow;
         let _ = writeln!(
@@ -300,6 +314,16 @@ impl Results {
             bytes(thread),
             times(process / thread),
         ));
+        if self.of(Kind::Tasks).next().is_some() {
+            let task = per(Kind::Tasks, Metric::Rss);
+            lines.push(format!(
+                "One more idle task added {} of resident memory, where a thread added {}: a \
+                 task is its {} future in a heap cell of tokio's, with no stack of its own.",
+                bytes(task),
+                bytes(per(Kind::Threads, Metric::Rss)),
+                bytes(self.future_bytes as f64),
+            ));
+        }
         if let Some(largest) = self.of(Kind::Processes).max_by_key(|s| s.count) {
             lines.push(format!(
                 "For {} processes the summed VmRSS is {} but the summed PSS only {}: RSS \

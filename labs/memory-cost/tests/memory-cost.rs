@@ -1,5 +1,6 @@
 //! What the memory-cost page claims, checked from the lab's `--json`: an idle thread's
-//! resident cost is far below the stack it reserves; after `fork`, parent + child PSS is about
+//! resident cost is far below the stack it reserves; an idle task's is below a thread's, in
+//! the same run, and every task was alive when measured; after `fork`, parent + child PSS is about
 //! the parent's RSS until the child writes, and then grows by about what it wrote; nothing
 //! is left behind, also after a signal mid-run. No timing is asserted.
 //!
@@ -10,7 +11,7 @@
 
 use kit::Report;
 use kit::testing::{fork_lock, json_report, live_children, live_descendants, readable_report};
-use memory_cost::idle::{Kind, park_processes, park_threads};
+use memory_cost::idle::{Kind, park_processes, park_tasks, park_threads};
 use memory_cost::{Metric, marginal_id, sample_id};
 
 const EXE: &str = env!("CARGO_BIN_EXE_memory-cost");
@@ -22,6 +23,8 @@ const QUICK: &[&str] = &[
     "1,10,100",
     "--processes",
     "1,10,50",
+    "--tasks",
+    "1,100,10000",
     "--cow-mib",
     "64",
 ];
@@ -47,6 +50,7 @@ fn json_has_every_group_marginal_stack_and_cow_record_and_leaves_nothing_behind(
     for (kind, counts) in [
         (Kind::Threads, [1, 10, 100]),
         (Kind::Processes, [1, 10, 50]),
+        (Kind::Tasks, [1, 100, 10_000]),
     ] {
         for count in counts {
             for metric in Metric::ALL {
@@ -65,6 +69,7 @@ fn json_has_every_group_marginal_stack_and_cow_record_and_leaves_nothing_behind(
         "one sample per thread of the largest count"
     );
     for id in [
+        "memory-cost/task/future-bytes",
         "memory-cost/cow/heap",
         "memory-cost/cow/parent-rss/before-fork",
         "memory-cost/cow/pss/before-fork/parent",
@@ -112,6 +117,26 @@ fn a_thread_costs_far_less_resident_memory_than_the_stack_it_reserves() {
 }
 
 #[test]
+fn an_idle_task_costs_less_resident_memory_than_an_idle_thread_in_the_same_run() {
+    let _lock = fork_lock();
+    let report = json_report(EXE, QUICK);
+    let per_task = value(&report, &marginal_id(Kind::Tasks, Metric::Rss));
+    let per_thread = value(&report, &marginal_id(Kind::Threads, Metric::Rss));
+    assert!(
+        per_task < per_thread,
+        "one more task added {per_task} bytes of VmRSS, one more thread {per_thread}"
+    );
+    // The task's cell on the heap holds its future, so a task costs at least the future.
+    let future = value(&report, "memory-cost/task/future-bytes");
+    assert!(future > 0.0);
+    assert!(
+        per_task >= future,
+        "one more task added {per_task} bytes for a {future}-byte future"
+    );
+    assert!(live_children().is_empty());
+}
+
+#[test]
 fn pss_after_fork_is_the_parent_s_rss_until_the_child_writes() {
     let _lock = fork_lock();
     let report = json_report(EXE, QUICK);
@@ -155,6 +180,11 @@ fn the_group_measurements_reap_and_join_everything() {
     // Six processes' sizes summed: at least six times one page table.
     assert!(processes.footprint.pte > 0);
     assert!(processes.footprint.rss > processes.footprint.pss);
+    // Every task alive and waiting when the sizes were read (park_tasks fails otherwise),
+    // then woken and awaited.
+    let tasks = park_tasks(1000).unwrap();
+    assert_eq!((tasks.count, tasks.alive), (1000, Some(1000)));
+    assert!(tasks.stacks.is_none(), "a task has no stack of its own");
     assert!(live_children().is_empty());
 }
 
@@ -165,6 +195,7 @@ fn the_readable_report_says_what_to_observe() {
     for expected in [
         "per extra thread",
         "per extra process",
+        "per extra task",
         "after the fork",
         "kernel stack",
     ] {
@@ -180,12 +211,14 @@ kit::cli_contract! {
         &["--threads", "10"],
         &["--processes", "5,5"],
         &["--processes", "1,100000"],
+        &["--tasks", "0,10"],
+        &["--tasks", "7"],
         &["--cow-mib", "0"],
         &["--stack-kib", "1"],
         &["--count", "3"],
         &["--no-such-flag"],
     ],
-    help_mentions: ["smaps_rollup", "VmPTE", "--cow-mib", "threads-max"],
+    help_mentions: ["smaps_rollup", "VmPTE", "--cow-mib", "threads-max", "--tasks"],
     help_hides: ["--measure", "--count"],
     quick_run: QUICK,
     // Sixty measuring copies in a row, each parking 1 to 60 children: the signal comes while
