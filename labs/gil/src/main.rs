@@ -40,7 +40,8 @@ mod lab {
         let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
         kit::lab::run(json, |progress| {
             let workers = args.workers.map(|w| w as usize);
-            gil::report::run(&args.python, args.n, args.steps, workers, progress)
+            // The timelines are recorded for the --json run only (the book draws them).
+            gil::report::run(&args.python, args.n, args.steps, workers, json, progress)
         })
     }
 }

@@ -2,12 +2,13 @@
 //! report (see `kit::lab`). What the book shows is in `lib.rs` and `sum_squares.py`.
 
 use crate::{
-    PythonOutcome, PythonReport, local_sums, lock_every_step, run_python, sum_squares,
-    sum_squares_threads,
+    PythonOutcome, PythonReport, local_sums, lock_every_step, run_python, run_python_timeline,
+    sum_squares, sum_squares_threads, timeline_id,
 };
 use kit::lab::{Outcome, Progress, write_heading};
 use kit::stats::time_each;
 use kit::table::{Table, nanos, times};
+use kit::timeline::{LaneKind, Timeline};
 use kit::{Machine, Record, Report, Summary, Unit};
 use std::fmt::Write;
 
@@ -18,16 +19,22 @@ pub struct GilRun {
     pub workers: usize,
     pub python: PythonOutcome,
     rust: RustRuns,
+    /// The Python threads' and processes' timelines, under their ids ([`timeline_id`]); empty
+    /// unless the run recorded them (the `--json` run, with an interpreter).
+    pub timelines: Vec<(String, Timeline)>,
 }
 
 /// The whole lab: the Python script through `python` (a missing interpreter is reported,
-/// not an error), then the Rust side, `workers` threads (default: one per core). Fails if
-/// two sums disagree.
+/// not an error), then the Rust side, `workers` threads (default: one per core). With
+/// `timelines` (the `--json` run) and an interpreter, then the Python threads and processes
+/// once more each, recording their spans: after the timed runs, so the spans cost those
+/// nothing. Fails if two sums disagree.
 pub fn run(
     python: &str,
     n: u64,
     steps: u64,
     workers: Option<usize>,
+    timelines: bool,
     progress: &Progress,
 ) -> anyhow::Result<GilRun> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -72,18 +79,37 @@ pub fn run(
         anyhow::bail!("the Mutex comparison's totals differ");
     }
 
+    let mut recorded = Vec::new();
+    if timelines && let PythonOutcome::Ran(_) = &outcome {
+        for kind in [LaneKind::Thread, LaneKind::Process] {
+            let id = timeline_id(kind);
+            progress.show(format_args!("recording {id}"));
+            let traced = run_python_timeline(python, n, workers, kind)?;
+            if traced.sum != expected.to_string() {
+                anyhow::bail!(
+                    "{id}: Python's sum {} differs from Rust's {expected}",
+                    traced.sum
+                );
+            }
+            recorded.push((id, traced.timeline));
+        }
+    }
+
     Ok(GilRun {
         n,
         steps,
         workers,
         python: outcome,
         rust,
+        timelines: recorded,
     })
 }
 
 impl Outcome for GilRun {
     fn report(&self) -> Report {
-        report_of(&self.python, &self.rust)
+        let mut report = report_of(&self.python, &self.rust);
+        report.timelines = self.timelines.clone();
+        report
     }
 
     fn render(&self, machine: &Machine) -> String {

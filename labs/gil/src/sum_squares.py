@@ -2,12 +2,17 @@
 
 The gil lab feeds this script to `python3 -` on standard input, with N and the worker count
 as arguments, and reads one line of JSON from standard output. Nothing is written to disk.
+
+With a third argument, `timeline threads` or `timeline processes`, it runs that mode once more
+and prints each worker's spans instead, one per line (see `timeline` below); the lab parses
+them into a timeline (`gil::parse_timeline`).
 """
 
 import ctypes
 import json
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 import sysconfig
@@ -90,8 +95,153 @@ def gil_enabled():
 # ANCHOR_END: gil_check
 
 
+# The timeline: each worker records the stretches in which it ran Python code.
+#
+# A chunk's begin and end alone would not show the GIL: a thread that loses the GIL in the middle
+# of a chunk waits, and its chunk would span the other thread's turn. So each worker reads the
+# clock every STEP iterations, and a gap between two readings longer than PAUSE_NS means it did
+# not run in between (it waited for the GIL, or the kernel ran something else): the span ends at
+# the reading before the gap and the next begins at the reading after it. Every span therefore
+# begins and ends at a reading the worker took while running, and holds no pause longer than
+# PAUSE_NS. A chunk boundary ends a span too, so each of the CHUNKS chunks has at least one.
+CHUNKS = 20
+# About 30 microseconds of this loop on a current machine, a fraction of a percent of which goes
+# on the two readings (clock and CPU).
+STEP = 1024
+# A tenth of the switch interval: a thread that hands the GIL over waits about a whole interval
+# before it asks for it back (sys.setswitchinterval), far longer than STEP iterations take.
+PAUSE_NS = int(sys.getswitchinterval() * 1e9) // 10
+
+
+def cpu_reader():
+    """sched_getcpu(3) through ctypes: `os` has no sched_getcpu.
+
+    PyDLL, not CDLL: the ctypes docs say of CDLL's functions that "The Python global
+    interpreter lock is released before calling any function exported by these libraries",
+    and of PyDLL that "the Python GIL is not released during the function call". Reading the
+    CPU through CDLL, or from /proc/thread-self/stat (proc(5), field 39, "CPU number last
+    executed on"), which is I/O and releases the GIL too, would hand the GIL over at every
+    reading and change the very switching this timeline shows. glibc answers sched_getcpu
+    without a system call where it can (its sysdeps/unix/sysv/linux/sched_getcpu.c reads the
+    rseq area or calls the vDSO).
+    """
+    try:
+        getcpu = ctypes.PyDLL(None).sched_getcpu
+    except (OSError, AttributeError):
+        return lambda: -1
+    getcpu.restype = ctypes.c_int
+    getcpu.argtypes = []
+    return getcpu
+
+
+def check_clock():
+    # The lab subtracts its own CLOCK_MONOTONIC origin from these readings, so they must come
+    # from that clock. On Linux they do: CPython's perf_counter is its monotonic clock
+    # (Python/pytime.c, _PyTime_GetPerfCounterWithInfo, on every system but Windows), which
+    # calls clock_gettime(CLOCK_MONOTONIC); the time module says which clock it read.
+    clock = time.get_clock_info("perf_counter").implementation
+    if clock != "clock_gettime(CLOCK_MONOTONIC)":
+        sys.exit(f"perf_counter reads {clock}, not clock_gettime(CLOCK_MONOTONIC)")
+
+
+# ANCHOR: traced_sum
+def traced_sum(start, stop, who):
+    """sum_squares(start, stop) in CHUNKS chunks, with the worker's spans and switch counts.
+
+    `who` is resource.RUSAGE_THREAD for a thread (its own switches) or RUSAGE_SELF for a
+    process (getrusage(2): ru_nvcsw, ru_nivcsw).
+    """
+    clock, getcpu, spans, total = time.perf_counter_ns, cpu_reader(), [], 0
+    before = resource.getrusage(who)
+    for chunk, (low, high) in enumerate(chunks(stop - start, CHUNKS)):
+        low, high = start + low, start + high
+        cpu = cpu_begin = getcpu()
+        begin = last = clock()
+        for block in range(low, high, STEP):
+            total += sum_squares(block, min(block + STEP, high))
+            now, now_cpu = clock(), getcpu()
+            if now - last > PAUSE_NS:
+                spans.append((chunk, begin, last, cpu_begin, cpu))
+                begin, cpu_begin = now, now_cpu
+            last, cpu = now, now_cpu
+        spans.append((chunk, begin, last, cpu_begin, cpu))
+    after = resource.getrusage(who)
+    switches = (after.ru_nvcsw - before.ru_nvcsw, after.ru_nivcsw - before.ru_nivcsw)
+    return total, threading.get_native_id(), switches, spans
+# ANCHOR_END: traced_sum
+
+
+def timeline_threads(n, workers):
+    results = [None] * workers
+
+    def run(k, start, stop):
+        results[k] = traced_sum(start, stop, resource.RUSAGE_THREAD)
+
+    threads = [
+        threading.Thread(target=run, args=(k, start, stop))
+        for k, (start, stop) in enumerate(chunks(n, workers))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def timeline_processes(n, workers):
+    # One process per worker (not a pool, which may hand one worker two shares), each sending
+    # its result back through its own pipe; "fork" for the reason with_processes gives.
+    context = multiprocessing.get_context("fork")
+    parent = os.getpid()
+
+    def run(conn, start, stop):
+        die_with_parent(parent)
+        conn.send(traced_sum(start, stop, resource.RUSAGE_SELF))
+        conn.close()
+
+    pipes, processes = [], []
+    for start, stop in chunks(n, workers):
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=run, args=(sender, start, stop))
+        process.start()
+        sender.close()
+        pipes.append(receiver)
+        processes.append(process)
+    results = [receiver.recv() for receiver in pipes]
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            sys.exit(f"a timeline worker exited with status {process.exitcode}")
+    return results
+
+
+def timeline(n, workers, mode):
+    """Prints, one per line (the lab parses them strictly):
+
+        gil ENABLED                  1 or 0, as gil_enabled()
+        sum TOTAL                    the sum of every worker's share
+        lane K TID VOLUNTARY INVOLUNTARY
+        span K CHUNK BEGIN_NS END_NS CPU_BEGIN CPU_END
+
+    K is the worker (0-based), TID its thread id (threading.get_native_id(): a process's
+    main thread's id is its pid), times are perf_counter_ns() readings, and a CPU that could
+    not be read is -1. A worker's spans come in the order it ran them.
+    """
+    check_clock()
+    run = {"threads": timeline_threads, "processes": timeline_processes}[mode]
+    results = run(n, workers)
+    lines = [f"gil {int(gil_enabled())}", f"sum {sum(r[0] for r in results)}"]
+    for k, (_, tid, (voluntary, involuntary), spans) in enumerate(results):
+        lines.append(f"lane {k} {tid} {voluntary} {involuntary}")
+        lines.extend(f"span {k} {c} {b} {e} {cb} {ce}" for c, b, e, cb, ce in spans)
+    print("\n".join(lines))
+
+
 def main():
     n, workers = int(sys.argv[1]), int(sys.argv[2])
+    if sys.argv[3:4] == ["timeline"]:
+        timeline(n, workers, sys.argv[4])
+        return
     report = {
         "version": sys.version.split()[0],
         "implementation": sys.implementation.name,

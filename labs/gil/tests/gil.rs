@@ -1,16 +1,21 @@
 //! What the gil page claims: Python's three sums (sequential, threads, processes) equal the
 //! Rust sums; a missing interpreter is reported and the lab still exits 0; the Mutex-per-step
 //! and local-sum versions give the same total; every child is reaped. No timing assertions.
+//!
+//! And the timelines' claim: over the same work, Python threads (with the GIL) overlap far less
+//! than Python processes, each lane holding every chunk of its worker, in order.
 
 #![cfg(target_os = "linux")]
 
 use gil::{
-    PythonOutcome, local_sums, lock_every_step, run_python, sum_squares, sum_squares_threads,
+    PythonOutcome, TIMELINE_CHUNKS, local_sums, lock_every_step, overlap_fraction, run_python,
+    run_python_timeline, sum_squares, sum_squares_threads, timeline_id,
 };
 use kit::procfs::comm_of;
 use kit::testing::{
     Pid, assert_clean_interrupts, fork_lock, json_report, live_children, run_lab, run_ok,
 };
+use kit::timeline::{LaneKind, Timeline};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gil");
@@ -110,7 +115,79 @@ fn cli_json_with_python_parses() {
     ] {
         assert!(report.get(id).is_some(), "{id}");
     }
+    // The two Python timelines the page draws, a lane per worker.
+    let ids: Vec<&str> = report.timelines.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["gil/timeline/threads", "gil/timeline/processes"]);
+    for kind in [LaneKind::Thread, LaneKind::Process] {
+        assert_complete(report.timeline(&timeline_id(kind)).unwrap(), 2, kind);
+    }
     assert!(live_children().is_empty());
+}
+
+/// One lane per worker, of `kind`, each named once, its spans in order and at least one per
+/// chunk (the parser already refuses a lane with a chunk missing).
+fn assert_complete(timeline: &Timeline, workers: usize, kind: LaneKind) {
+    assert_eq!(timeline.lanes.len(), workers, "{timeline:?}");
+    for lane in &timeline.lanes {
+        assert_eq!(lane.kind, kind);
+        assert!(lane.is_ordered(), "{lane:?}");
+        assert!(lane.spans.len() >= TIMELINE_CHUNKS as usize, "{lane:?}");
+    }
+    // Distinct workers: thread ids differ, and so do pids.
+    let mut names: Vec<&str> = timeline.lanes.iter().map(|l| l.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), workers, "{timeline:?}");
+}
+
+/// Processes runs to try before concluding they never ran side by side: on a loaded machine
+/// the scheduler may put both on one CPU for a whole run.
+const PROCESS_ATTEMPTS: usize = 5;
+
+/// The page's claim, over the same work: under the GIL, Python threads take turns, so their
+/// lanes hardly overlap, while processes run side by side. Threads cannot overlap by more than
+/// the gaps between a worker's clock readings, so half their busy time is far beyond them; a
+/// processes run may be unlucky on a busy machine, so a few runs get their chance.
+#[test]
+fn python_threads_take_turns_and_processes_run_side_by_side() {
+    let _lock = fork_lock();
+    if !python3_present() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let (n, workers) = (3_000_000, 2);
+    let expected = sum_squares(0..n).to_string();
+    let threads = run_python_timeline("python3", n, workers, LaneKind::Thread).unwrap();
+    assert_eq!(threads.sum, expected);
+    assert_complete(&threads.timeline, workers, LaneKind::Thread);
+    assert!(live_children().is_empty());
+    if !threads.gil_enabled {
+        eprintln!(
+            "skipped the comparison: this python3 runs with the GIL disabled \
+             (sys._is_gil_enabled() is false), so its threads may overlap like processes"
+        );
+        return;
+    }
+    let threads_overlap = overlap_fraction(&threads.timeline);
+    assert!(threads_overlap < 0.5, "{threads_overlap}: {threads:?}");
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        eprintln!("skipped the processes' overlap: one CPU here, so processes cannot overlap");
+        return;
+    }
+    let mut seen = Vec::new();
+    for _ in 0..PROCESS_ATTEMPTS {
+        let processes = run_python_timeline("python3", n, workers, LaneKind::Process).unwrap();
+        assert_eq!(processes.sum, expected);
+        assert_complete(&processes.timeline, workers, LaneKind::Process);
+        assert!(live_children().is_empty());
+        let overlap = overlap_fraction(&processes.timeline);
+        if overlap > threads_overlap {
+            eprintln!("overlap: threads {threads_overlap:.3}, processes {overlap:.3}");
+            return;
+        }
+        seen.push(overlap);
+    }
+    panic!("processes overlapped {seen:?}, never more than threads' {threads_overlap}");
 }
 
 #[test]
