@@ -1,7 +1,7 @@
-//! What every figure the book draws with plotters shares (the bar charts in
-//! [`crate::results::chart`], the timelines in [`crate::results::timeline`]): the placeholder
-//! colour for text and axes that becomes `currentColor`, the text metrics, tick labels without
-//! trailing zeros, and [`finish`], which makes plotters' SVG fit for a page.
+//! What every figure drawn with plotters shares (the book's bar charts, the timelines in
+//! [`crate::timeline`]): the placeholder colour for text and axes that becomes `currentColor`,
+//! the text metrics, tick labels without trailing zeros, [`finish`], which makes plotters' SVG
+//! fit for a page, and [`document`], which stacks finished figures into one standalone file.
 
 use plotters::style::RGBColor;
 
@@ -33,20 +33,91 @@ pub fn tick(text: &str) -> String {
     format!("{number} {unit}").trim_end().to_owned()
 }
 
+/// What lets a figure scale down with a page's column.
+const PAGE_STYLE: &str = " style=\"max-width:100%;height:auto\"";
+
 /// Makes plotters' SVG fit for a page: theme colours, an accessible name (`role="img"`, an
 /// `aria-label` and a `<title>`), scaling with the page, and no blank line (a blank line ends
 /// an HTML block in Markdown).
 pub fn finish(svg: &str, title: &str) -> String {
-    let title = crate::markdown::escape(title);
+    let title = escape(title);
     let svg = svg.replace(FOREGROUND_SVG, "\"currentColor\"");
     let (open, rest) = svg.split_once('>').unwrap_or((&svg, ""));
-    let mut out = format!(
-        "{open} role=\"img\" aria-label=\"{title}\" style=\"max-width:100%;height:auto\">\n\
-         <title>{title}</title>"
-    );
+    let mut out =
+        format!("{open} role=\"img\" aria-label=\"{title}\"{PAGE_STYLE}>\n<title>{title}</title>");
     for line in rest.lines().filter(|l| !l.trim().is_empty()) {
         out.push('\n');
         out.push_str(line);
+    }
+    out
+}
+
+/// Text and axes in a [`document`]: the page's `currentColor` has no page to take it from.
+const DOCUMENT_FOREGROUND: &str = "\"#1a1a1a\"";
+/// Room above each figure of a [`document`] for its title.
+const DOCUMENT_TITLE_HEIGHT: u32 = 30;
+
+/// One figure for [`document`]: its title and its SVG as [`finish`] made it, `height` pixels
+/// high (its width is [`WIDTH`]).
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub title: String,
+    pub svg: String,
+    pub height: u32,
+}
+
+/// A standalone SVG document, as a browser or an image viewer opens it from a file: an XML
+/// declaration, the SVG namespace, a white background, and `figures` stacked top to bottom,
+/// each under its title. Outside a page there is no theme, so the `currentColor` placeholders
+/// become a real, dark colour. Each figure stays a nested `<svg>` with its own coordinates.
+pub fn document(figures: &[Figure]) -> String {
+    let height: u32 = figures
+        .iter()
+        .map(|f| DOCUMENT_TITLE_HEIGHT + f.height)
+        .sum();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
+         viewBox=\"0 0 {WIDTH} {height}\">\n\
+         <rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
+    );
+    let mut y = 0;
+    for figure in figures {
+        out.push_str(&format!(
+            "<text x=\"10\" y=\"{}\" font-family=\"sans-serif\" font-size=\"14\" \
+             font-weight=\"bold\" fill={DOCUMENT_FOREGROUND}>{}</text>\n",
+            y + DOCUMENT_TITLE_HEIGHT - 10,
+            escape(&figure.title)
+        ));
+        y += DOCUMENT_TITLE_HEIGHT;
+        let svg = figure.svg.replace("\"currentColor\"", DOCUMENT_FOREGROUND);
+        // A page's rule to scale with the column means nothing inside another SVG, where
+        // CSS sizing of a nested `<svg>` differs between browsers: its width and height stay.
+        let svg = svg.replacen(PAGE_STYLE, "", 1);
+        // Placed by `x` and `y` on the nested element.
+        let svg = svg.replacen("<svg ", &format!("<svg x=\"0\" y=\"{y}\" "), 1);
+        out.push_str(svg.trim_end());
+        out.push('\n');
+        y += figure.height;
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Text for an attribute or an element, in HTML and in XML alike (the book's
+/// `markdown::escape` does the same for pages; this crate cannot depend on the book tool).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push_str("&#10;"),
+            c => out.push(c),
+        }
     }
     out
 }
@@ -77,5 +148,37 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("\n\n"), "{out}");
+    }
+
+    #[test]
+    fn a_document_stacks_figures_under_their_titles_in_real_colours() {
+        let figure = |title: &str| Figure {
+            title: title.into(),
+            svg: finish(
+                "<svg width=\"680\" height=\"50\">\n<text fill=\"#010203\">x</text>\n</svg>",
+                title,
+            ),
+            height: 50,
+        };
+        let out = document(&[figure("one"), figure("two & three")]);
+        assert!(out.starts_with("<?xml version=\"1.0\""), "{out}");
+        assert!(out.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(
+            out.contains("height=\"160\""),
+            "two titles and two figures: {out}"
+        );
+        assert!(out.contains("fill=\"#ffffff\""), "a white background");
+        assert!(
+            !out.contains("currentColor") && !out.contains("#010203"),
+            "{out}"
+        );
+        assert!(out.contains(">two &amp; three</text>"), "{out}");
+        assert!(out.contains("<svg x=\"0\" y=\"30\" width=\"680\""), "{out}");
+        assert!(
+            out.contains("<svg x=\"0\" y=\"110\" width=\"680\""),
+            "{out}"
+        );
+        assert_eq!(out.matches("<svg").count(), out.matches("</svg>").count());
+        assert!(!out.contains("max-width"), "{out}");
     }
 }

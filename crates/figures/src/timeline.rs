@@ -9,13 +9,19 @@
 //! [`summary`] says the same in sentences (who ran where, for how long, and how much each pair
 //! of workers overlapped), for screen readers and the print version.
 //!
-//! The SVG follows [`super::chart`]'s rules for living in a Markdown page under mdBook's
+//! The SVG follows the book's bar charts' rules for living in a Markdown page under mdBook's
 //! themes: no blank line; text and axes in a placeholder colour replaced by `currentColor`;
 //! the spans in mid tones that read on light and dark backgrounds (the first two are the
 //! charts' blue and orange); `role="img"` with an `aria-label` and a `<title>`; and
-//! `max-width: 100%`.
+//! `max-width: 100%`. [`document`] stacks several in one standalone file instead, for a lab's
+//! `--timeline FILE`.
+//!
+//! When the lab measured what recording a span costs (`Timeline::span_cost_ns`), the summary
+//! weighs it against the median span. A lab that sets it times its own figures in runs without
+//! spans (the `--json` run records its timelines after the timed rounds), and the summary says
+//! so.
 
-use crate::results::svg::{CHAR_WIDTH, FOREGROUND, LABEL_SIZE, WIDTH, finish, plot_error, tick};
+use crate::svg::{CHAR_WIDTH, FOREGROUND, Figure, LABEL_SIZE, WIDTH, finish, plot_error, tick};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -94,23 +100,43 @@ fn pieces(span: &Span, start: u64) -> Vec<(f64, f64, RGBColor)> {
     }
 }
 
-/// Draws `timeline` as one SVG element without blank lines; `title` is its `<title>` and
-/// accessible name.
-pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
-    let lanes = &timeline.lanes;
-    anyhow::ensure!(!lanes.is_empty(), "timeline {title:?} has no lanes");
-    let count = lanes.len() as u32;
+/// The heights a timeline is drawn with: each lane's, the legend's and the whole figure's.
+struct Geometry {
+    lane_height: u32,
+    legend_height: u32,
+    height: u32,
+}
+
+fn geometry(timeline: &Timeline) -> Geometry {
+    let count = timeline.lanes.len() as u32;
     let lane_height = if count * LANE_HEIGHT <= LANES_HEIGHT {
         LANE_HEIGHT
     } else {
         (LANES_HEIGHT / count).max(MIN_LANE_HEIGHT)
     };
+    let legend_lines = legend(timeline).len().div_ceil(LEGEND_PER_LINE).max(1) as u32;
+    let legend_height = LEGEND_LINE * legend_lines;
+    Geometry {
+        lane_height,
+        legend_height,
+        height: 10 + legend_height + 10 + lane_height * count + 50,
+    }
+}
+
+/// Draws `timeline` as one SVG element without blank lines; `title` is its `<title>` and
+/// accessible name.
+pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
+    let lanes = &timeline.lanes;
+    anyhow::ensure!(!lanes.is_empty(), "timeline {title:?} has no lanes");
+    let Geometry {
+        lane_height,
+        legend_height,
+        height,
+    } = geometry(timeline);
     let name_every = NAMED_LANE_HEIGHT.div_ceil(lane_height) as usize;
     let legend = legend(timeline);
-    let legend_height = LEGEND_LINE * legend.len().div_ceil(LEGEND_PER_LINE).max(1) as u32;
     let longest_name = lanes.iter().map(|l| l.name.chars().count()).max();
     let label_width = longest_name.unwrap_or(0) as u32 * CHAR_WIDTH + 20;
-    let height = 10 + legend_height + 10 + lane_height * count + 50;
     let (start, end) = timeline.extent_ns().unwrap_or((0, 1));
     let length = (end - start).max(1) as f64;
 
@@ -173,6 +199,23 @@ pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
     Ok(finish(&out, title))
 }
 
+/// `timelines` (each with its title) as one standalone SVG document, stacked top to bottom
+/// with their titles above them ([`crate::svg::document`]): what a lab's `--timeline FILE`
+/// writes.
+pub fn document(timelines: &[(String, &Timeline)]) -> anyhow::Result<String> {
+    let figures = timelines
+        .iter()
+        .map(|(title, timeline)| {
+            Ok(Figure {
+                title: title.clone(),
+                svg: svg(title, timeline)?,
+                height: geometry(timeline).height,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(crate::svg::document(&figures))
+}
+
 /// The lanes' axis: lane i fills [i, i + 1], top to bottom in the timeline's order, its name
 /// (the tick) at the middle of every `.1`-th lane.
 struct Lanes(usize, usize);
@@ -210,7 +253,8 @@ fn axis_time(ns: f64) -> String {
 /// The timeline in sentences: for each worker, its spans, how long it was busy, on which CPUs
 /// (the time on each, a span that moved counted half to each CPU), and its context switches;
 /// then how long each pair of workers ran at the same time, or with many workers how many were
-/// busy at once on average. One sentence per line.
+/// busy at once on average; last, when the lab measured it, what recording a span cost beside
+/// the median span ([`cost_sentence`]). One sentence per line.
 pub fn summary(timeline: &Timeline) -> String {
     let lanes = &timeline.lanes;
     let Some((start, end)) = timeline.extent_ns() else {
@@ -240,7 +284,55 @@ pub fn summary(timeline: &Timeline) -> String {
             busy as f64 / wall.max(1.0)
         ));
     }
+    if let Some(cost) = cost_sentence(timeline) {
+        lines.push(cost);
+    }
     lines.join("\n")
+}
+
+/// What recording cost, when the lab measured it: the cost of one span
+/// (`Timeline::span_cost_ns`) as a share of the median span's length, so a reader sees how
+/// little (or how much) of each bar is the recorder's.
+fn cost_sentence(timeline: &Timeline) -> Option<String> {
+    let cost = timeline.span_cost_ns?;
+    let mut lengths: Vec<u64> = timeline
+        .lanes
+        .iter()
+        .flat_map(|l| &l.spans)
+        .map(Span::len_ns)
+        .collect();
+    lengths.sort_unstable();
+    let median = *lengths.get(lengths.len() / 2)?;
+    let share = if median == 0 {
+        String::new()
+    } else {
+        format!(
+            ", {} of the median span",
+            percent(cost as f64 / median as f64)
+        )
+    };
+    Some(format!(
+        "Recording cost about {} per span{share}; the lab's timed figures come from runs \
+         without spans.",
+        nanos(cost as f64)
+    ))
+}
+
+/// A small share as a percentage with two significant digits or so: `12%`, `1.5%`, `0.042%`,
+/// and `under 0.001%` below that.
+fn percent(fraction: f64) -> String {
+    let pct = fraction * 100.0;
+    if pct >= 10.0 {
+        format!("{pct:.0}%")
+    } else if pct >= 1.0 {
+        format!("{pct:.1}%")
+    } else if pct >= 0.1 {
+        format!("{pct:.2}%")
+    } else if pct >= 0.001 {
+        format!("{pct:.3}%")
+    } else {
+        "under 0.001%".to_owned()
+    }
 }
 
 /// `1 worker`, `2 workers`.
@@ -315,26 +407,24 @@ mod tests {
 
     /// Two threads side by side on two CPUs; the second moves from CPU 1 to CPU 0 once.
     fn two_threads() -> Timeline {
-        Timeline {
-            lanes: vec![
-                lane(
-                    "thread 0",
-                    LaneKind::Thread,
-                    vec![
-                        span(1_000, 2_000_000, 0, 0),
-                        span(2_000_000, 4_000_000, 0, 0),
-                    ],
-                ),
-                lane(
-                    "thread 1",
-                    LaneKind::Thread,
-                    vec![
-                        span(1_000, 2_000_000, 1, 1),
-                        span(2_500_000, 4_002_000, 1, 0),
-                    ],
-                ),
-            ],
-        }
+        Timeline::new(vec![
+            lane(
+                "thread 0",
+                LaneKind::Thread,
+                vec![
+                    span(1_000, 2_000_000, 0, 0),
+                    span(2_000_000, 4_000_000, 0, 0),
+                ],
+            ),
+            lane(
+                "thread 1",
+                LaneKind::Thread,
+                vec![
+                    span(1_000, 2_000_000, 1, 1),
+                    span(2_500_000, 4_002_000, 1, 0),
+                ],
+            ),
+        ])
     }
 
     /// Rectangles filled with a CPU colour: spans and legend swatches.
@@ -382,7 +472,7 @@ mod tests {
                 lane(&format!("t{i}"), LaneKind::Thread, spans)
             })
             .collect();
-        let timeline = Timeline { lanes };
+        let timeline = Timeline::new(lanes);
         let svg = svg("many", &timeline).unwrap();
         assert_eq!(rects_of(&svg, CPU_COLORS[0]), 100 + 1);
         assert_eq!(rects_of(&svg, CPU_COLORS[1]), 100 + 1);
@@ -398,13 +488,11 @@ mod tests {
 
     #[test]
     fn more_cpus_than_colours_share_a_legend_entry() {
-        let timeline = Timeline {
-            lanes: vec![lane(
-                "p",
-                LaneKind::Process,
-                vec![span(0, 10, 0, 0), span(10, 20, 10, 10), span(20, 30, 3, 3)],
-            )],
-        };
+        let timeline = Timeline::new(vec![lane(
+            "p",
+            LaneKind::Process,
+            vec![span(0, 10, 0, 0), span(10, 20, 10, 10), span(20, 30, 3, 3)],
+        )]);
         let names: Vec<String> = legend(&timeline).into_iter().map(|(_, n)| n).collect();
         assert_eq!(names, ["CPU 0, 10", "CPU 3"]);
         let svg = svg("p", &timeline).unwrap();
@@ -432,9 +520,42 @@ mod tests {
                 "thread 0 and thread 1 ran at the same time for 3.50 ms.",
             ]
         );
-        let empty = Timeline {
-            lanes: vec![lane("idle", LaneKind::Process, Vec::new())],
-        };
+        let empty = Timeline::new(vec![lane("idle", LaneKind::Process, Vec::new())]);
         assert_eq!(super::summary(&empty), "1 worker, no spans recorded.");
+    }
+
+    #[test]
+    fn the_summary_weighs_the_recording_cost_against_the_median_span() {
+        let mut timeline = two_threads();
+        assert!(!summary(&timeline).contains("Recording cost"));
+        // Spans of 1.999 ms, 2 ms, 1.999 ms and 1.502 ms: the median is 1.999 ms.
+        timeline.span_cost_ns = Some(40);
+        let summary = summary(&timeline);
+        assert_eq!(
+            summary.lines().last(),
+            Some(
+                "Recording cost about 40.0 ns per span, 0.002% of the median span; the lab's \
+                 timed figures come from runs without spans."
+            ),
+            "{summary}"
+        );
+        assert_eq!(percent(0.25), "25%");
+        assert_eq!(percent(0.015), "1.5%");
+        assert_eq!(percent(0.0042), "0.42%");
+        assert_eq!(percent(0.000_001), "under 0.001%");
+    }
+
+    #[test]
+    fn a_document_stacks_every_timeline_with_its_title() {
+        let one = two_threads();
+        let doc = document(&[("threads".into(), &one), ("again".into(), &one)]).unwrap();
+        assert!(doc.starts_with("<?xml "), "{doc}");
+        assert_eq!(doc.matches("<svg").count(), 3, "one document, two figures");
+        assert!(doc.contains(">threads</text>") && doc.contains(">again</text>"));
+        assert_eq!(doc.matches("\nthread 0\n").count(), 2);
+        let total = 2 * (30 + geometry(&one).height);
+        assert!(doc.contains(&format!("height=\"{total}\"")), "{doc}");
+        assert!(!doc.contains("currentColor"));
+        assert!(document(&[("none".into(), &Timeline::default())]).is_err());
     }
 }

@@ -7,10 +7,18 @@
 //! [`schema::cli`], which the book tool uses without the kit; it is re-exported here. Only
 //! [`run`] is the kit's own, because it installs the Linux-only [`crate::interrupt`].
 //!
+//! [`TimelineArg`] is the `--timeline FILE` flag of every lab that records timelines: the lab
+//! flattens it into its flags, opens the file with [`TimelineArg::open`] before it runs (an
+//! unwritable path is a usage error, not a failure after a long run), and
+//! [`crate::lab::run_with_timeline`] writes the run's timelines there through the crate
+//! `figures` (cargo feature `timeline-svg`, so labs without timelines never compile plotters).
+//!
 //! [`linux_only`] is portable: it is what a lab's `main` is on macOS or Windows, where the lab
 //! itself is not compiled (it needs `clone`, `/proc`, `prctl`), so that building a lab there
 //! gives a program that says so in one line instead of a compile error.
 
+use std::fs::File;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub use schema::cli::{LabArgs, USAGE_ERROR, parse, usage_error};
@@ -25,6 +33,65 @@ pub use schema::cli::{LabArgs, USAGE_ERROR, parse, usage_error};
 pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
     crate::interrupt::install();
     schema::cli::run(body)
+}
+
+/// `--timeline FILE`, the same flag in every lab that records timelines: `#[command(flatten)]`
+/// it into the lab's `Args`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TimelineArg {
+    /// Also record this run's timelines (which worker ran when, on which CPU) and write them
+    /// to FILE as one SVG document, which a browser opens
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
+}
+
+impl TimelineArg {
+    /// Creates (or truncates) the file now, before the lab runs, so that a path that cannot be
+    /// written is a usage error (one line, exit 2) at once rather than after the run. `None`
+    /// without the flag.
+    pub fn open(&self) -> Option<TimelineFile> {
+        let path = self.timeline.clone()?;
+        match File::create(&path) {
+            Ok(file) => Some(TimelineFile { path, file }),
+            Err(err) => usage_error(format_args!("--timeline {}: {err}", path.display())),
+        }
+    }
+}
+
+/// The file `--timeline` names, open for writing.
+#[derive(Debug)]
+pub struct TimelineFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl TimelineFile {
+    /// Where the timelines go.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Writes `timelines` (each under its id, which becomes its title) as one standalone SVG
+    /// document ([`figures::timeline::document`]). Fails if there are none: a lab that takes
+    /// the flag must record them when it is given.
+    #[cfg(feature = "timeline-svg")]
+    pub fn write(
+        mut self,
+        timelines: &[(String, schema::timeline::Timeline)],
+    ) -> anyhow::Result<()> {
+        use anyhow::Context;
+        use std::io::Write;
+        anyhow::ensure!(!timelines.is_empty(), "the run recorded no timeline");
+        let titled: Vec<(String, &schema::timeline::Timeline)> = timelines
+            .iter()
+            .map(|(id, timeline)| (id.clone(), timeline))
+            .collect();
+        let svg = figures::timeline::document(&titled)?;
+        self.file
+            .write_all(svg.as_bytes())
+            .and_then(|()| self.file.flush())
+            .with_context(|| format!("writing {}", self.path.display()))
+    }
 }
 
 /// A lab's `main` off Linux: prints one line on stderr, `<lab>: this lab needs Linux (see

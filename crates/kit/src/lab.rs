@@ -167,6 +167,26 @@ pub fn run<O: Outcome>(json: bool, body: impl FnOnce(&Progress) -> anyhow::Resul
     })
 }
 
+/// [`run`] for a lab with `--timeline FILE` ([`crate::cli::TimelineArg`]): with a `file` (opened
+/// before the lab runs), once the body has returned, the outcome's timelines
+/// (`report().timelines`) are written there as one SVG document, then the outcome is printed as
+/// usual. The body must have recorded timelines when `file` is `Some`; the lab's timed figures
+/// must not come from the runs that record them.
+#[cfg(feature = "timeline-svg")]
+pub fn run_with_timeline<O: Outcome>(
+    json: bool,
+    file: Option<crate::cli::TimelineFile>,
+    body: impl FnOnce(&Progress) -> anyhow::Result<O>,
+) -> ExitCode {
+    run(json, |progress| {
+        let outcome = body(progress)?;
+        if let Some(file) = file {
+            file.write(&outcome.report().timelines)?;
+        }
+        Ok(outcome)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -199,7 +199,7 @@ mod tests {
             voluntary: 0,
             involuntary: 3,
         };
-        let timeline = Timeline { lanes: vec![lane] };
+        let timeline = Timeline::new(vec![lane]);
         report
             .timelines
             .push(("demo/threads".into(), timeline.clone()));

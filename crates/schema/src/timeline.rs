@@ -83,6 +83,22 @@ impl Lane {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeline {
     pub lanes: Vec<Lane>,
+    /// What recording one span cost on the machine that recorded the timeline, in
+    /// nanoseconds (the kit's `spans::cost_per_span_ns`), so a reader can weigh it against the
+    /// spans' lengths. `None` when the lab did not measure it; then it is not written, and
+    /// results written before it existed stay valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_cost_ns: Option<u64>,
+}
+
+impl Timeline {
+    /// A timeline of these lanes, with no recording cost stated.
+    pub fn new(lanes: Vec<Lane>) -> Self {
+        Self {
+            lanes,
+            span_cost_ns: None,
+        }
+    }
 }
 
 impl Timeline {
@@ -152,13 +168,11 @@ mod tests {
 
     #[test]
     fn overlap_is_the_time_both_lanes_are_busy() {
-        let timeline = Timeline {
-            lanes: vec![
-                lane("a", vec![span(0, 10, 0), span(20, 30, 0)]),
-                lane("b", vec![span(5, 25, 1)]),
-                lane("c", vec![span(30, 40, 1)]),
-            ],
-        };
+        let timeline = Timeline::new(vec![
+            lane("a", vec![span(0, 10, 0), span(20, 30, 0)]),
+            lane("b", vec![span(5, 25, 1)]),
+            lane("c", vec![span(30, 40, 1)]),
+        ]);
         // a and b share 5..10 and 20..25.
         assert_eq!(timeline.overlap_ns(0, 1), 10);
         assert_eq!(timeline.overlap_ns(1, 0), 10);
@@ -173,12 +187,16 @@ mod tests {
 
     #[test]
     fn round_trips_through_json_with_kinds_by_name() {
-        let mut timeline = Timeline {
-            lanes: vec![lane("worker 0", vec![span(1, 2, 3)])],
-        };
+        let mut timeline = Timeline::new(vec![lane("worker 0", vec![span(1, 2, 3)])]);
         timeline.lanes[0].kind = LaneKind::Process;
         let json = serde_json::to_string(&timeline).unwrap();
         assert!(json.contains(r#""kind":"process""#), "{json}");
+        // No cost measured: the field is left out, and a file without it still reads.
+        assert!(!json.contains("span_cost_ns"), "{json}");
+        assert_eq!(serde_json::from_str::<Timeline>(&json).unwrap(), timeline);
+        timeline.span_cost_ns = Some(40);
+        let json = serde_json::to_string(&timeline).unwrap();
+        assert!(json.contains(r#""span_cost_ns":40"#), "{json}");
         assert_eq!(serde_json::from_str::<Timeline>(&json).unwrap(), timeline);
         assert_eq!(Timeline::default().extent_ns(), None);
     }

@@ -332,20 +332,23 @@ impl Results {
     }
 
     /// Runs the threads and the processes mode once more each, recording every worker's
-    /// share as spans, after the timed rounds (so the spans cost the timings nothing). Fails
-    /// if either computes a different sum from the timed runs.
+    /// share as spans, after the timed rounds (so the spans cost the timings nothing), and
+    /// states in each timeline what recording one span costs on this machine. Fails if either
+    /// computes a different sum from the timed runs.
     pub fn record_timelines(&mut self) -> anyhow::Result<()> {
+        let span_cost_ns = kit::spans::cost_per_span_ns();
         let traced = [
             (Mode::Threads, threads_traced(self.n, self.workers)),
             (Mode::Processes, processes_traced(self.n, self.workers)?),
         ];
-        for (mode, (sum, timeline)) in traced {
+        for (mode, (sum, mut timeline)) in traced {
             ensure!(
                 sum == self.sum,
                 "{} with spans computed {sum}, but the timed runs computed {}",
                 mode.name(),
                 self.sum
             );
+            timeline.span_cost_ns = Some(span_cost_ns);
             self.timelines.push((timeline_id(mode), timeline));
         }
         Ok(())

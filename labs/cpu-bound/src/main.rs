@@ -33,13 +33,19 @@ mod lab {
         /// Rounds per mode; the report shows the median
         #[arg(long, default_value_t = 3, value_parser = value_parser!(u32).range(1..=100))]
         rounds: u32,
+
+        #[command(flatten)]
+        timeline: kit::cli::TimelineArg,
     }
 
     pub fn main() -> ExitCode {
         let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-        kit::lab::run(json, |progress| {
+        // Before the run: an unwritable path is a usage error now, not after the rounds.
+        let svg = args.timeline.open();
+        let timelines = json || svg.is_some();
+        kit::lab::run_with_timeline(json, svg, |progress| {
             let workers = args.workers.map(|w| w as usize);
-            cpu_bound::report::run(args.n, workers, args.rounds as usize, json, progress)
+            cpu_bound::report::run(args.n, workers, args.rounds as usize, timelines, progress)
         })
     }
 }

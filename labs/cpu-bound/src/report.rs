@@ -8,8 +8,9 @@ use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 
 /// The whole lab: every mode `rounds` times over `0..n`, with `workers` workers (default:
-/// one per core); with `timelines` (the `--json` run), then a timeline of the threads and the
-/// processes mode, which the report carries and the terminal does not show.
+/// one per core); with `timelines` (the `--json` run, or `--timeline FILE`), then a timeline of
+/// the threads and the processes mode, which the report carries (and `--timeline` writes to
+/// its file) and the terminal does not show.
 pub fn run(
     n: u64,
     workers: Option<usize>,

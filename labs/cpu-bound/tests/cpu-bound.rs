@@ -1,7 +1,9 @@
 //! What the cpu-bound page claims: the three modes compute the same sum, the closed form's,
 //! for any worker count (more workers than numbers, uneven splits); every child is reaped;
 //! the timelines the page draws have a lane per worker, each with its chunks in order, and
-//! arrive from processes too; the CLI behaves.
+//! arrive from processes too, and state what a span cost; `--timeline FILE` writes them as one
+//! well-formed SVG document, and refuses a path it cannot write before the lab runs; the CLI
+//! behaves.
 
 #![cfg(target_os = "linux")]
 
@@ -9,7 +11,9 @@ use cpu_bound::{
     CHUNKS, Mode, Results, chunk, closed_form, processes, processes_traced, sequential, split,
     sum_of_squares, threads, threads_traced, timeline_id,
 };
-use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::testing::{
+    assert_usage_error, fork_lock, json_report, live_children, readable_report, run_ok,
+};
 use kit::timeline::{LaneKind, Timeline};
 
 const EXE: &str = env!("CARGO_BIN_EXE_cpu-bound");
@@ -172,6 +176,8 @@ fn json_is_a_report_with_the_expected_ids() {
     ] {
         let timeline = report.timeline(&timeline_id(mode)).unwrap();
         assert_covers_the_work(timeline, 3, kind);
+        // The recorder's cost is measured (its value is the machine's, not asserted).
+        assert!(timeline.span_cost_ns.is_some(), "{timeline:?}");
     }
     // Every benchmark is described, with the benches' N, whatever the flags.
     let described: Vec<(&str, &str)> = report
@@ -213,6 +219,100 @@ fn the_readable_report_names_the_machine_the_sum_and_what_to_observe() {
     }
 }
 
+/// Checks that `xml` is well-formed as far as an SVG file needs: one declaration first, every
+/// element closed in order, quoted attributes, no bare `<` or `&` in text. (No XML parser is in
+/// the workspace's lock file; these are the mistakes a string-built SVG can make.)
+fn assert_well_formed(xml: &str) {
+    let body = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .expect("an XML declaration first");
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find('<') {
+        let text = &rest[..start];
+        assert!(!text.contains('>'), "a bare > in {text:?}");
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..text[i..].find(';').map_or(text.len(), |e| i + e + 1)];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"].contains(&entity)
+                    || entity.starts_with("&#"),
+                "a bare & in {text:?}"
+            );
+        }
+        let end = start + rest[start..].find('>').expect("an unclosed tag");
+        let tag = &rest[start + 1..end];
+        assert!(!tag.contains('<'), "a tag inside a tag: {tag}");
+        assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes: {tag}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                open.pop(),
+                Some(name.trim()),
+                "</{name}> closes nothing open"
+            );
+        } else if !tag.ends_with('/') {
+            open.push(tag.split_whitespace().next().expect("a tag name"));
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(rest.trim().is_empty(), "text after the root: {rest:?}");
+    assert!(open.is_empty(), "never closed: {open:?}");
+    assert_eq!(body.matches("<svg xmlns=").count(), 1, "one root element");
+    assert!(body.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+}
+
+#[test]
+fn timeline_writes_one_svg_document_with_a_lane_per_worker_in_each_timeline() {
+    let _lock = fork_lock();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let path = dir.path().join("out.svg");
+    let file = path.to_str().unwrap();
+    let args = ["--n", "200000", "--workers", "3", "--rounds", "1"];
+    let text = run_ok(EXE, &[&args[..], &["--timeline", file]].concat());
+    // The run is as usual: the readable report on the terminal.
+    assert!(text.contains(&format!("same sum ({})", closed_form(200_000))));
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert_well_formed(&svg);
+    // Standalone: real colours on white, not the page's theme colour.
+    assert!(!svg.contains("currentColor"));
+    assert!(svg.contains("fill=\"#ffffff\""));
+    // Each timeline nested under its title, with every worker's lane named once and at
+    // least a rectangle per span.
+    let figures: Vec<&str> = svg.split("<svg x=").skip(1).collect();
+    assert_eq!(figures.len(), 2, "{svg}");
+    for (figure, (mode, kind)) in figures
+        .iter()
+        .zip([(Mode::Threads, "thread"), (Mode::Processes, "process")])
+    {
+        assert!(svg.contains(&format!(">{}</text>", timeline_id(mode))));
+        for worker in 1..=3 {
+            let name = format!("\n{kind} {worker}\n");
+            assert_eq!(figure.matches(&name).count(), 1, "{name:?} in {figure}");
+        }
+        assert!(figure.matches("<rect").count() >= 3 * CHUNKS, "{figure}");
+    }
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn an_unwritable_timeline_path_is_a_usage_error_before_the_run() {
+    let _lock = fork_lock();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let missing = dir.path().join("no such folder").join("out.svg");
+    // Exit 2, one line, nothing on stdout: the lab did not run (a long one would have).
+    assert_usage_error(
+        EXE,
+        &[
+            "--rounds",
+            "100",
+            "--n",
+            "100000000000",
+            "--timeline",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert!(!missing.exists());
+}
+
 kit::cli_contract! {
     bin: EXE,
     refused: [
@@ -224,7 +324,7 @@ kit::cli_contract! {
         &["--rounds", "101"],
         &["--frobnicate"],
     ],
-    help_mentions: ["--workers", "speed-up"],
+    help_mentions: ["--workers", "speed-up", "--timeline"],
     quick_run: ["--n", "1000", "--workers", "2", "--rounds", "1"],
     // Enough numbers that the processes mode is still running when the signal comes.
     busy_run: ["--rounds", "1", "--n", "100000000"],

@@ -345,9 +345,7 @@ pub fn sequential_traced(addr: SocketAddrV4, requests: usize) -> (usize, Timelin
     let right = (0..requests)
         .filter(|_| is_right(recorder.span(|| fetch(addr))))
         .count();
-    let timeline = Timeline {
-        lanes: vec![recorder.lane("main thread")],
-    };
+    let timeline = Timeline::new(vec![recorder.lane("main thread")]);
     (right, timeline)
 }
 

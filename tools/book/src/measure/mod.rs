@@ -651,7 +651,7 @@ mod tests {
                 voluntary: 0,
                 involuntary: 0,
             };
-            let timeline = Timeline { lanes: vec![lane] };
+            let timeline = Timeline::new(vec![lane]);
             report
                 .timelines
                 .push(("cpu-bound/timeline/threads".into(), timeline));

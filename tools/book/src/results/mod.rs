@@ -4,9 +4,9 @@
 //!   [`ResultSet`]s, and how a quantity is written in the book;
 //! - [`criterion`]: the only code that knows criterion's flags, its `--list` output and its
 //!   files;
-//! - [`chart`]: horizontal bar charts as inline SVG;
-//! - [`timeline`]: a run's timeline (a lane per worker, spans coloured by CPU) as inline SVG,
-//!   and the same in sentences;
+//! - [`chart`]: horizontal bar charts as inline SVG, on what the crate `figures` gives every
+//!   figure ([`figures::svg`]); the timelines, which the labs draw too, are
+//!   [`figures::timeline`];
 //! - [`directive`], [`render`] and [`preprocessor`]: the `results` preprocessor, from finding
 //!   `{{#bench}}`, `{{#value}}`, `{{#ratio}}`, `{{#machine}}` and `{{#timeline}}` in a page, through what each
 //!   becomes, to mdBook's `Preprocessor` and the check `cargo book check` runs.
@@ -17,8 +17,6 @@ pub mod directive;
 pub mod preprocessor;
 pub mod records;
 pub mod render;
-pub mod svg;
-pub mod timeline;
 
 pub use preprocessor::{ResultsPreprocessor, check};
 pub use records::*;

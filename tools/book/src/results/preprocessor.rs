@@ -14,7 +14,7 @@
 //! | `{{#value ID}}` | The median, formatted for prose: `12.4 µs`, then ` (yours: 15.1 µs)` with local results. |
 //! | `{{#ratio ID_A ID_B}}` | Median A ÷ median B (same unit): `14×`, `3.2×`, then ` (yours: 12×)` with local results. |
 //! | `{{#machine}}` | A sentence naming the reference machine (CPU, cores, memory, kernel, rustc, date) and the reader's. |
-//! | `{{#timeline ID}}` | On a line of its own: the timeline a lab recorded under ID (a report's `timelines`) drawn as SVG (a lane per worker, spans coloured by CPU; [`crate::results::timeline`]), with its summary in sentences under it for screen readers and print; the reader's own under the reference's. |
+//! | `{{#timeline ID}}` | On a line of its own: the timeline a lab recorded under ID (a report's `timelines`) drawn as SVG (a lane per worker, spans coloured by CPU; [`figures::timeline`]), with its summary in sentences under it for screen readers and print; the reader's own under the reference's. |
 //!
 //! Durations (unit `ns`) are written in the unit that keeps them readable, bytes in binary
 //! units, other counts with their unit (see [`crate::results::quantity`]).

@@ -17,7 +17,7 @@
 //! - it carries a `<title>` and `role="img"` with an `aria-label`, for screen readers;
 //! - it scales down with the page (`max-width: 100%`).
 
-use crate::results::svg::{CHAR_WIDTH, FOREGROUND, LABEL_SIZE, WIDTH, finish, plot_error, tick};
+use figures::svg::{CHAR_WIDTH, FOREGROUND, LABEL_SIZE, WIDTH, finish, plot_error, tick};
 use plotters::coord::ranged1d::{
     AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
 };

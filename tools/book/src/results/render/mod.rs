@@ -5,8 +5,8 @@
 use super::directive::{Directive, find};
 use crate::markdown::escape as html_escape;
 use crate::results::chart::{self, Bar, Chart, Span};
-use crate::results::timeline;
 use crate::results::{Measured, Results, day, distinct_machines, factor, quantity};
+use figures::timeline;
 use schema::{Machine, Record, Spread, Unit};
 use std::fmt::Write;
 

@@ -298,12 +298,10 @@ fn two_lanes() -> schema::timeline::Timeline {
         voluntary: 0,
         involuntary: 1,
     };
-    Timeline {
-        lanes: vec![
-            lane("thread 1", vec![span(0, 500, 0, 0), span(500, 1_000, 0, 0)]),
-            lane("thread 2", vec![span(100, 900, 1, 2)]),
-        ],
-    }
+    Timeline::new(vec![
+        lane("thread 1", vec![span(0, 500, 0, 0), span(500, 1_000, 0, 0)]),
+        lane("thread 2", vec![span(100, 900, 1, 2)]),
+    ])
 }
 
 /// Results whose reports hold `lab/timeline` (and a record, as every report does) in the
@@ -374,7 +372,7 @@ fn timeline_draws_the_reference_and_tells_it_in_sentences() {
     assert!(figure.contains("On the reference machine</strong>, Reference CPU"));
     assert!(!figure.contains("your machine"));
     // The summary, as visible text under the picture: every worker and their overlap.
-    let summary = results::timeline::summary(&two_lanes());
+    let summary = figures::timeline::summary(&two_lanes());
     for line in summary.lines() {
         assert!(figure.contains(&html_escape(line)), "{line}\n{figure}");
     }

@@ -1,0 +1,62 @@
+//! Exercise 13: unblock a runtime whose only thread a task keeps busy. The solution.
+//!
+//! The job's blocking steps move to Tokio's blocking thread pool (`spawn_blocking`), and the
+//! job awaits them there; the runtime's one thread is free to run the heartbeat meanwhile.
+//! Chapter: "Tasks: the third way" (src/differences/tasks.md).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How often the heartbeat ticks.
+const TICK: Duration = Duration::from_millis(1);
+/// One step of the job.
+pub const STEP: Duration = Duration::from_millis(10);
+/// The job gives up watching for a tick after this many steps: with a working heartbeat it
+/// sees one after its first step or two, so only a stalled heartbeat gets this far.
+pub const MAX_STEPS: u32 = 300;
+
+/// Runs the heartbeat and the job on a current-thread runtime (one thread runs every task) and
+/// returns how many times the heartbeat ticked while the job ran.
+pub fn ticks_during_job() -> u64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime with a timer");
+    runtime.block_on(async {
+        let ticks = Arc::new(AtomicU64::new(0));
+        let heartbeat = tokio::spawn(heartbeat(Arc::clone(&ticks)));
+        let seen = job(ticks).await;
+        heartbeat.abort();
+        seen
+    })
+}
+
+/// Ticks forever. `tokio::time::sleep` returns `Pending` and lets the thread run other tasks
+/// until the timer wakes this one.
+async fn heartbeat(ticks: Arc<AtomicU64>) {
+    loop {
+        tokio::time::sleep(TICK).await;
+        ticks.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// ANCHOR: job
+/// The job: it works in steps and, after each, looks at the heartbeat. It stops as soon as it
+/// has seen a tick (or after `MAX_STEPS`) and returns how many ticks it saw.
+async fn job(ticks: Arc<AtomicU64>) -> u64 {
+    // The steps block, so they run on Tokio's blocking pool, a thread of their own; this task
+    // only awaits the result, and while it waits the runtime's thread polls the heartbeat.
+    let steps = tokio::task::spawn_blocking(move || {
+        let start = ticks.load(Ordering::Relaxed);
+        for _ in 0..MAX_STEPS {
+            std::thread::sleep(STEP);
+            if ticks.load(Ordering::Relaxed) > start {
+                break;
+            }
+        }
+        ticks.load(Ordering::Relaxed) - start
+    });
+    steps.await.expect("the blocking steps do not panic")
+}
+// ANCHOR_END: job

@@ -1,0 +1,63 @@
+//! Exercise 13: unblock a runtime whose only thread a task keeps busy.
+//!
+//! A Tokio runtime with one thread runs two tasks: a heartbeat that ticks every millisecond,
+//! and a job that works in steps. The heartbeat should keep ticking while the job runs, but it
+//! never does: the job blocks the runtime's only thread. Make the job let the heartbeat run.
+//! Run `cargo book exercises` to check.
+//! Chapter: "Tasks: the third way" (src/differences/tasks.md).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How often the heartbeat ticks.
+const TICK: Duration = Duration::from_millis(1);
+/// One step of the job.
+pub const STEP: Duration = Duration::from_millis(10);
+/// The job gives up watching for a tick after this many steps: with a working heartbeat it
+/// sees one after its first step or two, so only a stalled heartbeat gets this far.
+pub const MAX_STEPS: u32 = 300;
+
+/// Runs the heartbeat and the job on a current-thread runtime (one thread runs every task) and
+/// returns how many times the heartbeat ticked while the job ran.
+pub fn ticks_during_job() -> u64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime with a timer");
+    runtime.block_on(async {
+        let ticks = Arc::new(AtomicU64::new(0));
+        let heartbeat = tokio::spawn(heartbeat(Arc::clone(&ticks)));
+        let seen = job(ticks).await;
+        heartbeat.abort();
+        seen
+    })
+}
+
+/// Ticks forever. `tokio::time::sleep` returns `Pending` and lets the thread run other tasks
+/// until the timer wakes this one.
+async fn heartbeat(ticks: Arc<AtomicU64>) {
+    loop {
+        tokio::time::sleep(TICK).await;
+        ticks.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// ANCHOR: job
+/// The job: it works in steps and, after each, looks at the heartbeat. It stops as soon as it
+/// has seen a tick (or after `MAX_STEPS`) and returns how many ticks it saw.
+async fn job(ticks: Arc<AtomicU64>) -> u64 {
+    let start = ticks.load(Ordering::Relaxed);
+    for _ in 0..MAX_STEPS {
+        // TODO: this step blocks the thread it runs on (think of a synchronous read, a lock
+        // or a chunk of computation). It runs on the runtime's only thread, and it never
+        // reaches an `.await`, so the heartbeat cannot run until the whole job is over. Give
+        // the runtime its thread back.
+        std::thread::sleep(STEP);
+        if ticks.load(Ordering::Relaxed) > start {
+            break;
+        }
+    }
+    ticks.load(Ordering::Relaxed) - start
+}
+// ANCHOR_END: job
