@@ -1,19 +1,20 @@
 //! Criterion benchmarks of io-bound: fetch K resources from the lab's slow loopback server one
-//! after another, with K threads, and with K processes.
+//! after another, with K threads, with K processes, and with K async tasks on one thread.
 //!
 //! Ids: `io-bound/sequential/8-requests-20ms`, `io-bound/threads/8-requests-20ms`,
-//! `io-bound/processes/8-requests-20ms`. These are not the lab's own ids
+//! `io-bound/processes/8-requests-20ms`, `io-bound/async/8-requests-20ms`. These are not the lab's own ids
 //! (`io-bound/sequential`, …) because they do not measure the same quantity: the lab fetches
 //! 16 resources with a 100 ms delay by default, which would make one sequential iteration take
 //! 1.6 s. A shorter delay and K = 8 keep a full run short while the point stays visible: the
 //! sequential mode takes about K delays, the concurrent modes about one, plus what creating K
-//! threads or forking K processes costs.
+//! threads, forking K processes, or building a runtime and spawning K tasks costs.
 //!
 //! The lab's `--json` report describes these in words (`Mode::bench_name`, `BENCH_REQUESTS`,
 //! `BENCH_DELAY`), which is how `cargo book measure` names their results.
 //!
 //! The server is started once, outside every timed loop, and stopped at the end. Each
-//! iteration is one whole fetch of K resources, threads joined or children reaped included;
+//! iteration is one whole fetch of K resources, threads joined, children reaped or the runtime
+//! built and dropped included (as the lab times them);
 //! checking that all K answers were right is outside the timed part.
 
 #[cfg(target_os = "linux")]
@@ -21,7 +22,7 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 #[cfg(target_os = "linux")]
 use io_bound::{
     BENCH_DELAY, BENCH_REQUESTS, Mode, Server, fetch_sequentially, fetch_with_processes,
-    fetch_with_threads,
+    fetch_with_tasks, fetch_with_threads,
 };
 #[cfg(target_os = "linux")]
 use kit::bench::timed;
@@ -61,13 +62,14 @@ fn timed_fetches(iters: u64, mode: Mode, addr: SocketAddrV4) -> Duration {
         Mode::Sequential => fetch_sequentially(addr, REQUESTS),
         Mode::Threads => fetch_with_threads(addr, REQUESTS),
         Mode::Processes => fetch_with_processes(addr, REQUESTS).expect("fork and reap"),
+        Mode::Async => fetch_with_tasks(addr, REQUESTS).expect("build the runtime"),
     };
     timed(iters, fetch, |right| {
         assert_eq!(right, REQUESTS, "right answers, {}", mode.id());
     })
 }
 
-/// Ten samples of a 2 s measurement: a full `cargo bench -p io-bound` takes about 10 s.
+/// Ten samples of a 2 s measurement: a full `cargo bench -p io-bound` takes about 12 s.
 #[cfg(target_os = "linux")]
 fn config() -> Criterion {
     kit::bench::config(10, Duration::from_millis(300), Duration::from_secs(2))

@@ -1,5 +1,5 @@
-//! I/O-bound work: fetch K slow resources one after another, with K threads, and with K
-//! processes.
+//! I/O-bound work: fetch K slow resources one after another, with K threads, with K
+//! processes, and with K async tasks on one thread.
 //!
 //! The "web" is a small server the lab starts itself on 127.0.0.1 (port 0, so the kernel picks
 //! a free port). It waits a fixed delay before answering each request, the way a remote server,
@@ -8,6 +8,10 @@
 //!
 //! A waiting client uses no CPU, so K clients can wait at the same time: the concurrent modes
 //! should take about one delay in total, the sequential mode K delays.
+//!
+//! The async mode waits for all K on one OS thread: K tokio tasks on a current-thread runtime,
+//! whose I/O driver asks the kernel which of the K sockets are ready (epoll(7), through mio)
+//! and polls only the tasks whose socket is.
 
 // The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
 #![cfg(target_os = "linux")]
@@ -16,8 +20,8 @@ pub mod report;
 
 use anyhow::{Context, ensure};
 use kit::Children;
-use kit::spans::{Origin, Recorder, receive};
-use kit::timeline::Timeline;
+use kit::spans::{Origin, Recorder, UNKNOWN_CPU, receive};
+use kit::timeline::{Lane, LaneKind, Span, Timeline};
 use nix::fcntl::OFlag;
 use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, SockaddrIn};
 use nix::sys::wait::WaitStatus;
@@ -30,6 +34,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::runtime::Runtime;
 
 /// What every client sends (one line).
 pub const REQUEST: &[u8] = b"GET /resource\n";
@@ -47,7 +53,7 @@ pub const BENCH_REQUESTS: usize = 8;
 /// The server's delay before each answer in the benchmarks.
 pub const BENCH_DELAY: Duration = Duration::from_millis(20);
 
-/// The three ways of fetching K resources.
+/// The four ways of fetching K resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// One request after another, from the main thread.
@@ -56,10 +62,17 @@ pub enum Mode {
     Threads,
     /// One forked child process per request, all at once.
     Processes,
+    /// One async task per request, all at once, on one OS thread.
+    Async,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 3] = [Mode::Sequential, Mode::Threads, Mode::Processes];
+    pub const ALL: [Mode; 4] = [
+        Mode::Sequential,
+        Mode::Threads,
+        Mode::Processes,
+        Mode::Async,
+    ];
 
     /// The id used in `--json` records: `io-bound/<id>`.
     pub fn id(self) -> &'static str {
@@ -67,6 +80,7 @@ impl Mode {
             Mode::Sequential => "sequential",
             Mode::Threads => "threads",
             Mode::Processes => "processes",
+            Mode::Async => "async",
         }
     }
 
@@ -85,7 +99,7 @@ impl Mode {
     pub fn ideal(self, requests: usize, delay: Duration) -> Duration {
         match self {
             Mode::Sequential => delay * requests as u32,
-            Mode::Threads | Mode::Processes => delay,
+            Mode::Threads | Mode::Processes | Mode::Async => delay,
         }
     }
 }
@@ -291,6 +305,44 @@ fn request_raw(target: &SockaddrIn, response: &mut [u8]) -> nix::Result<usize> {
 }
 // ANCHOR_END: processes
 
+// ANCHOR: tasks
+/// The async mode's runtime: tokio's current-thread scheduler, which runs every task on the
+/// thread that calls `block_on`, with its I/O driver (an epoll instance, through mio) and no
+/// timer.
+pub fn runtime() -> io::Result<Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+}
+
+/// One request as an async task: the same steps as [`fetch`], but each `.await` that would
+/// block hands the thread back to the runtime until the socket is ready.
+pub async fn fetch_async(addr: SocketAddrV4) -> io::Result<Vec<u8>> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(REQUEST).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    Ok(response)
+}
+
+/// K requests as K tasks on one thread: all K wait for their answers at the same time.
+pub fn fetch_with_tasks(addr: SocketAddrV4, requests: usize) -> io::Result<usize> {
+    let runtime = runtime()?;
+    let right = runtime.block_on(async {
+        let tasks: Vec<_> = (0..requests)
+            .map(|_| tokio::spawn(fetch_async(addr)))
+            .collect();
+        // Await every task; count those that got the right answer.
+        let mut right = 0;
+        for task in tasks {
+            right += usize::from(task.await.is_ok_and(is_right));
+        }
+        right
+    });
+    Ok(right)
+}
+// ANCHOR_END: tasks
+
 /// How fetching K resources one way went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fetched {
@@ -324,6 +376,7 @@ pub fn fetch_all(mode: Mode, addr: SocketAddrV4, requests: usize) -> anyhow::Res
         Mode::Sequential => fetch_sequentially(addr, requests),
         Mode::Threads => fetch_with_threads(addr, requests),
         Mode::Processes => fetch_with_processes(addr, requests)?,
+        Mode::Async => fetch_with_tasks(addr, requests)?,
     };
     Ok(Fetched {
         mode,
@@ -345,7 +398,8 @@ pub fn sequential_traced(addr: SocketAddrV4, requests: usize) -> (usize, Timelin
     let right = (0..requests)
         .filter(|_| is_right(recorder.span(|| fetch(addr))))
         .count();
-    let timeline = Timeline::new(vec![recorder.lane("main thread")]);
+    let mut timeline = Timeline::default();
+    timeline.lanes.push(recorder.lane("main thread"));
     (right, timeline)
 }
 
@@ -423,6 +477,57 @@ pub fn processes_traced(addr: SocketAddrV4, requests: usize) -> anyhow::Result<(
     Ok((right, timeline))
 }
 
+/// The CPU the calling thread is on now (sched_getcpu(3)), as `kit::spans` records it.
+fn cpu() -> u32 {
+    nix::sched::sched_getcpu().map_or(UNKNOWN_CPU, |cpu| cpu as u32)
+}
+
+/// [`fetch_with_tasks`], each task's request recorded as one span (from connect to the whole
+/// answer read), a lane per task. `Recorder::span` times a closure, not a future, so the span
+/// is taken by hand the way it does: the CPU, then the time, around the work. A task is not
+/// an OS worker: every lane ran on the same thread (kind `thread`), and a task has no context
+/// switches of its own (it is switched by returning from `poll`, which the kernel never sees),
+/// so its lane counts none.
+pub fn tasks_traced(addr: SocketAddrV4, requests: usize) -> io::Result<(usize, Timeline)> {
+    let origin = Origin::now();
+    let runtime = runtime()?;
+    Ok(runtime.block_on(async {
+        let tasks: Vec<_> = (0..requests)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let cpu_begin = cpu();
+                    let begin_ns = origin.elapsed_ns();
+                    let response = fetch_async(addr).await;
+                    let end_ns = origin.elapsed_ns();
+                    let span = Span {
+                        begin_ns,
+                        end_ns,
+                        cpu_begin,
+                        cpu_end: cpu(),
+                    };
+                    (is_right(response), span)
+                })
+            })
+            .collect();
+        let mut timeline = Timeline::default();
+        let mut right = 0;
+        for (k, task) in tasks.into_iter().enumerate() {
+            // A task that panicked has no lane; the missing lane and answer both show.
+            if let Ok((ok, span)) = task.await {
+                right += usize::from(ok);
+                timeline.lanes.push(Lane {
+                    name: format!("task {}", k + 1),
+                    kind: LaneKind::Thread,
+                    spans: vec![span],
+                    voluntary: 0,
+                    involuntary: 0,
+                });
+            }
+        }
+        (right, timeline)
+    }))
+}
+
 /// Fetches `requests` resources one way with every request recorded as a span: the right
 /// answers and the timeline.
 pub fn fetch_traced(
@@ -434,6 +539,7 @@ pub fn fetch_traced(
         Mode::Sequential => sequential_traced(addr, requests),
         Mode::Threads => threads_traced(addr, requests),
         Mode::Processes => processes_traced(addr, requests)?,
+        Mode::Async => tasks_traced(addr, requests)?,
     })
 }
 

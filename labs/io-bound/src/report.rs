@@ -59,6 +59,7 @@ pub fn label(mode: Mode) -> &'static str {
         Mode::Sequential => "one after another",
         Mode::Threads => "one thread each",
         Mode::Processes => "one process each",
+        Mode::Async => "one async task each, on one thread",
     }
 }
 
@@ -142,10 +143,11 @@ impl Outcome for Fetches {
                 .find(|r| r.mode == mode)
                 .expect("every mode ran")
         };
-        let (seq, thr, pro) = (
+        let (seq, thr, pro, tasks) = (
             find(Mode::Sequential),
             find(Mode::Threads),
             find(Mode::Processes),
+            find(Mode::Async),
         );
         let faster = |a: &Fetched, b: &Fetched| times(a.wall.as_secs_f64() / b.wall.as_secs_f64());
         format!(
@@ -162,7 +164,10 @@ impl Outcome for Fetches {
              all {requests} waited at the same time.\n\
              - Beyond one delay, threads needed {thr_extra} and processes {pro_extra}: creating \
              {requests} threads or forking {requests} processes, connecting, and scheduling them \
-             (the spawn-cost lab times creation alone).\n",
+             (the spawn-cost lab times creation alone).\n\
+             - Async tasks finished {tasks_x} faster than one after another, all {requests} \
+             waiting on one OS thread; beyond one delay they needed {tasks_extra}: building \
+             the runtime, spawning the tasks, connecting.\n",
             machine = machine.summary(),
             delay = ns(delay),
             all = ns(Mode::Sequential.ideal(requests, delay)),
@@ -171,6 +176,8 @@ impl Outcome for Fetches {
             pro_x = faster(seq, pro),
             thr_extra = ns(thr.beyond_ideal(delay)),
             pro_extra = ns(pro.beyond_ideal(delay)),
+            tasks_x = faster(seq, tasks),
+            tasks_extra = ns(tasks.beyond_ideal(delay)),
         )
     }
 }

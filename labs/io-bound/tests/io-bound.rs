@@ -9,8 +9,8 @@
 #![cfg(target_os = "linux")]
 
 use io_bound::{
-    Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_traced, fetch_with_processes,
-    timeline_id,
+    Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_async, fetch_traced,
+    fetch_with_processes, fetch_with_tasks, runtime, timeline_id,
 };
 use kit::testing::{fork_lock, json_report, live_children, readable_report};
 use kit::timeline::{LaneKind, Timeline};
@@ -56,7 +56,7 @@ fn waiting_at_the_same_time_beats_waiting_in_turn() {
     let server = Server::start(delay).unwrap();
     let sequential = fetch_all(Mode::Sequential, server.addr(), requests).unwrap();
     assert!(sequential.wall >= delay * requests as u32, "{sequential:?}");
-    for mode in [Mode::Threads, Mode::Processes] {
+    for mode in [Mode::Threads, Mode::Processes, Mode::Async] {
         let concurrent = fetch_all(mode, server.addr(), requests).unwrap();
         assert_eq!(concurrent.right, requests);
         assert!(concurrent.wall >= delay, "{concurrent:?}");
@@ -76,6 +76,8 @@ fn assert_a_span_per_request(mode: Mode, timeline: &Timeline, requests: usize) {
         Mode::Sequential => (1, LaneKind::Thread, "main thread"),
         Mode::Threads => (requests, LaneKind::Thread, "thread 1"),
         Mode::Processes => (requests, LaneKind::Process, "process 1"),
+        // A lane per task, all of them on the one thread the runtime runs on.
+        Mode::Async => (requests, LaneKind::Thread, "task 1"),
     };
     assert_eq!(timeline.lanes.len(), lanes, "{mode:?}: {timeline:?}");
     assert_eq!(timeline.lanes[0].name, name);
@@ -123,6 +125,74 @@ fn the_timelines_show_requests_overlapping_only_in_the_concurrent_modes() {
         }
     }
     server.stop().unwrap();
+}
+
+/// The OS thread that calls this (gettid(2)).
+fn tid() -> i32 {
+    nix::unistd::gettid().as_raw()
+}
+
+/// The names of this process's threads (/proc/self/task/TID/comm, proc(5)).
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect()
+}
+
+/// The async mode's claim: K tasks wait at once on one OS thread. Every task runs, from its
+/// first poll to its answer, on the thread that called `block_on`; when each answer is in, the
+/// runtime has started no thread of its own (tokio names its threads `tokio-runtime-worker`,
+/// cut to 15 bytes in `comm`); each gets exactly the response; and no task is left after.
+#[test]
+fn the_async_mode_waits_for_every_request_on_one_os_thread() {
+    let _lock = fork_lock();
+    let requests = 16;
+    let server = Server::start(Duration::from_millis(50)).unwrap();
+    let addr = server.addr();
+    let runtime = runtime().unwrap();
+    assert_eq!(runtime.metrics().num_workers(), 1);
+    let caller = tid();
+    let answers = runtime.block_on(async move {
+        let tasks: Vec<_> = (0..requests)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let first = tid();
+                    let response = fetch_async(addr).await;
+                    (first, tid(), response, thread_names())
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.unwrap());
+        }
+        answers
+    });
+    assert_eq!(answers.len(), requests);
+    for (first, last, response, names) in answers {
+        assert_eq!((first, last), (caller, caller));
+        assert_eq!(response.unwrap(), RESPONSE);
+        assert!(!names.iter().any(|n| n.starts_with("tokio")), "{names:?}");
+    }
+    assert_eq!(runtime.metrics().num_alive_tasks(), 0);
+    drop(runtime);
+    server.stop().unwrap();
+}
+
+/// The async mode closes every socket it opened, and its runtime's own descriptors (the epoll
+/// instance and its waker) go with it: the process holds as many descriptors after a fetch,
+/// server stopped, as before the server started.
+#[test]
+fn the_async_mode_leaves_no_socket_behind() {
+    let _lock = fork_lock();
+    let descriptors = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let before = descriptors();
+    let server = Server::start(Duration::from_millis(1)).unwrap();
+    assert_eq!(fetch_with_tasks(server.addr(), 32).unwrap(), 32);
+    server.stop().unwrap();
+    assert_eq!(descriptors(), before);
 }
 
 #[test]
@@ -216,7 +286,12 @@ fn json_is_a_report_with_every_mode() {
 fn the_readable_report_names_the_machine_and_every_mode() {
     let _lock = fork_lock();
     let text = readable_report(BIN, QUICK);
-    for row in ["one after another", "one thread each", "one process each"] {
+    for row in [
+        "one after another",
+        "one thread each",
+        "one process each",
+        "one async task each",
+    ] {
         assert!(text.contains(row), "{row} missing:\n{text}");
     }
 }
