@@ -10,12 +10,14 @@
 #![cfg(target_os = "linux")]
 
 use anyhow::bail;
+use kit::spans::{Origin, Recorder};
+use kit::timeline::Timeline;
 use kit::{Children, SharedRegion};
 use nix::sys::wait::WaitStatus;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -376,6 +378,164 @@ pub fn measure<T>(mode: impl FnOnce() -> T) -> anyhow::Result<(T, Usage)> {
     Ok((result, usage))
 }
 // ANCHOR_END: measure
+
+// The oversubscription timelines: the same CPU work on one thread per core, then on many
+// more threads than cores, each thread's share recorded as spans (`kit::spans`).
+
+/// Tasks in each timeline run, shared out among its threads: enough CPU work that each of the
+/// oversubscribed threads needs many of the scheduler's time slices, so that they must take
+/// turns on the cores (a slice is a few milliseconds: the kernel's
+/// `Documentation/scheduler/sched-eevdf.rst`, `base_slice_ns`; a slice ends no sooner than the
+/// next scheduler tick).
+pub const TIMELINE_TASKS: u64 = 1_000_000;
+
+/// Spans per thread: a row of pieces along each lane, few enough that the oversubscribed
+/// timeline stays small in the results file and a span's cost is lost in its share.
+pub const TIMELINE_CHUNKS: usize = 16;
+
+/// The fewest threads of the oversubscribed run: enough lanes to see many threads share two
+/// cores, few enough for the picture to stay legible.
+pub const OVERSUBSCRIBED_MIN: usize = 32;
+
+/// How many threads per core the oversubscribed run has at least, so that it is
+/// oversubscribed on a machine of any size.
+pub const OVERSUBSCRIBED_PER_CORE: usize = 8;
+
+/// The two timeline runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crowd {
+    /// One thread per CPU the process may run on ([`cpus_allowed`]).
+    Cores,
+    /// Many more threads than cores.
+    Oversubscribed,
+}
+
+impl Crowd {
+    pub const ALL: [Crowd; 2] = [Crowd::Cores, Crowd::Oversubscribed];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Crowd::Cores => "cores",
+            Crowd::Oversubscribed => "oversubscribed",
+        }
+    }
+
+    /// The timeline id in the `--json` report, e.g. `too-many-threads/timeline/cores`.
+    pub fn timeline_id(self) -> String {
+        format!("too-many-threads/timeline/{}", self.name())
+    }
+
+    /// The threads this run has where the process may run on `cpus` CPUs.
+    pub fn threads(self, cpus: usize) -> usize {
+        match self {
+            Crowd::Cores => cpus,
+            Crowd::Oversubscribed => (cpus * OVERSUBSCRIBED_PER_CORE).max(OVERSUBSCRIBED_MIN),
+        }
+    }
+}
+
+/// The ids `lo..hi` of the `k`-th of `parts` contiguous pieces of `0..n` (lengths within
+/// one).
+pub fn piece(n: u64, k: usize, parts: usize) -> std::ops::Range<u64> {
+    let bound = |k: usize| (u128::from(n) * k as u128 / parts as u128) as u64;
+    bound(k)..bound(k + 1)
+}
+
+// ANCHOR: traced_crowd
+/// Tasks `0..tasks` shared out among `threads` threads, each running its share as `chunks`
+/// spans: the checksum of all tasks and the timeline, one lane per thread. Every thread
+/// waits at a barrier first, so all of them are ready to run when the work starts and the
+/// picture shows the scheduler sharing the cores, not the threads being created one by one.
+pub fn traced_crowd(tasks: u64, threads: usize, chunks: usize) -> (u64, Timeline) {
+    let origin = Origin::now();
+    let start = Barrier::new(threads);
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let start = &start;
+                thread::Builder::new()
+                    .stack_size(STACK_SIZE)
+                    .spawn_scoped(scope, move || {
+                        let mut recorder = Recorder::for_thread(origin, chunks);
+                        let share = piece(tasks, k, threads);
+                        start.wait();
+                        let mut sum = 0u64;
+                        for c in 0..chunks {
+                            let ids = piece(share.end - share.start, c, chunks);
+                            let ids = share.start + ids.start..share.start + ids.end;
+                            sum = recorder.span(|| ids.map(task).fold(sum, u64::wrapping_add));
+                        }
+                        // Taken on the thread itself: the switch counts are its own
+                        // (getrusage(2), RUSAGE_THREAD).
+                        (sum, recorder.lane(format!("thread {}", k + 1)))
+                    })
+                    .expect("a few dozen threads with small stacks")
+            })
+            .collect();
+        let mut timeline = Timeline::default();
+        let mut total = 0u64;
+        for handle in handles {
+            let (sum, lane) = handle.join().expect("a task cannot panic");
+            total = total.wrapping_add(sum);
+            timeline.lanes.push(lane);
+        }
+        (total, timeline)
+    })
+}
+// ANCHOR_END: traced_crowd
+
+/// The CPUs this process may run on (sched_getaffinity(2)): at most this many of its threads
+/// run at one moment. Without an answer, `available_parallelism`, which never exceeds it.
+pub fn cpus_allowed() -> usize {
+    nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0))
+        .ok()
+        .map(|set| {
+            (0..nix::sched::CpuSet::count())
+                .filter(|&cpu| set.is_set(cpu).unwrap_or(false))
+                .count()
+        })
+        .filter(|&count| count > 0)
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Both timeline runs over `tasks` tasks, one after the other, under their ids: one thread per
+/// CPU this process may use, then [`Crowd::threads`] of them. Fails if either run's checksum
+/// differs from the sequential one.
+pub fn record_timelines(tasks: u64) -> anyhow::Result<Vec<(String, Timeline)>> {
+    let cpus = cpus_allowed();
+    let expected = checksum_sequential(tasks);
+    let mut timelines = Vec::new();
+    for crowd in Crowd::ALL {
+        let (sum, timeline) = traced_crowd(tasks, crowd.threads(cpus), TIMELINE_CHUNKS);
+        anyhow::ensure!(
+            sum == expected,
+            "the {} timeline run computed {sum}, not the sequential {expected}",
+            crowd.name()
+        );
+        timelines.push((crowd.timeline_id(), timeline));
+    }
+    Ok(timelines)
+}
+
+/// The most lanes in progress at one moment: begun their first span and not yet ended their
+/// last. At most as many threads run at once as there are CPUs; more in progress at once
+/// means that threads took turns, each stopped in the middle of its work while others ran.
+pub fn peak_in_progress(timeline: &Timeline) -> usize {
+    let mut events: Vec<(u64, i64)> = timeline
+        .lanes
+        .iter()
+        .filter_map(|lane| Some((lane.spans.first()?.begin_ns, lane.spans.last()?.end_ns)))
+        .flat_map(|(begin, end)| [(begin, 1), (end, -1)])
+        .collect();
+    // At equal times, ends before begins: a lane that ends as another begins is not overlap.
+    events.sort_unstable();
+    let (mut now, mut peak) = (0i64, 0i64);
+    for (_, step) in events {
+        now += step;
+        peak = peak.max(now);
+    }
+    peak as usize
+}
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,9 @@ mod lab {
             resident memory (VmHWM), and checks that every task ran (a checksum).\n\n\
             Then a child process caps its address space (RLIMIT_AS) and creates threads until the \
             system refuses one, showing that std::thread::Builder::spawn returns the refusal as an \
-            error."
+            error.\n\n\
+            With --json, two timelines follow: --timeline-tasks tasks on one thread per CPU, then \
+            on many more threads than CPUs, each thread's share recorded as spans."
     )]
     struct Args {
         /// Tasks for the thread-per-task and pool modes.
@@ -36,6 +38,9 @@ mod lab {
         /// Most threads (thread per task) or processes (process per task) alive at once.
         #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         max_live: u32,
+        /// Tasks in each of the two timeline runs that --json records after the rest.
+        #[arg(long, default_value_t = too_many_threads::TIMELINE_TASKS, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        timeline_tasks: u64,
         /// Internal: run the thread-limit demo and exit (the lab re-executes itself with this).
         #[arg(long, hide = true)]
         limit_demo: bool,
@@ -51,6 +56,7 @@ mod lab {
             process_tasks: args.process_tasks,
             workers: args.workers.map(|w| w as usize),
             max_live: args.max_live as usize,
+            timeline_tasks: json.then_some(args.timeline_tasks),
         };
         kit::lab::run(json, |progress| {
             too_many_threads::report::run(&settings, progress)

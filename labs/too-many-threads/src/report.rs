@@ -2,11 +2,12 @@
 //! and the readable report (see `kit::lab`). What the book shows is in `lib.rs`.
 
 use crate::{
-    LimitDemo, Usage, checksum_sequential, measure, pool, process_per_task, run_limit_demo,
-    thread_per_task, threads_max,
+    LimitDemo, Usage, checksum_sequential, measure, pool, process_per_task, record_timelines,
+    run_limit_demo, thread_per_task, threads_max,
 };
 use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::{Table, bytes, nanos, times};
+use kit::timeline::Timeline;
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 
@@ -18,6 +19,8 @@ pub struct Settings {
     /// Pool threads; `None`: one per core.
     pub workers: Option<usize>,
     pub max_live: usize,
+    /// Tasks in each timeline run; `None`: no timelines (a run without `--json`).
+    pub timeline_tasks: Option<u64>,
 }
 
 /// One mode's outcome, for the table and the JSON report.
@@ -36,6 +39,9 @@ pub struct TooManyRun {
     pub max_live: usize,
     pub modes: [ModeRun; 3],
     pub limit: LimitDemo,
+    /// The oversubscription timelines under their ids ([`crate::Crowd::timeline_id`]), recorded
+    /// after everything else; empty without `--json`.
+    pub timelines: Vec<(String, Timeline)>,
 }
 
 /// The whole lab: a thread per task, a pool, a process per task, then the limit demo in a
@@ -96,17 +102,31 @@ pub fn run(settings: &Settings, progress: &Progress) -> anyhow::Result<TooManyRu
     ));
     let limit = run_limit_demo(&std::env::current_exe()?)?;
 
+    // Last, so the spans cost the measured modes nothing.
+    let timelines = match settings.timeline_tasks {
+        Some(tasks) => {
+            progress.show(format_args!(
+                "timelines: {tasks} tasks on one thread per CPU, then on many more threads"
+            ));
+            record_timelines(tasks)?
+        }
+        None => Vec::new(),
+    };
+
     Ok(TooManyRun {
         workers,
         max_live,
         modes: [per_thread, pooled, per_process],
         limit,
+        timelines,
     })
 }
 
 impl Outcome for TooManyRun {
     fn report(&self) -> Report {
-        report_of(&self.modes, &self.limit)
+        let mut report = report_of(&self.modes, &self.limit);
+        report.timelines = self.timelines.clone();
+        report
     }
 
     fn render(&self, machine: &Machine) -> String {

@@ -1,14 +1,16 @@
 //! What the too-many-threads page claims: every mode runs every task (same checksum), the pool
 //! uses exactly its N workers, a refused thread is an error value and not a panic, every child
-//! process is reaped, and bad flags exit 2.
+//! process is reaped, and bad flags exit 2; the timelines have a lane per thread covering
+//! its share of the work, and in the oversubscribed one the threads took turns on the CPUs.
 
 #![cfg(target_os = "linux")]
 
 use kit::testing::{fork_lock, json_report, live_children, readable_report, run_lab};
+use kit::timeline::{LaneKind, Timeline};
 use std::path::Path;
 use too_many_threads::{
-    checksum_sequential, pool, process_per_task, run_limit_demo, spawn_until_refused,
-    thread_per_task,
+    Crowd, TIMELINE_CHUNKS, TIMELINE_TASKS, checksum_sequential, cpus_allowed, peak_in_progress,
+    pool, process_per_task, run_limit_demo, spawn_until_refused, thread_per_task, traced_crowd,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_too-many-threads");
@@ -16,6 +18,106 @@ const BIN: &str = env!("CARGO_BIN_EXE_too-many-threads");
 /// A run small enough for a test: the flags every test that only needs the lab to finish
 /// uses.
 const QUICK: &[&str] = &["--tasks", "200", "--process-tasks", "20"];
+
+/// Tasks in a test's timeline run: a quarter of the lab's, since the tests' unoptimised build
+/// runs each task several times slower; each oversubscribed thread's share still takes many
+/// scheduler time slices of CPU time.
+const TIMELINE_TEST_TASKS: u64 = TIMELINE_TASKS / 4;
+
+/// One lane per thread, named apart, each a thread's, with every chunk of its share as a
+/// span, in order.
+fn assert_a_lane_per_thread(timeline: &Timeline, threads: usize) {
+    assert_eq!(timeline.lanes.len(), threads);
+    for lane in &timeline.lanes {
+        assert_eq!(lane.kind, LaneKind::Thread);
+        assert_eq!(lane.spans.len(), TIMELINE_CHUNKS, "{}", lane.name);
+        assert!(lane.is_ordered(), "{}: {:?}", lane.name, lane.spans);
+    }
+    let mut names: Vec<&str> = timeline.lanes.iter().map(|l| l.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), threads);
+}
+
+#[test]
+fn timelines_have_a_lane_per_thread_and_cover_all_the_work() {
+    let cpus = cpus_allowed();
+    for crowd in Crowd::ALL {
+        let threads = crowd.threads(cpus);
+        // The checksum covers every task: a task missed or run twice would change it.
+        let (sum, timeline) = traced_crowd(TIMELINE_TEST_TASKS, threads, TIMELINE_CHUNKS);
+        assert_eq!(
+            sum,
+            checksum_sequential(TIMELINE_TEST_TASKS),
+            "{}",
+            crowd.name()
+        );
+        assert_a_lane_per_thread(&timeline, threads);
+    }
+    assert!(Crowd::Oversubscribed.threads(cpus) > cpus);
+    // Fewer tasks than spans: the empty chunks are still spans, in order.
+    let (sum, timeline) = traced_crowd(5, 3, TIMELINE_CHUNKS);
+    assert_eq!(sum, checksum_sequential(5));
+    assert_a_lane_per_thread(&timeline, 3);
+}
+
+/// The page's claim about the oversubscribed picture. The scheduler shares a CPU among its
+/// runnable tasks in time slices (the kernel's `Documentation/scheduler/sched-design-CFS.rst`
+/// and `sched-eevdf.rst`), and each thread's share needs many slices, so the threads all get
+/// under way and then take turns: more lanes are in progress at one moment than there are
+/// CPUs. A thread in progress but not on a CPU was switched out; these threads never block,
+/// so (some of) those switches are involuntary, and each such lane counts at least one switch.
+/// No timing is asserted: only the order of events and the kernel's counts.
+#[test]
+fn oversubscribed_threads_take_turns_on_the_cpus() {
+    let cpus = cpus_allowed();
+    let (_, timeline) = traced_crowd(
+        TIMELINE_TEST_TASKS,
+        Crowd::Oversubscribed.threads(cpus),
+        TIMELINE_CHUNKS,
+    );
+    let peak = peak_in_progress(&timeline);
+    assert!(
+        peak > cpus,
+        "at most {peak} threads in progress at once on {cpus} CPUs"
+    );
+    let switched = timeline
+        .lanes
+        .iter()
+        .filter(|l| l.voluntary + l.involuntary > 0)
+        .count();
+    assert!(
+        switched >= peak - cpus,
+        "{peak} in progress at once on {cpus} CPUs, but only {switched} lanes were switched out"
+    );
+    let involuntary: u64 = timeline.lanes.iter().map(|l| l.involuntary).sum();
+    assert!(involuntary > 0, "{timeline:?}");
+
+    // One thread per CPU: never more in progress than CPUs (there are no more lanes).
+    let (_, timeline) = traced_crowd(TIMELINE_TEST_TASKS, cpus, TIMELINE_CHUNKS);
+    assert!(peak_in_progress(&timeline) <= cpus);
+}
+
+#[test]
+fn peak_in_progress_counts_overlapping_lanes_only() {
+    use kit::timeline::{Lane, Span};
+    let lane = |begin_ns, end_ns| Lane {
+        name: format!("{begin_ns}"),
+        kind: LaneKind::Thread,
+        spans: vec![Span {
+            begin_ns,
+            end_ns,
+            cpu_begin: 0,
+            cpu_end: 0,
+        }],
+        voluntary: 0,
+        involuntary: 0,
+    };
+    let timeline = Timeline::new(vec![lane(0, 10), lane(10, 20), lane(5, 15), lane(30, 40)]);
+    // 0..10 and 10..20 touch but do not overlap; 5..15 overlaps each.
+    assert_eq!(peak_in_progress(&timeline), 2);
+    assert_eq!(peak_in_progress(&Timeline::default()), 0);
+}
 
 #[test]
 fn every_mode_runs_every_task_with_the_same_checksum() {
@@ -97,7 +199,16 @@ fn cli_json_parses_and_every_checksum_matches() {
     let _lock = fork_lock();
     let report = json_report(
         BIN,
-        &["--tasks", "500", "--process-tasks", "40", "--workers", "3"],
+        &[
+            "--tasks",
+            "500",
+            "--process-tasks",
+            "40",
+            "--workers",
+            "3",
+            "--timeline-tasks",
+            "20000",
+        ],
     );
     assert_eq!(report.lab, "too-many-threads");
     for mode in ["thread-per-task", "pool", "process-per-task"] {
@@ -117,6 +228,20 @@ fn cli_json_parses_and_every_checksum_matches() {
         report.get("too-many-threads/limit/refused").unwrap().median,
         1.0
     );
+    // The two timelines, a lane per thread each, for the page to draw.
+    let ids: Vec<&str> = report.timelines.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "too-many-threads/timeline/cores",
+            "too-many-threads/timeline/oversubscribed"
+        ]
+    );
+    let cpus = cpus_allowed();
+    for crowd in Crowd::ALL {
+        let timeline = report.timeline(&crowd.timeline_id()).unwrap();
+        assert_a_lane_per_thread(timeline, crowd.threads(cpus));
+    }
     assert!(live_children().is_empty());
 }
 
@@ -125,6 +250,7 @@ fn cli_readable_report() {
     let _lock = fork_lock();
     let text = readable_report(BIN, QUICK);
     assert!(text.starts_with("too-many-threads: "));
+    assert!(!text.contains("timeline"), "no timelines without --json");
     assert!(text.contains("could not be created"));
 }
 
@@ -136,6 +262,7 @@ kit::cli_contract! {
         &["--process-tasks", "5001"],
         &["--workers", "0"],
         &["--max-live", "0"],
+        &["--timeline-tasks", "0"],
         &["--frobnicate"],
     ],
     help_mentions: ["RLIMIT_AS"],
