@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 /// Labs whose reference results hold times but that have no criterion bench, and why that is right.
-pub const UNBENCHED: [(&str, &str); 5] = [
+pub const UNBENCHED: [(&str, &str); 6] = [
     (
         "spawn-cost",
         "creation is timed in a fresh copy of the lab per kind, so the parent that forks or \
@@ -59,6 +59,13 @@ pub const UNBENCHED: [(&str, &str); 5] = [
         "its times are the points of one sweep over W = 1, 2, …, and every speed-up, the \
          fitted serial fraction and the predictions beside them are computed from those very \
          points: a curve whose points must all come from one method and one run",
+    ),
+    (
+        "async-tasks",
+        "creation of a task, a thread and a process is one comparison timed by one method, each \
+         kind in a fresh copy of the lab, because a bench process's runtime threads and heap \
+         would be part of every fork it times; the blocking figures are a ticker's worst \
+         lateness over one long loop, a maximum that criterion samples cannot repeat usefully",
     ),
 ];
 

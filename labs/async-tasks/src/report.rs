@@ -1,0 +1,219 @@
+//! How the lab talks: the run with its progress line, the measuring copy's side, the
+//! `--json` records and the readable report (see `kit::lab`). What the book shows is in
+//! `create.rs` and `blocking.rs`.
+
+use crate::blocking::{self, Mode, Round};
+use crate::create::{self, Kind};
+use kit::lab::{Outcome, Progress, write_heading, write_observations};
+use kit::table::{Table, nanos, times};
+use kit::{Machine, Record, Report, Summary};
+use std::fmt::Write;
+use std::time::Duration;
+
+/// What to measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Recorded rounds per creation kind.
+    pub rounds: usize,
+    /// The CPU loop's length in the blocking demonstration.
+    pub stall: Duration,
+    /// Rounds of the demonstration, each mode.
+    pub stall_rounds: usize,
+}
+
+/// Everything one run found.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub settings: Settings,
+    pub created: Vec<(Kind, Summary)>,
+    pub rounds: Vec<Round>,
+}
+
+/// The whole lab: each creation kind in a fresh copy of this program, then the blocking
+/// demonstration in this process.
+pub fn run(settings: Settings, progress: &Progress) -> anyhow::Result<Results> {
+    let exe = std::env::current_exe()?;
+    let mut created = Vec::with_capacity(Kind::ALL.len());
+    for (i, kind) in Kind::ALL.into_iter().enumerate() {
+        progress.show(format_args!("measuring {} ({}/3)", kind.name(), i + 1));
+        let summary = create::measure_in_fresh_process(&exe, kind, settings.rounds)?;
+        created.push((kind, summary));
+    }
+    progress.show("the blocking demonstration");
+    let rounds = blocking::rounds(settings.stall_rounds, settings.stall)?;
+    Ok(Results {
+        settings,
+        created,
+        rounds,
+    })
+}
+
+/// The measuring copy (`--measure-only`): measure `kind` and print its summary as JSON for
+/// the lab to read.
+pub fn measuring_copy(kind: Kind, rounds: usize) -> anyhow::Result<()> {
+    println!("{}", create::measure_only(kind, rounds)?);
+    Ok(())
+}
+
+fn nanos_of(durations: impl IntoIterator<Item = Duration>) -> Summary {
+    let samples: Vec<Duration> = durations.into_iter().collect();
+    Summary::of_durations(&samples).unwrap_or(Summary::single(f64::NAN))
+}
+
+impl Results {
+    /// The median creation time of `kind`.
+    pub fn median(&self, kind: Kind) -> f64 {
+        self.created
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(f64::NAN, |(_, s)| s.median)
+    }
+
+    fn rounds_of(&self, mode: Mode) -> impl Iterator<Item = &Round> {
+        self.rounds.iter().filter(move |r| r.mode == mode)
+    }
+
+    /// The ticker's worst lateness in each round of `mode`.
+    pub fn lateness(&self, mode: Mode) -> Summary {
+        nanos_of(self.rounds_of(mode).map(|r| r.worst_lateness))
+    }
+
+    /// The CPU loop's length, over every round of both modes.
+    pub fn loop_length(&self) -> Summary {
+        nanos_of(self.rounds.iter().map(|r| r.cpu.length))
+    }
+
+    /// The fewest and the most ticks completed during a loop in `mode`.
+    pub fn ticks_during(&self, mode: Mode) -> (usize, usize) {
+        let ticks = self.rounds_of(mode).map(|r| r.cpu.ticks_during());
+        let (low, high) = ticks.fold((usize::MAX, 0), |(lo, hi), t| (lo.min(t), hi.max(t)));
+        (low, high)
+    }
+
+    /// Sentences that interpret this run's numbers.
+    pub fn observations(&self) -> Vec<String> {
+        let (task, thread, process) = (
+            self.median(Kind::Task),
+            self.median(Kind::Thread),
+            self.median(Kind::Process),
+        );
+        let stalled = self.lateness(Mode::OnWorker).median;
+        let fixed = self.lateness(Mode::SpawnBlocking).median;
+        let length = self.loop_length().median;
+        let (_, stalled_ticks) = self.ticks_during(Mode::OnWorker);
+        let (fixed_ticks, _) = self.ticks_during(Mode::SpawnBlocking);
+        vec![
+            format!(
+                "A task took {} to spawn and await; a thread took {} ({} the task's) and a \
+                 process {} ({}). A task asks the kernel for nothing: it is a value the \
+                 runtime's worker threads poll.",
+                nanos(task),
+                nanos(thread),
+                times(thread / task),
+                nanos(process),
+                times(process / task)
+            ),
+            format!(
+                "With the loop on the one worker, the ticker's worst wake-up came {} late, \
+                 {} the loop's {}: it completed {} while the loop ran. A task gives the \
+                 worker back only at an .await.",
+                nanos(stalled),
+                times(stalled / length),
+                nanos(length),
+                match stalled_ticks {
+                    0 => "no tick".to_owned(),
+                    n => format!("{n} ticks"),
+                }
+            ),
+            format!(
+                "Through spawn_blocking the worst wake-up came {} late and the ticker \
+                 completed at least {fixed_ticks} ticks during the loop: the loop ran on the \
+                 blocking pool, the worker stayed free.",
+                nanos(fixed)
+            ),
+        ]
+    }
+}
+
+impl Outcome for Results {
+    /// The `--json` report: creation per kind, the ticker's worst lateness per mode, and the
+    /// loop's length, all in nanoseconds.
+    fn report(&self) -> Report {
+        let mut report = Report::new("async-tasks");
+        for &(kind, summary) in &self.created {
+            let what = format!("create and wait: {}", kind.how());
+            report.push(Record::nanos(kind.id(), what, summary));
+        }
+        for mode in Mode::ALL {
+            let what = format!(
+                "a 1 ms ticker's worst lateness on a one-worker runtime, with {}",
+                mode.how()
+            );
+            report.push(Record::nanos(mode.id(), what, self.lateness(mode)));
+        }
+        report.push(Record::nanos(
+            "async-tasks/blocking/loop",
+            "the CPU loop's length (no .await inside)",
+            self.loop_length(),
+        ));
+        report
+    }
+
+    /// The readable report: heading, two tables, and what to observe in this run's numbers.
+    fn render(&self, machine: &Machine) -> String {
+        let mut out = String::new();
+        write_heading(&mut out, "async-tasks", machine);
+        let _ = writeln!(
+            out,
+            "Creating something that runs, then waiting for its end (median of {} rounds per \
+             kind, each kind in a fresh copy of this lab):\n",
+            self.settings.rounds
+        );
+        let mut table = Table::new(["kind", "how", "median", "min", "max", "vs task"]);
+        for &(kind, s) in &self.created {
+            table.row([
+                kind.name().to_owned(),
+                kind.how().to_owned(),
+                nanos(s.median),
+                nanos(s.low),
+                nanos(s.high),
+                times(s.median / self.median(Kind::Task)),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+        let _ = writeln!(
+            out,
+            "The blocking mistake: a ticker sleeps 1 ms at a time on a runtime with one worker \
+             thread while a CPU loop of {} runs (median of {} rounds each):\n",
+            nanos(self.loop_length().median),
+            self.settings.stall_rounds
+        );
+        let mut table = Table::new(["where the loop ran", "worst lateness", "ticks during loop"]);
+        for mode in Mode::ALL {
+            let (low, high) = self.ticks_during(mode);
+            table.row([
+                mode.how().to_owned(),
+                nanos(self.lateness(mode).median),
+                if low == high {
+                    low.to_string()
+                } else {
+                    format!("{low}-{high}")
+                },
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+        write_observations(&mut out, self.observations());
+        out
+    }
+
+    /// The demonstration's structure, checked after the report: the loop on the worker lets
+    /// no tick through, the loop on the blocking pool does.
+    fn check(&self) -> anyhow::Result<()> {
+        let (_, stalled) = self.ticks_during(Mode::OnWorker);
+        anyhow::ensure!(
+            stalled == 0,
+            "the ticker ticked during a loop on its only worker: {stalled}"
+        );
+        Ok(())
+    }
+}

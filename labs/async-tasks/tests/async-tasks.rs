@@ -1,0 +1,131 @@
+//! What the async-tasks page claims, asserted as structure, never as time:
+//!
+//! - creation: every round of every kind really ran (counted bodies, exit statuses), in this
+//!   process and in the measuring copies;
+//! - the blocking mistake: while a CPU loop runs as a task on the runtime's one worker, the
+//!   ticker completes no tick at all (the loop reads the tick count at its start and end); with
+//!   the loop on the blocking pool it completes at least one;
+//! - the command-line contract, and nothing left behind.
+//!
+//! The loop is the lab's default length, long enough that the ticker on a free worker gets
+//! at least one tick with both cores loaded (run 10 times beside `stress-ng --cpu 2`).
+
+#![cfg(target_os = "linux")]
+
+use async_tasks::blocking::{self, Mode};
+use async_tasks::create::{self, Kind, WARM_UP_ROUNDS};
+use kit::testing::{fork_lock, json_report, live_children, live_descendants, run_ok};
+use std::path::Path;
+use std::time::Duration;
+
+const EXE: &str = env!("CARGO_BIN_EXE_async-tasks");
+
+/// The lab's default loop length.
+const STALL: Duration = Duration::from_millis(200);
+
+/// A run small enough for a test.
+const QUICK: &[&str] = &["--rounds", "20", "--stall-ms", "50", "--stall-rounds", "1"];
+
+#[test]
+fn every_round_of_every_kind_runs() {
+    let _lock = fork_lock();
+    for kind in Kind::ALL {
+        let created = create::measure(kind, 30).unwrap();
+        assert_eq!(created.samples.len(), 30, "{}", kind.name());
+        assert_eq!(created.ran, 30 + WARM_UP_ROUNDS, "{}", kind.name());
+    }
+    assert!(live_children().is_empty());
+}
+
+#[test]
+fn each_measuring_copy_reports_its_rounds_and_leaves_nothing_behind() {
+    let _lock = fork_lock();
+    for kind in Kind::ALL {
+        let summary = create::measure_in_fresh_process(Path::new(EXE), kind, 25).unwrap();
+        assert_eq!(summary.samples, 25, "{}", kind.name());
+    }
+    assert!(live_children().is_empty());
+    assert!(live_descendants().is_empty());
+}
+
+#[test]
+fn a_cpu_loop_on_the_only_worker_lets_no_tick_through() {
+    let round = blocking::round(Mode::OnWorker, STALL).unwrap();
+    // The ticker was ticking before the loop, and ticked again after it.
+    assert!(
+        round.cpu.ticks_at_start >= blocking::TICKS_BEFORE,
+        "{round:?}"
+    );
+    assert!(round.ticks > round.cpu.ticks_at_end, "{round:?}");
+    assert_eq!(round.cpu.ticks_during(), 0, "{round:?}");
+}
+
+#[test]
+fn the_same_loop_through_spawn_blocking_lets_the_ticker_tick() {
+    let round = blocking::round(Mode::SpawnBlocking, STALL).unwrap();
+    assert!(
+        round.cpu.ticks_at_start >= blocking::TICKS_BEFORE,
+        "{round:?}"
+    );
+    assert!(round.cpu.ticks_during() >= 1, "{round:?}");
+}
+
+kit::cli_contract! {
+    bin: EXE,
+    refused: [
+        &["--rounds", "0"],
+        &["--rounds", "100001"],
+        &["--stall-ms", "5"],
+        &["--stall-ms", "6000"],
+        &["--stall-rounds", "0"],
+        &["--measure-only", "fiber"],
+        &["--no-such-flag"],
+    ],
+    help_mentions: ["spawn_blocking", "tokio::spawn", "fork"],
+    help_hides: ["measure-only"],
+    quick_run: QUICK,
+    // A hundred thousand rounds per kind: a measuring copy is alive when the signal comes.
+    busy_run: ["--rounds", "100000"],
+}
+
+#[test]
+fn json_has_every_record_and_leaves_nothing_behind() {
+    let _lock = fork_lock();
+    let report = json_report(EXE, QUICK);
+    assert_eq!(report.lab, "async-tasks");
+    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "async-tasks/create/task",
+            "async-tasks/create/thread",
+            "async-tasks/create/process",
+            "async-tasks/blocking/stalled",
+            "async-tasks/blocking/fixed",
+            "async-tasks/blocking/loop",
+        ]
+    );
+    for record in &report.records {
+        assert_eq!(record.unit.as_str(), "ns", "{}", record.id);
+    }
+    assert_eq!(report.get("async-tasks/create/task").unwrap().samples, 20);
+    assert_eq!(report.get("async-tasks/blocking/loop").unwrap().samples, 2);
+    assert!(live_children().is_empty());
+    assert!(live_descendants().is_empty());
+}
+
+#[test]
+fn the_readable_report_says_what_to_observe() {
+    let _lock = fork_lock();
+    let text = run_ok(EXE, QUICK);
+    for expected in [
+        "Machine: ",
+        "spawn_blocking",
+        "ticks during loop",
+        "no tick",
+        "What to observe:",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    assert!(live_children().is_empty());
+}
