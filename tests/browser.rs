@@ -13,6 +13,8 @@ mod cdp;
 mod live_reload;
 #[path = "browser/sub_path.rs"]
 mod sub_path;
+#[path = "browser/timelines.rs"]
+mod timelines;
 
 use book::BuildOptions;
 use book::fixture::BookTest;

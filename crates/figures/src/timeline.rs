@@ -22,6 +22,7 @@
 //! so.
 
 use crate::svg::{CHAR_WIDTH, FOREGROUND, Figure, LABEL_SIZE, WIDTH, finish, plot_error, tick};
+use anyhow::Context;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -174,16 +175,25 @@ pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
             .map_err(plot_error)?;
         // A thin gap between lanes, so neighbours stay apart when lanes are thin.
         let gap = if lane_height >= 8 { 0.15 } else { 0.0 };
-        let rects = lanes.iter().enumerate().flat_map(|(row, lane)| {
+        // Each lane's spans after a marker, and a marker after the last lane: [`group_lanes`]
+        // turns them into one `<g class="lane">` per lane, which plotters cannot write.
+        let marker = |color: RGBColor| Rectangle::new([(0.0, 0.0), (0.0, 0.0)], color.filled());
+        for (row, lane) in lanes.iter().enumerate() {
             let top = row as f64 + gap;
-            lane.spans
+            let rects = lane
+                .spans
                 .iter()
                 .flat_map(move |span| pieces(span, start))
                 .map(move |(from, to, color)| {
                     Rectangle::new([(from, top), (to, top + 1.0 - 2.0 * gap)], color.filled())
-                })
-        });
-        chart.draw_series(rects).map_err(plot_error)?;
+                });
+            chart
+                .draw_series(std::iter::once(marker(LANE_BEGINS)).chain(rects))
+                .map_err(plot_error)?;
+        }
+        chart
+            .draw_series(std::iter::once(marker(LANES_END)))
+            .map_err(plot_error)?;
         // The legend sits above the lanes, where it can never cover a span.
         for (i, (color, name)) in legend.iter().enumerate() {
             let x = label_width as i32 + 10 + (i % LEGEND_PER_LINE) as i32 * 95;
@@ -196,7 +206,46 @@ pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
         }
         root.present().map_err(plot_error)?;
     }
-    Ok(finish(&out, title))
+    Ok(finish(&group_lanes(&out, lanes)?, title))
+}
+
+/// The colours of the markers [`svg`] draws before each lane's spans and after the last lane;
+/// no span or text uses them (the CPU colours are mid tones, the text colour is
+/// [`FOREGROUND`]).
+const LANE_BEGINS: RGBColor = RGBColor(0x01, 0x02, 0x04);
+const LANES_END: RGBColor = RGBColor(0x01, 0x02, 0x05);
+
+/// Replaces the markers in plotters' SVG with a group per lane, `<g class="lane"
+/// data-lane="NAME">` around its spans' rectangles, so that a test or a script can find each
+/// worker's spans without knowing the layout. Fails unless there is a marker per lane.
+fn group_lanes(svg: &str, lanes: &[Lane]) -> anyhow::Result<String> {
+    let fill = |RGBColor(r, g, b): RGBColor| format!("fill=\"#{r:02X}{g:02X}{b:02X}\"");
+    let (begins, end) = (fill(LANE_BEGINS), fill(LANES_END));
+    let mut out = String::with_capacity(svg.len());
+    let mut names = lanes.iter().map(|l| crate::svg::escape(&l.name));
+    let mut opened = 0;
+    for line in svg.lines() {
+        if line.contains(&begins) {
+            let name = names.next().context("more lane markers than lanes")?;
+            if opened > 0 {
+                out.push_str("</g>\n");
+            }
+            out.push_str(&format!("<g class=\"lane\" data-lane=\"{name}\">\n"));
+            opened += 1;
+        } else if line.contains(&end) {
+            anyhow::ensure!(opened == lanes.len(), "a lane marker is missing");
+            out.push_str("</g>\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    anyhow::ensure!(
+        opened == lanes.len(),
+        "{opened} lane markers for {} lanes",
+        lanes.len()
+    );
+    Ok(out)
 }
 
 /// `timelines` (each with its title) as one standalone SVG document, stacked top to bottom
@@ -318,21 +367,15 @@ fn cost_sentence(timeline: &Timeline) -> Option<String> {
     ))
 }
 
-/// A small share as a percentage with two significant digits or so: `12%`, `1.5%`, `0.042%`,
-/// and `under 0.001%` below that.
+/// A share as a percentage with two significant digits (`12%`, `1.5%`, `0.042%`,
+/// `0.00023%`), however small: the recorder's cost beside a long span is a tiny share.
 fn percent(fraction: f64) -> String {
     let pct = fraction * 100.0;
-    if pct >= 10.0 {
-        format!("{pct:.0}%")
-    } else if pct >= 1.0 {
-        format!("{pct:.1}%")
-    } else if pct >= 0.1 {
-        format!("{pct:.2}%")
-    } else if pct >= 0.001 {
-        format!("{pct:.3}%")
-    } else {
-        "under 0.001%".to_owned()
+    if pct <= 0.0 || !pct.is_finite() {
+        return format!("{pct:.0}%");
     }
+    let decimals = (1 - pct.log10().floor() as i32).max(0) as usize;
+    format!("{pct:.decimals$}%")
 }
 
 /// `1 worker`, `2 workers`.
@@ -459,6 +502,16 @@ mod tests {
         assert_eq!(rects_of(&svg, CPU_COLORS[0]), 3 + 1);
         assert_eq!(rects_of(&svg, CPU_COLORS[1]), 2 + 1);
         assert_eq!(svg.matches("<rect").count(), 5 + 2);
+        // A group per lane around its spans, in the lanes' order, and no marker left.
+        let groups: Vec<&str> = svg.split("<g class=\"lane\"").skip(1).collect();
+        assert_eq!(groups.len(), 2, "{svg}");
+        assert!(groups[0].starts_with(" data-lane=\"thread 0\">"));
+        assert!(groups[1].starts_with(" data-lane=\"thread 1\">"));
+        for (group, spans) in groups.iter().zip([2, 3]) {
+            let inside = &group[..group.find("</g>").unwrap()];
+            assert_eq!(inside.matches("<rect").count(), spans, "{inside}");
+        }
+        assert!(!svg.contains("#010204") && !svg.contains("#010205"));
         assert!(svg.contains("\ntime since the first span began\n"));
         assert!(svg.contains(" ms\n"), "the axis shows durations: {svg}");
     }
@@ -534,7 +587,7 @@ mod tests {
         assert_eq!(
             summary.lines().last(),
             Some(
-                "Recording cost about 40.0 ns per span, 0.002% of the median span; the lab's \
+                "Recording cost about 40.0 ns per span, 0.0020% of the median span; the lab's \
                  timed figures come from runs without spans."
             ),
             "{summary}"
@@ -542,7 +595,8 @@ mod tests {
         assert_eq!(percent(0.25), "25%");
         assert_eq!(percent(0.015), "1.5%");
         assert_eq!(percent(0.0042), "0.42%");
-        assert_eq!(percent(0.000_001), "under 0.001%");
+        assert_eq!(percent(0.000_002_3), "0.00023%");
+        assert_eq!(percent(0.0), "0%");
     }
 
     #[test]

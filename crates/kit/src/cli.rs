@@ -62,6 +62,9 @@ impl TimelineArg {
 #[derive(Debug)]
 pub struct TimelineFile {
     path: PathBuf,
+    // Written only by `write`, which needs the `timeline-svg` feature; a lab that takes the
+    // flag enables it (its `run_with_timeline` call does not compile otherwise).
+    #[cfg_attr(not(feature = "timeline-svg"), allow(dead_code))]
     file: File,
 }
 

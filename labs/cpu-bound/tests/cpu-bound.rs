@@ -275,8 +275,8 @@ fn timeline_writes_one_svg_document_with_a_lane_per_worker_in_each_timeline() {
     // Standalone: real colours on white, not the page's theme colour.
     assert!(!svg.contains("currentColor"));
     assert!(svg.contains("fill=\"#ffffff\""));
-    // Each timeline nested under its title, with every worker's lane named once and at
-    // least a rectangle per span.
+    // Each timeline nested under its title, with a lane group per worker, in order, holding a
+    // rectangle per span at least (a span that moved CPU is two), and its lane's name.
     let figures: Vec<&str> = svg.split("<svg x=").skip(1).collect();
     assert_eq!(figures.len(), 2, "{svg}");
     for (figure, (mode, kind)) in figures
@@ -284,11 +284,18 @@ fn timeline_writes_one_svg_document_with_a_lane_per_worker_in_each_timeline() {
         .zip([(Mode::Threads, "thread"), (Mode::Processes, "process")])
     {
         assert!(svg.contains(&format!(">{}</text>", timeline_id(mode))));
-        for worker in 1..=3 {
-            let name = format!("\n{kind} {worker}\n");
-            assert_eq!(figure.matches(&name).count(), 1, "{name:?} in {figure}");
+        let lanes: Vec<&str> = figure.split("<g class=\"lane\"").skip(1).collect();
+        assert_eq!(lanes.len(), 3, "a lane group per worker: {figure}");
+        for (worker, lane) in (1..=3).zip(&lanes) {
+            assert!(
+                lane.starts_with(&format!(" data-lane=\"{kind} {worker}\">")),
+                "{lane}"
+            );
+            let spans = &lane[..lane.find("</g>").expect("a closed group")];
+            assert!(spans.matches("<rect").count() >= CHUNKS, "{spans}");
+            let label = format!("\n{kind} {worker}\n");
+            assert_eq!(figure.matches(&label).count(), 1, "{label:?} in {figure}");
         }
-        assert!(figure.matches("<rect").count() >= 3 * CHUNKS, "{figure}");
     }
     assert!(live_children().is_empty());
 }
