@@ -48,11 +48,18 @@ pub struct TimelineArg {
 impl TimelineArg {
     /// Creates (or truncates) the file now, before the lab runs, so that a path that cannot be
     /// written is a usage error (one line, exit 2) at once rather than after the run. `None`
-    /// without the flag.
+    /// without the flag. A file this call created is removed again if the run ends without
+    /// writing it (see [`TimelineFile`]'s `Drop`), so a failed run leaves no empty file behind.
     pub fn open(&self) -> Option<TimelineFile> {
         let path = self.timeline.clone()?;
+        let created = !path.exists();
         match File::create(&path) {
-            Ok(file) => Some(TimelineFile { path, file }),
+            Ok(file) => Some(TimelineFile {
+                path,
+                file,
+                created,
+                written: false,
+            }),
             Err(err) => usage_error(format_args!("--timeline {}: {err}", path.display())),
         }
     }
@@ -66,6 +73,21 @@ pub struct TimelineFile {
     // flag enables it (its `run_with_timeline` call does not compile otherwise).
     #[cfg_attr(not(feature = "timeline-svg"), allow(dead_code))]
     file: File,
+    /// Whether [`TimelineArg::open`] made the file (it did not exist before).
+    created: bool,
+    /// Whether `write` finished; until then the file is empty or partial.
+    written: bool,
+}
+
+impl Drop for TimelineFile {
+    /// A run that failed (or recorded nothing) removes the file `open` created, rather than
+    /// leave an empty or half-written SVG that looks like a result. A file that existed
+    /// before is left as truncated: it was the reader's to overwrite.
+    fn drop(&mut self) {
+        if self.created && !self.written {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl TimelineFile {
@@ -93,7 +115,9 @@ impl TimelineFile {
         self.file
             .write_all(svg.as_bytes())
             .and_then(|()| self.file.flush())
-            .with_context(|| format!("writing {}", self.path.display()))
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        self.written = true;
+        Ok(())
     }
 }
 
@@ -146,5 +170,29 @@ mod tests {
             super::linux_only_line("race"),
             "race: this lab needs Linux (see src/labs/platforms.md)"
         );
+    }
+
+    #[test]
+    fn a_timeline_file_the_run_never_wrote_is_removed_and_one_that_existed_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.svg");
+        let arg = super::TimelineArg {
+            timeline: Some(fresh.clone()),
+        };
+        let file = arg.open().unwrap();
+        assert!(fresh.exists(), "open creates the file before the run");
+        drop(file);
+        assert!(
+            !fresh.exists(),
+            "a run that wrote nothing leaves no empty file"
+        );
+
+        let old = dir.path().join("old.svg");
+        std::fs::write(&old, "earlier").unwrap();
+        let arg = super::TimelineArg {
+            timeline: Some(old.clone()),
+        };
+        drop(arg.open().unwrap());
+        assert!(old.exists(), "the reader's own file is not deleted");
     }
 }

@@ -34,14 +34,27 @@ mod lab {
         /// Python part is skipped and the report says so).
         #[arg(long, default_value = "python3", value_parser = clap::builder::NonEmptyStringValueParser::new())]
         python: String,
+
+        #[command(flatten)]
+        timeline: kit::cli::TimelineArg,
     }
 
     pub fn main() -> ExitCode {
         let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-        kit::lab::run(json, |progress| {
+        // Before the run: an unwritable path is a usage error now, not after the rounds.
+        let svg = args.timeline.open();
+        // The timelines are recorded for the --json run (the book draws them) and --timeline.
+        let timelines = json || svg.is_some();
+        kit::lab::run_with_timeline(json, svg, |progress| {
             let workers = args.workers.map(|w| w as usize);
-            // The timelines are recorded for the --json run only (the book draws them).
-            gil::report::run(&args.python, args.n, args.steps, workers, json, progress)
+            gil::report::run(
+                &args.python,
+                args.n,
+                args.steps,
+                workers,
+                timelines,
+                progress,
+            )
         })
     }
 }
