@@ -13,6 +13,8 @@
 //! - [`interrupt`]: on SIGINT, SIGTERM or SIGHUP, kill and reap every child, then exit;
 //! - [`procfs`]: who is whose child, from `/proc`;
 //! - [`shm`]: anonymous `MAP_SHARED` memory that parent and children both see;
+//! - [`anon`]: private anonymous memory with every page written once (resident, with its own
+//!   page-table entries), and the page size;
 //! - [`spans`]: each worker's units of work, when and on which CPU, for the book's timelines;
 //! - [`stats`]: medians and spread of repeated measurements;
 //! - [`machine`], [`record`] and [`unit`](mod@unit): what a result was measured on, the one result
@@ -33,6 +35,8 @@
 //! dependency). Elsewhere the kit is its portable part alone, with [`cli::linux_only`], which
 //! a lab's `main` calls there to say in one line that it needs Linux.
 
+#[cfg(target_os = "linux")]
+pub mod anon;
 #[cfg(feature = "bench")]
 pub mod bench;
 #[cfg(target_os = "linux")]

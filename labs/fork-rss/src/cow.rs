@@ -20,19 +20,17 @@
 use crate::page_size;
 use anyhow::{Context, ensure};
 use kit::Children;
+use kit::anon::TouchedMemory;
 use kit::table::Table;
 use nix::fcntl::OFlag;
 use nix::sched::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
-use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::{Pid, pipe2, read, write};
-use std::ffi::c_void;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::num::NonZeroUsize;
 use std::os::unix::fs::FileExt;
-use std::ptr::NonNull;
 
 /// What the page holds before the fork.
 pub const BEFORE: u8 = 1;
@@ -81,44 +79,20 @@ pub fn page_entry(pid: Option<Pid>, addr: usize) -> anyhow::Result<PageEntry> {
 
 /// One page of private anonymous memory, in ordinary pages. Unmapped on drop.
 #[derive(Debug)]
-pub struct OnePage {
-    start: NonNull<c_void>,
-    len: NonZeroUsize,
-}
+pub struct OnePage(TouchedMemory);
 
 impl OnePage {
-    /// Maps the page and writes [`BEFORE`] to it, which gives it a frame.
+    /// Maps the page and writes [`BEFORE`] to it, which gives it a frame. No transparent huge
+    /// page (nor a larger folio) around this page: the kernel treats those differently on a
+    /// write fault.
     pub fn new() -> anyhow::Result<Self> {
         let len = NonZeroUsize::new(page_size()).context("a page size of zero")?;
-        // SAFETY: a new anonymous private mapping aliases no memory we already use; it is
-        // unmapped exactly once, in `drop`.
-        let start = unsafe {
-            mmap_anonymous(
-                None,
-                len,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_PRIVATE,
-            )
-        }
-        .context("could not map a page")?;
-        let page = Self { start, len };
-        // No transparent huge page (nor a larger folio) around this page: the kernel treats
-        // those differently on a write fault. A kernel without THP refuses the advice (EINVAL),
-        // and its pages are ordinary anyway.
-        // SAFETY: the range is exactly the mapping made above; advice changes only how the
-        // kernel backs the page (madvise(2)), not what it contains.
-        let _ = unsafe { madvise(start, len.get(), MmapAdvise::MADV_NOHUGEPAGE) };
-        page.write(BEFORE);
-        Ok(page)
+        Ok(Self(TouchedMemory::new(len, false, BEFORE)?))
     }
 
     /// The page's virtual address.
     pub fn addr(&self) -> usize {
-        self.start.as_ptr() as usize
-    }
-
-    fn byte(&self) -> *mut u8 {
-        self.start.cast::<u8>().as_ptr()
+        self.0.as_ptr() as usize
     }
 
     /// Writes the page's first byte. Volatile, so the compiler cannot drop or move the write
@@ -126,21 +100,13 @@ impl OnePage {
     pub fn write(&self, value: u8) {
         // SAFETY: the byte is inside the mapping, which is readable and writable, and nothing
         // else in this process refers to it.
-        unsafe { self.byte().write_volatile(value) }
+        unsafe { self.0.as_ptr().write_volatile(value) }
     }
 
     /// Reads the page's first byte.
     pub fn read(&self) -> u8 {
         // SAFETY: as for `write`.
-        unsafe { self.byte().read_volatile() }
-    }
-}
-
-impl Drop for OnePage {
-    fn drop(&mut self) {
-        // SAFETY: exactly the mapping made in `new`, unmapped once; no reference into it was
-        // ever handed out.
-        let _ = unsafe { munmap(self.start, self.len.get()) };
+        unsafe { self.0.as_ptr().read_volatile() }
     }
 }
 

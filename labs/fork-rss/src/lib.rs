@@ -20,18 +20,16 @@ pub mod cow;
 pub mod report;
 
 use anyhow::{Context, bail, ensure};
+use kit::anon::TouchedMemory;
 use kit::{Children, Summary};
-use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
-use nix::unistd::{Pid, SysconfVar, getppid, sysconf};
+use nix::unistd::{Pid, getppid};
 use serde::{Deserialize, Serialize};
-use std::ffi::c_void;
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::ptr::NonNull;
 use std::time::Instant;
 
 /// The lab's name: the prefix of every record id.
@@ -142,78 +140,29 @@ impl Pages {
             Pages::Huge => "-huge",
         }
     }
-
-    fn advice(self) -> MmapAdvise {
-        match self {
-            Pages::Normal => MmapAdvise::MADV_NOHUGEPAGE,
-            Pages::Huge => MmapAdvise::MADV_HUGEPAGE,
-        }
-    }
 }
 
-/// The system's page size in bytes (sysconf(3)).
-pub fn page_size() -> usize {
-    sysconf(SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .and_then(|size| usize::try_from(size).ok())
-        .unwrap_or(4096)
-}
+pub use kit::anon::page_size;
 
 // ANCHOR: ballast
-/// Private anonymous memory with every page written once, so that every page is resident and
-/// has a page-table entry of its own: the memory a bigger parent has, for `fork` to copy
-/// entries of. Unmapped on drop.
+/// Private anonymous memory with every page written once ([`TouchedMemory`], in the kit), so
+/// that every page is resident and has a page-table entry of its own: the memory a bigger
+/// parent has, for `fork` to copy entries of. Unmapped on drop.
 #[derive(Debug)]
 pub struct Ballast {
-    mapping: Option<(NonNull<c_void>, NonZeroUsize)>,
+    /// Held only to stay mapped: nothing reads it, and dropping it unmaps the memory.
+    _memory: Option<TouchedMemory>,
 }
 
 impl Ballast {
     pub fn new(mib: usize, pages: Pages) -> anyhow::Result<Self> {
         let Some(len) = NonZeroUsize::new(mib * MIB) else {
-            return Ok(Self { mapping: None });
+            return Ok(Self { _memory: None });
         };
-        // SAFETY: a new anonymous private mapping aliases no memory we already use; it is
-        // unmapped exactly once, in `drop`.
-        let start = unsafe {
-            mmap_anonymous(
-                None,
-                len,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_PRIVATE,
-            )
-        }
-        .with_context(|| format!("could not map {mib} MiB"))?;
-        let ballast = Self {
-            mapping: Some((start, len)),
-        };
-        // SAFETY: the range is exactly the mapping made above. Advice changes only how the
-        // kernel backs the pages (madvise(2)), not what they contain.
-        let advised = unsafe { madvise(start, len.get(), pages.advice()) };
-        // A kernel built without transparent huge pages refuses both kinds of advice
-        // (EINVAL): its pages are ordinary anyway, so only a request for huge ones fails.
-        if pages == Pages::Huge {
-            advised.context("this kernel does not offer transparent huge pages")?;
-        }
-        let first = start.cast::<u8>().as_ptr();
-        for offset in (0..len.get()).step_by(page_size()) {
-            // SAFETY: `offset` is inside the mapping, which is readable and writable and which
-            // nothing else refers to. A volatile write is never optimised away: each one is
-            // the first write to its page, and makes the kernel give the page real memory.
-            unsafe { first.add(offset).write_volatile(1) };
-        }
-        Ok(ballast)
-    }
-}
-
-impl Drop for Ballast {
-    fn drop(&mut self) {
-        if let Some((start, len)) = self.mapping.take() {
-            // SAFETY: exactly the mapping made in `new`, unmapped once; no reference into it
-            // was ever handed out.
-            let _ = unsafe { munmap(start, len.get()) };
-        }
+        let memory = TouchedMemory::new(len, pages == Pages::Huge, 1)?;
+        Ok(Self {
+            _memory: Some(memory),
+        })
     }
 }
 // ANCHOR_END: ballast

@@ -14,82 +14,13 @@
 use crate::procmem::footprint;
 use anyhow::{Context, ensure};
 use kit::Children;
+use kit::anon::TouchedMemory;
 use nix::fcntl::OFlag;
-use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
-use nix::unistd::{SysconfVar, pipe2, read, sysconf, write};
+use nix::unistd::{pipe2, read, write};
 use serde::{Deserialize, Serialize};
-use std::ffi::c_void;
 use std::num::NonZeroUsize;
-use std::ptr::NonNull;
 
 const MIB: usize = 1 << 20;
-
-/// The system's page size in bytes (sysconf(3)).
-pub fn page_size() -> usize {
-    sysconf(SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .and_then(|size| usize::try_from(size).ok())
-        .unwrap_or(4096)
-}
-
-/// A private anonymous heap with every page written once. Unmapped on drop.
-#[derive(Debug)]
-pub struct Heap {
-    start: NonNull<c_void>,
-    len: NonZeroUsize,
-}
-
-impl Heap {
-    /// Maps `mib` MiB and writes to every page.
-    pub fn touched(mib: usize) -> anyhow::Result<Self> {
-        let len = NonZeroUsize::new(mib * MIB).context("an empty heap")?;
-        // SAFETY: a new anonymous private mapping aliases no memory we already use; it is
-        // unmapped exactly once, in `drop`.
-        let start = unsafe {
-            mmap_anonymous(
-                None,
-                len,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_PRIVATE,
-            )
-        }
-        .with_context(|| format!("could not map {mib} MiB"))?;
-        let heap = Self { start, len };
-        // Ordinary pages: a transparent huge page would be copied 2 MiB at a time, or split,
-        // and the copies would not follow the writes page by page. A kernel without THP
-        // refuses the advice (EINVAL), and its pages are ordinary anyway.
-        // SAFETY: exactly the mapping made above; advice changes how the kernel backs the
-        // pages (madvise(2)), not what they hold.
-        let _ = unsafe { madvise(start, len.get(), MmapAdvise::MADV_NOHUGEPAGE) };
-        heap.write_every_page(1);
-        Ok(heap)
-    }
-
-    /// Writes `value` to the first byte of every page: the first write to a page gives it
-    /// memory, and after a fork it gives the writer a copy.
-    pub fn write_every_page(&self, value: u8) {
-        let first = self.start.cast::<u8>().as_ptr();
-        for offset in (0..self.len.get()).step_by(page_size()) {
-            // SAFETY: `offset` is inside the mapping, which is readable and writable. A
-            // volatile write is never optimised away. Plain stores are async-signal-safe, so
-            // a forked child may call this too.
-            unsafe { first.add(offset).write_volatile(value) };
-        }
-    }
-
-    pub fn bytes(&self) -> u64 {
-        self.len.get() as u64
-    }
-}
-
-impl Drop for Heap {
-    fn drop(&mut self) {
-        // SAFETY: exactly the mapping made in `touched`, unmapped once; no reference into it
-        // was ever handed out.
-        let _ = unsafe { munmap(self.start, self.len.get()) };
-    }
-}
 
 /// The parent's and the child's PSS at one moment, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +54,10 @@ pub struct CowRun {
 /// Touches `mib` MiB, forks a child, and reads both PSS before the fork, after it, and after
 /// the child has written to the whole heap.
 pub fn copy_on_write(mib: usize) -> anyhow::Result<CowRun> {
-    let heap = Heap::touched(mib)?;
+    let len = NonZeroUsize::new(mib * MIB).context("an empty heap")?;
+    // Ordinary pages (`huge` false): a transparent huge page would be copied 2 MiB at a time,
+    // or split, and the copies would not follow the writes page by page.
+    let heap = TouchedMemory::new(len, false, 1)?;
     let parent = footprint(None)?;
     let before_fork = Pss {
         parent: parent.pss,
@@ -172,7 +106,7 @@ pub fn copy_on_write(mib: usize) -> anyhow::Result<CowRun> {
     ensure!(write(&go_write, &[1])? == 1, "could not wake the child");
     children.wait_all_ok()?;
     Ok(CowRun {
-        heap: heap.bytes(),
+        heap: heap.len() as u64,
         parent_rss_before_fork: parent.rss,
         before_fork,
         after_fork,
