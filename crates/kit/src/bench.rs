@@ -12,9 +12,40 @@
 //!
 //! [`timed`] is the body of an `iter_custom` whose iterations each do a whole run and whose
 //! result must be checked: only the run is timed, and the check is not.
+//!
+//! [`bench_main!`](crate::bench_main) is every bench file's tail: the `config`, criterion's
+//! group and `main` on Linux, and an empty `main` elsewhere.
 
 use criterion::Criterion;
 use std::time::{Duration, Instant};
+
+/// criterion itself, for [`bench_main!`](crate::bench_main)'s expansion.
+#[doc(hidden)]
+pub use criterion;
+
+/// A bench file's tail: `bench_main!(group_fn: targets, sample_size, warm_up, measurement)`
+/// builds the [`config`] with those settings, the `criterion_group!` named `group_fn` over
+/// `targets`, and `criterion_main!`, all on Linux only. Off Linux there is nothing to
+/// measure, but a bench target without a harness still needs a `main`: an empty one.
+#[macro_export]
+macro_rules! bench_main {
+    ($group:ident: $targets:path, $sample_size:expr, $warm_up:expr, $measurement:expr $(,)?) => {
+        #[cfg(target_os = "linux")]
+        fn config() -> $crate::bench::criterion::Criterion {
+            $crate::bench::config($sample_size, $warm_up, $measurement)
+        }
+
+        #[cfg(target_os = "linux")]
+        $crate::bench::criterion::criterion_group!(
+            name = $group; config = config(); targets = $targets
+        );
+        #[cfg(target_os = "linux")]
+        $crate::bench::criterion::criterion_main!($group);
+
+        #[cfg(not(target_os = "linux"))]
+        fn main() {}
+    };
+}
 
 /// Criterion's defaults with this bench's `sample_size`, `warm_up` and `measurement` times,
 /// for `criterion_group!`'s `config =`. Command-line flags still override each of them.

@@ -8,7 +8,7 @@
 #[cfg(target_os = "linux")]
 use context_switch::{PingPong, Variant, WARM_UP_ROUND_TRIPS, allowed_cpus, cpus_for};
 #[cfg(target_os = "linux")]
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 #[cfg(target_os = "linux")]
 use std::time::Duration;
 
@@ -40,16 +40,4 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-#[cfg(target_os = "linux")]
-fn config() -> Criterion {
-    kit::bench::config(20, Duration::from_millis(300), Duration::from_secs(1))
-}
-
-#[cfg(target_os = "linux")]
-criterion_group!(name = context_switch; config = config(); targets = benches);
-#[cfg(target_os = "linux")]
-criterion_main!(context_switch);
-
-// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
-#[cfg(not(target_os = "linux"))]
-fn main() {}
+kit::bench_main!(context_switch: benches, 20, Duration::from_millis(300), Duration::from_secs(1));

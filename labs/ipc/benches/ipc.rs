@@ -7,7 +7,7 @@
 //! checksum is computed outside the timed part too. Every streamed byte is still checked.
 
 #[cfg(target_os = "linux")]
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput};
 #[cfg(target_os = "linux")]
 use ipc::{Echo, Transport, WARM_UP_ROUND_TRIPS, size_label, stream_checked};
 #[cfg(target_os = "linux")]
@@ -50,16 +50,4 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-#[cfg(target_os = "linux")]
-fn config() -> Criterion {
-    kit::bench::config(10, Duration::from_millis(300), Duration::from_secs(1))
-}
-
-#[cfg(target_os = "linux")]
-criterion_group!(name = ipc; config = config(); targets = benches);
-#[cfg(target_os = "linux")]
-criterion_main!(ipc);
-
-// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
-#[cfg(not(target_os = "linux"))]
-fn main() {}
+kit::bench_main!(ipc: benches, 10, Duration::from_millis(300), Duration::from_secs(1));

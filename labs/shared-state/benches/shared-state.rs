@@ -19,7 +19,7 @@
 //! Criterion without its default features makes no thread of its own.
 
 #[cfg(target_os = "linux")]
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode};
 #[cfg(target_os = "linux")]
 use kit::bench::timed;
 #[cfg(target_os = "linux")]
@@ -73,17 +73,5 @@ fn timed_counts(iters: u64, id: &str, count: Count) -> Duration {
     )
 }
 
-/// Short runs: a full `cargo bench -p shared-state` takes about 15 s on 2 cores.
-#[cfg(target_os = "linux")]
-fn config() -> Criterion {
-    kit::bench::config(20, Duration::from_millis(300), Duration::from_millis(1500))
-}
-
-#[cfg(target_os = "linux")]
-criterion_group!(name = benches; config = config(); targets = variants);
-#[cfg(target_os = "linux")]
-criterion_main!(benches);
-
-// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
-#[cfg(not(target_os = "linux"))]
-fn main() {}
+// Short runs: a full `cargo bench -p shared-state` takes about 15 s on 2 cores.
+kit::bench_main!(benches: variants, 20, Duration::from_millis(300), Duration::from_millis(1500));
