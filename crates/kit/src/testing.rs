@@ -97,6 +97,42 @@ pub fn json_report(bin: &str, args: &[&str]) -> Report {
         .unwrap_or_else(|err| panic!("{args:?}: not a report ({err}):\n{stdout}"))
 }
 
+/// [`json_report`], checked to be `lab`'s report.
+pub fn lab_report(bin: &str, lab: &str, args: &[&str]) -> Report {
+    let report = json_report(bin, args);
+    assert_eq!(report.lab, lab, "{args:?}: the report of another lab");
+    report
+}
+
+/// The ids of `report`'s records, in order.
+pub fn record_ids(report: &Report) -> Vec<&str> {
+    report.records.iter().map(|r| r.id.as_str()).collect()
+}
+
+/// The median of `report`'s record `id`; a missing record fails the test, naming the id.
+pub fn median(report: &Report, id: &str) -> f64 {
+    report
+        .get(id)
+        .unwrap_or_else(|| panic!("no record {id}"))
+        .median
+}
+
+/// Checks that each `(id, value)` is a record of `report` whose median is exactly `value`
+/// (counts and flags: nothing measured by a clock).
+pub fn assert_medians(report: &Report, expected: &[(&str, f64)]) {
+    for &(id, value) in expected {
+        assert_eq!(median(report, id), value, "{id}");
+    }
+}
+
+/// Checks that `text` (a readable report) contains every one of `expected`, and names the
+/// first one missing with the whole text.
+pub fn assert_mentions(text: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+}
+
 /// Checks that the lab refuses `args` as [`crate::cli`] promises: exit status 2, exactly one
 /// line on stderr, nothing on stdout. The failure message names `args`.
 pub fn assert_usage_error(bin: &str, args: &[&str]) {

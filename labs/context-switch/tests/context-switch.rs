@@ -11,7 +11,7 @@ use context_switch::{
     Between, Handoff, PingPong, Placement, Variant, allowed_cpus, cpus_for, measure, pin_to,
 };
 use kit::Children;
-use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::testing::{fork_lock, lab_report, live_children, readable_report};
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
@@ -172,8 +172,7 @@ kit::cli_contract! {
 #[test]
 fn json_records_switches_and_describes_the_round_trip_benchmarks() {
     let _lock = fork_lock();
-    let report = json_report(EXE, &["--round-trips", "200"]);
-    assert_eq!(report.lab, "context-switch");
+    let report = lab_report(EXE, "context-switch", &["--round-trips", "200"]);
     for (variant, cpus) in runnable_variants() {
         let switches = report
             .get(&format!("{}/ping-switches", variant.id()))

@@ -11,7 +11,7 @@ use crash_isolation::{
     Crash, MAIN_PANIC_STATUS, PANIC_MESSAGE, WITNESS_MARKER, core_files_in, crash_child_process,
     crash_in_main, crash_in_thread, panic_in_thread,
 };
-use kit::testing::{fork_lock, json_report, live_children, run_lab};
+use kit::testing::{assert_medians, fork_lock, lab_report, live_children, run_lab};
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use std::os::unix::process::ExitStatusExt;
@@ -181,26 +181,29 @@ fn a_forked_child_is_never_asked_to_panic() {
 #[test]
 fn cli_reports_json() {
     let _lock = fork_lock();
-    let report = json_report(BIN, &["--witness-ms", "50"]);
-    assert_eq!(report.lab, "crash-isolation");
-    let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
-    assert_eq!(value("crash-isolation/panic/join-err"), 1.0);
-    assert_eq!(value("crash-isolation/panic/mutex-poisoned"), 1.0);
-    assert_eq!(value("crash-isolation/thread-panic/signal"), 0.0);
-    assert_eq!(value("crash-isolation/thread-panic/witness-survived"), 1.0);
-    assert_eq!(value("crash-isolation/thread-segv/signal"), 11.0);
-    assert_eq!(value("crash-isolation/thread-segv/witness-survived"), 0.0);
-    assert_eq!(value("crash-isolation/thread-abort/signal"), 6.0);
-    assert_eq!(value("crash-isolation/thread-abort/witness-survived"), 0.0);
-    assert_eq!(value("crash-isolation/process-segv/signal"), 11.0);
-    assert_eq!(value("crash-isolation/process-abort/signal"), 6.0);
-    assert_eq!(value("crash-isolation/main-panic/signal"), 0.0);
-    assert_eq!(value("crash-isolation/main-panic/exit-101"), 1.0);
-    assert_eq!(value("crash-isolation/main-panic/witness-survived"), 0.0);
-    assert_eq!(value("crash-isolation/main-segv/signal"), 11.0);
-    assert_eq!(value("crash-isolation/main-abort/signal"), 6.0);
-    assert_eq!(value("crash-isolation/main-abort/witness-survived"), 0.0);
-    assert_eq!(value("crash-isolation/core-files"), 0.0);
+    let report = lab_report(BIN, "crash-isolation", &["--witness-ms", "50"]);
+    assert_medians(
+        &report,
+        &[
+            ("crash-isolation/panic/join-err", 1.0),
+            ("crash-isolation/panic/mutex-poisoned", 1.0),
+            ("crash-isolation/thread-panic/signal", 0.0),
+            ("crash-isolation/thread-panic/witness-survived", 1.0),
+            ("crash-isolation/thread-segv/signal", 11.0),
+            ("crash-isolation/thread-segv/witness-survived", 0.0),
+            ("crash-isolation/thread-abort/signal", 6.0),
+            ("crash-isolation/thread-abort/witness-survived", 0.0),
+            ("crash-isolation/process-segv/signal", 11.0),
+            ("crash-isolation/process-abort/signal", 6.0),
+            ("crash-isolation/main-panic/signal", 0.0),
+            ("crash-isolation/main-panic/exit-101", 1.0),
+            ("crash-isolation/main-panic/witness-survived", 0.0),
+            ("crash-isolation/main-segv/signal", 11.0),
+            ("crash-isolation/main-abort/signal", 6.0),
+            ("crash-isolation/main-abort/witness-survived", 0.0),
+            ("crash-isolation/core-files", 0.0),
+        ],
+    );
     assert!(live_children().is_empty());
     assert_no_core_file();
 }

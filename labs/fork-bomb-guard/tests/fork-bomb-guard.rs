@@ -227,12 +227,12 @@ const LONG_TREE: [&str; 8] = [
     "60000",
 ];
 
-/// Starts a long-lived unguarded tree of `cap` processes and waits until all of them exist.
-/// Returns the harness, its stderr (kept open: the harness reports on it) and the group.
-fn start_long_tree(cap: u32) -> (Child, BufReader<ChildStderr>, Pid) {
+/// Starts the lab with `args` and its stderr piped, and returns it, that stderr (kept open:
+/// the harness reports on it) and the first line the harness wrote there, which names the
+/// group (and the cgroup) it made.
+fn start_harness(args: &[&str]) -> (Child, BufReader<ChildStderr>, String) {
     let mut harness = lab()
-        .args(LONG_TREE)
-        .args(["--cap", &cap.to_string()])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -240,15 +240,33 @@ fn start_long_tree(cap: u32) -> (Child, BufReader<ChildStderr>, Pid) {
     let mut stderr = BufReader::new(harness.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    let pgid = pgid_in(&line);
+    (harness, stderr, line)
+}
+
+/// Waits, for at most [`PATIENCE`], until the group `pgid` has `count` members.
+fn wait_for_members(pgid: Pid, count: usize) {
     let deadline = Instant::now() + PATIENCE;
-    while members_of_group(pgid).len() < cap as usize {
+    while members_of_group(pgid).len() < count {
         assert!(
             Instant::now() < deadline,
-            "the tree never reached {cap} processes"
+            "the tree never reached {count} processes"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Starts a long-lived unguarded tree of `cap` processes and waits until all of them exist.
+/// Returns the harness, its stderr (kept open: the harness reports on it) and the group.
+fn start_long_tree(cap: u32) -> (Child, BufReader<ChildStderr>, Pid) {
+    let cap_arg = cap.to_string();
+    let args: Vec<&str> = LONG_TREE
+        .iter()
+        .copied()
+        .chain(["--cap", &cap_arg])
+        .collect();
+    let (harness, stderr, line) = start_harness(&args);
+    let pgid = pgid_in(&line);
+    wait_for_members(pgid, cap as usize);
     assert_eq!(members_of_group(pgid).len(), cap as usize);
     (harness, stderr, pgid)
 }
@@ -602,22 +620,18 @@ fn ctrl_c_or_sigterm_mid_run_removes_the_cgroup() {
     for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
         // The tree settles at pids.max and is then held for a minute: still all there when
         // the signal comes.
-        let mut harness = lab()
-            .args(["--demo", "cgroup", "--pids-max", "6", "--work-ms", "60000"])
-            .args(["--timeout-ms", "60000"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(harness.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
+        let (mut harness, mut stderr, line) = start_harness(&[
+            "--demo",
+            "cgroup",
+            "--pids-max",
+            "6",
+            "--work-ms",
+            "60000",
+            "--timeout-ms",
+            "60000",
+        ]);
         let (pgid, dir) = (pgid_in(&line), cgroup_dir_in(&line));
-        let deadline = Instant::now() + PATIENCE;
-        while members_of_group(pgid).len() < 6 {
-            assert!(Instant::now() < deadline, "the tree never reached 6");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_members(pgid, 6);
         let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
         assert_eq!(procs.lines().count(), 6, "{procs}");
         kill(Pid::from_raw(harness.id() as i32), signal).unwrap();

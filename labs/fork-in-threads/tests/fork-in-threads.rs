@@ -9,7 +9,9 @@ use fork_in_threads::{
     ALLOCATOR_FORKS, CONTRAST_LIMIT, GLOBAL, VFORK_ADVANCE, VFORK_SAW_PROGRESS, fork_and_lock,
     spawn_and_lock, vfork_while_counting,
 };
-use kit::testing::{fork_lock, json_report, live_children, run_ok};
+use kit::testing::{
+    assert_medians, fork_lock, json_report, lab_report, live_children, median, run_ok,
+};
 use nix::sys::signal::Signal;
 use nix::sys::wait::WaitStatus;
 use std::path::Path;
@@ -142,16 +144,19 @@ fn clone_vfork_suspends_only_the_calling_thread() {
 #[test]
 fn cli_reports_json() {
     let _lock = fork_lock();
-    let report = json_report(BIN, QUICK);
-    assert_eq!(report.lab, "fork-in-threads");
-    let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
-    assert_eq!(value("fork-in-threads/fork-lock-held/hung"), 1.0);
-    assert_eq!(value("fork-in-threads/fork-lock-held/took-lock"), 0.0);
-    assert_eq!(value("fork-in-threads/fork-lock-held/reached-lock"), 1.0);
-    assert_eq!(value("fork-in-threads/fork-lock-free/hung"), 0.0);
-    assert_eq!(value("fork-in-threads/fork-lock-free/took-lock"), 1.0);
-    assert_eq!(value("fork-in-threads/fork-exec-lock-held/hung"), 0.0);
-    assert_eq!(value("fork-in-threads/fork-exec-lock-held/took-lock"), 1.0);
+    let report = lab_report(BIN, "fork-in-threads", QUICK);
+    assert_medians(
+        &report,
+        &[
+            ("fork-in-threads/fork-lock-held/hung", 1.0),
+            ("fork-in-threads/fork-lock-held/took-lock", 0.0),
+            ("fork-in-threads/fork-lock-held/reached-lock", 1.0),
+            ("fork-in-threads/fork-lock-free/hung", 0.0),
+            ("fork-in-threads/fork-lock-free/took-lock", 1.0),
+            ("fork-in-threads/fork-exec-lock-held/hung", 0.0),
+            ("fork-in-threads/fork-exec-lock-held/took-lock", 1.0),
+        ],
+    );
     assert!(live_children().is_empty());
 }
 
@@ -160,16 +165,15 @@ fn cli_reports_json() {
 fn cli_allocator_demo_reports_no_hang() {
     let _lock = fork_lock();
     let report = json_report(BIN, &["--demo", "allocator"]);
-    let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
     assert_eq!(
-        value("fork-in-threads/allocator/forks"),
+        median(&report, "fork-in-threads/allocator/forks"),
         ALLOCATOR_FORKS as f64
     );
     assert_eq!(
-        value("fork-in-threads/allocator/exited-0"),
+        median(&report, "fork-in-threads/allocator/exited-0"),
         ALLOCATOR_FORKS as f64
     );
-    assert_eq!(value("fork-in-threads/allocator/hung"), 0.0);
+    assert_medians(&report, &[("fork-in-threads/allocator/hung", 0.0)]);
     let text = run_ok(BIN, &["--demo", "allocator"]);
     assert!(text.contains("POSIX does not"));
     assert!(text.contains("What to observe: no child hung in malloc or free."));
@@ -180,9 +184,13 @@ fn cli_allocator_demo_reports_no_hang() {
 fn cli_vfork_demo_reports_progress() {
     let _lock = fork_lock();
     let report = json_report(BIN, &["--demo", "vfork"]);
-    let value = |id: &str| report.get(id).unwrap_or_else(|| panic!("{id}")).median;
-    assert_eq!(value("fork-in-threads/vfork/saw-progress"), 1.0);
-    assert_eq!(value("fork-in-threads/vfork/suspended-caller"), 1.0);
+    assert_medians(
+        &report,
+        &[
+            ("fork-in-threads/vfork/saw-progress", 1.0),
+            ("fork-in-threads/vfork/suspended-caller", 1.0),
+        ],
+    );
     let text = run_ok(BIN, &["--demo", "vfork"]);
     assert!(text.contains("What to observe: the counter kept moving while the child ran"));
     assert!(live_children().is_empty());

@@ -13,7 +13,9 @@ use fork_rss::{
     Ballast, Kind, Pages, SizeResult, measure_in_fresh_process, measure_size, memory_cap_mib,
     record_id, sizes, vm_rss_bytes,
 };
-use kit::testing::{fork_lock, json_report, live_children, live_descendants, run_ok};
+use kit::testing::{
+    assert_mentions, fork_lock, lab_report, live_children, live_descendants, record_ids, run_ok,
+};
 use nix::sched::sched_getaffinity;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
@@ -165,14 +167,15 @@ fn a_parent_write_after_the_child_is_reaped_keeps_its_frame() {
 fn the_cow_reuse_demo_shows_both_cases_and_leaves_nothing_behind() {
     let _lock = fork_lock();
     let text = run_ok(EXE, &["--demo", "cow-reuse"]);
-    for expected in [
-        "child still running",
-        "child exited and reaped",
-        "parent, after its write",
-        "What to observe:",
-    ] {
-        assert!(text.contains(expected), "{expected}:\n{text}");
-    }
+    assert_mentions(
+        &text,
+        &[
+            "child still running",
+            "child exited and reaped",
+            "parent, after its write",
+            "What to observe:",
+        ],
+    );
     assert!(live_descendants().is_empty());
 }
 
@@ -214,9 +217,8 @@ kit::cli_contract! {
 #[test]
 fn json_has_a_record_per_kind_and_size_and_leaves_nothing_behind() {
     let _lock = fork_lock();
-    let report = json_report(EXE, QUICK);
-    assert_eq!(report.lab, "fork-rss");
-    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    let report = lab_report(EXE, "fork-rss", QUICK);
+    let ids = record_ids(&report);
     assert_eq!(
         ids,
         [

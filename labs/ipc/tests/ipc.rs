@@ -11,7 +11,7 @@ use ipc::{
     Checksum, Echo, Message, Transport, latency_id, size_label, stream, stream_checked, stream_id,
     throughput_id,
 };
-use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::testing::{fork_lock, json_report, lab_report, live_children, readable_report};
 
 const EXE: &str = env!("CARGO_BIN_EXE_ipc");
 
@@ -164,8 +164,7 @@ fn describes_the_benchmarks_and_records_none(report: &kit::Report) {
 #[test]
 fn json_describes_the_benchmarked_times_and_records_no_second_method() {
     let _lock = fork_lock();
-    let report = json_report(EXE, QUICK);
-    assert_eq!(report.lab, "ipc");
+    let report = lab_report(EXE, "ipc", QUICK);
     // With the benches' sizes, the times are criterion's, and the throughput is the same
     // stream's time turned over: nothing is recorded by the lab's own timer.
     assert_eq!(report.records, []);

@@ -4,7 +4,7 @@
 #![cfg(target_os = "linux")]
 
 use join::{Ending, run_demo, zombie_then_reap};
-use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::testing::{fork_lock, lab_report, live_children, median, readable_report};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 use std::path::Path;
@@ -62,18 +62,14 @@ fn an_unwaited_child_is_a_zombie_until_reaped() {
 #[test]
 fn cli_runs_and_reports_json() {
     let _lock = fork_lock();
-    let report = json_report(BIN, &["--workers", "3", "--work-ms", "20"]);
-    assert_eq!(report.lab, "join");
+    let report = lab_report(BIN, "join", &["--workers", "3", "--work-ms", "20"]);
     // How many unjoined lines are lost with a short work time is the race the page describes;
     // the exact claim (all of them, with work that outlasts main) is tested above.
-    assert!(report.get("join/unjoined/lines-lost").unwrap().median <= 3.0);
-    assert_eq!(report.get("join/joined/lines-lost").unwrap().median, 0.0);
-    assert_eq!(report.get("join/scoped/lines-lost").unwrap().median, 0.0);
-    assert_eq!(report.get("join/zombie/seen").unwrap().median, 1.0);
-    assert_eq!(
-        report.get("join/zombie/left-after-wait").unwrap().median,
-        0.0
-    );
+    assert!(median(&report, "join/unjoined/lines-lost") <= 3.0);
+    assert_eq!(median(&report, "join/joined/lines-lost"), 0.0);
+    assert_eq!(median(&report, "join/scoped/lines-lost"), 0.0);
+    assert_eq!(median(&report, "join/zombie/seen"), 1.0);
+    assert_eq!(median(&report, "join/zombie/left-after-wait"), 0.0);
     assert!(live_children().is_empty());
 }
 

@@ -10,7 +10,10 @@
 #![cfg(target_os = "linux")]
 
 use kit::Report;
-use kit::testing::{fork_lock, json_report, live_children, live_descendants, readable_report};
+use kit::testing::{
+    assert_mentions, fork_lock, json_report, lab_report, live_children, live_descendants,
+    readable_report,
+};
 use memory_cost::idle::{Kind, park_processes, park_tasks, park_threads};
 use memory_cost::{Metric, marginal_id, sample_id};
 
@@ -45,8 +48,7 @@ fn value(report: &Report, id: &str) -> f64 {
 #[test]
 fn json_has_every_group_marginal_stack_and_cow_record_and_leaves_nothing_behind() {
     let _lock = fork_lock();
-    let report = json_report(EXE, QUICK);
-    assert_eq!(report.lab, "memory-cost");
+    let report = lab_report(EXE, "memory-cost", QUICK);
     for (kind, counts) in [
         (Kind::Threads, [1, 10, 100]),
         (Kind::Processes, [1, 10, 50]),
@@ -192,15 +194,16 @@ fn the_group_measurements_reap_and_join_everything() {
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
     let text = readable_report(EXE, QUICK);
-    for expected in [
-        "per extra thread",
-        "per extra process",
-        "per extra task",
-        "after the fork",
-        "kernel stack",
-    ] {
-        assert!(text.contains(expected), "{expected}:\n{text}");
-    }
+    assert_mentions(
+        &text,
+        &[
+            "per extra thread",
+            "per extra process",
+            "per extra task",
+            "after the fork",
+            "kernel stack",
+        ],
+    );
     assert!(live_children().is_empty());
 }
 

@@ -9,7 +9,7 @@
 
 #![cfg(target_os = "linux")]
 
-use kit::testing::{fork_lock, json_report, live_children};
+use kit::testing::{fork_lock, json_report, lab_report, live_children, median, record_ids};
 use race::{Mode, Outcome};
 
 const WORKERS: u32 = 4;
@@ -99,9 +99,8 @@ kit::cli_contract! {
 #[test]
 fn json_is_a_report_with_exact_fixes() {
     let _lock = fork_lock();
-    let report = json_report(BIN, &["--workers", "3", "--increments", "500"]);
-    assert_eq!(report.lab, "race");
-    assert_eq!(report.get("race/expected").unwrap().median, 1500.0);
+    let report = lab_report(BIN, "race", &["--workers", "3", "--increments", "500"]);
+    assert_eq!(median(&report, "race/expected"), 1500.0);
     for mode in Mode::ALL {
         let counted = report.get(&format!("race/{}", mode.name())).unwrap();
         let lost = report.get(&format!("race/{}/lost", mode.name())).unwrap();
@@ -128,7 +127,7 @@ fn json_is_a_report_with_exact_fixes() {
 fn one_mode_runs_only_that_mode() {
     let _lock = fork_lock();
     let report = json_report(BIN, &["--mode", "threads-mutex", "--increments", "100"]);
-    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    let ids = record_ids(&report);
     assert_eq!(
         ids,
         [

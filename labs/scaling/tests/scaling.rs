@@ -8,7 +8,9 @@
 
 #![cfg(target_os = "linux")]
 
-use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::testing::{
+    assert_mentions, fork_lock, json_report, live_children, median, readable_report,
+};
 use scaling::{Kind, Plan, closed_form, cores, processes, sum_of_squares, threads, worker_counts};
 
 const EXE: &str = env!("CARGO_BIN_EXE_scaling");
@@ -160,10 +162,7 @@ fn json_has_every_record_the_page_draws() {
         &["--work", "200000", "--max-workers", "3", "--rounds", "2"],
     );
     assert_eq!(report.lab, "scaling");
-    assert_eq!(
-        report.get("scaling/serial-configured").unwrap().median,
-        10.0
-    );
+    assert_eq!(median(&report, "scaling/serial-configured"), 10.0);
     assert_eq!(report.get("scaling/serial-configured").unwrap().unit, "%");
     for kind in ["threads", "processes"] {
         for w in 1..=3 {
@@ -227,14 +226,15 @@ fn the_readable_report_shows_both_tables_and_what_to_observe() {
         EXE,
         &["--work", "100000", "--max-workers", "2", "--rounds", "1"],
     );
-    for words in [
-        "Fixed work (Amdahl)",
-        "Scaled work (Gustafson)",
-        "closed form",
-        "What to observe",
-    ] {
-        assert!(text.contains(words), "{words}:\n{text}");
-    }
+    assert_mentions(
+        &text,
+        &[
+            "Fixed work (Amdahl)",
+            "Scaled work (Gustafson)",
+            "closed form",
+            "What to observe",
+        ],
+    );
     assert!(live_children().is_empty());
 }
 

@@ -7,7 +7,7 @@
 
 #![cfg(target_os = "linux")]
 
-use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::testing::{fork_lock, lab_report, live_children, median, readable_report};
 use shared_state::{
     Mode, ProcessSharedCounter, count, processes_with_plain_vec, processes_with_shared_atomic,
     processes_with_shared_mutex, threads_with_atomic, threads_with_mutex,
@@ -107,9 +107,12 @@ kit::cli_contract! {
 #[test]
 fn json_has_an_id_per_mode_and_exact_counts() {
     let _lock = fork_lock();
-    let report = json_report(BIN, &["--workers", "3", "--increments", "2000"]);
-    assert_eq!(report.lab, "shared-state");
-    assert_eq!(report.get("shared-state/expected").unwrap().median, 6_000.0);
+    let report = lab_report(
+        BIN,
+        "shared-state",
+        &["--workers", "3", "--increments", "2000"],
+    );
+    assert_eq!(median(&report, "shared-state/expected"), 6_000.0);
     for mode in Mode::ALL {
         let id = mode.id();
         let counted = report.get(&format!("shared-state/{id}-count")).unwrap();

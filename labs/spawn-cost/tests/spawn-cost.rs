@@ -4,7 +4,7 @@
 #![cfg(target_os = "linux")]
 
 use kit::testing::{
-    fork_lock, json_report, live_children, live_descendants, readable_report, run_ok,
+    fork_lock, json_report, live_children, live_descendants, readable_report, record_ids, run_ok,
 };
 use kit::{Children, Summary};
 use nix::sys::signal::{SigSet, SigmaskHow};
@@ -190,7 +190,7 @@ fn json_is_a_report_with_one_record_per_kind() {
         ],
     );
     assert_eq!(report.lab, "spawn-cost");
-    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    let ids = record_ids(&report);
     assert_eq!(
         ids,
         [
