@@ -3,8 +3,8 @@
 //! byte.
 
 use crate::peer::{Peer, READY};
-use crate::{End, MIN_MESSAGE, Message, Transport, link};
-use anyhow::{Context, ensure};
+use crate::{End, MIN_MESSAGE, Message, Transport};
+use anyhow::ensure;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -45,16 +45,9 @@ impl Echo {
             size >= MIN_MESSAGE,
             "messages hold at least {MIN_MESSAGE} bytes"
         );
-        let (mut ours, theirs) = link(transport)?;
-        let mut buf = vec![0u8; size]; // allocated before the fork: the child may not allocate
-        let job = move |end: &mut End| echo(end, &mut buf, round_trips);
+        let job = move |end: &mut End, buf: &mut [u8]| echo(end, buf, round_trips);
         // SAFETY: `echo` only reads, writes and copies into `buf` (see `Peer::start`).
-        let peer = unsafe { Peer::start(transport, theirs, job) }?;
-        let mut ready = [0u8; 8];
-        ours.rx
-            .read_exact(&mut ready)
-            .context("the peer did not start")?;
-        ensure!(ready == READY, "the peer said {ready:?}, not ready");
+        let (ours, peer) = unsafe { Peer::start_ready(transport, size, job) }?;
         Ok(Self {
             end: ours,
             peer: Some(peer),

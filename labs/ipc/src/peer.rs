@@ -3,12 +3,12 @@
 //! async-signal-safe calls (fork(2), signal-safety(7)), so a peer's job allocates nothing and
 //! reports a failure as an exit status, not an error value.
 
-use crate::{End, Transport};
-use anyhow::ensure;
+use crate::{End, Transport, link};
+use anyhow::{Context, ensure};
 use kit::Children;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
-use std::io;
+use std::io::{self, Read};
 use std::thread::JoinHandle;
 
 /// The other side: a forked child, or a thread (for mpsc).
@@ -49,6 +49,31 @@ impl Peer {
             })
         }?;
         Ok(Peer::Process { children, pid })
+    }
+
+    /// Links a new pair of ends, starts `job` on the peer's end with a buffer of `size` bytes
+    /// (allocated here, before the fork: the child may not allocate), and waits until the peer
+    /// says [`READY`], so that nothing timed afterwards includes starting it. Returns our end
+    /// and the peer.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Peer::start`]: `job` must make only async-signal-safe calls.
+    pub(crate) unsafe fn start_ready(
+        transport: Transport,
+        size: usize,
+        mut job: impl FnMut(&mut End, &mut [u8]) -> i32 + Send + 'static,
+    ) -> anyhow::Result<(End, Self)> {
+        let (mut ours, theirs) = link(transport)?;
+        let mut buf = vec![0u8; size];
+        // SAFETY: forwarded to our caller, who promises the job is async-signal-safe.
+        let peer = unsafe { Peer::start(transport, theirs, move |end| job(end, &mut buf)) }?;
+        let mut ready = [0u8; 8];
+        ours.rx
+            .read_exact(&mut ready)
+            .context("the peer did not start")?;
+        ensure!(ready == READY, "the peer said {ready:?}, not ready");
+        Ok((ours, peer))
     }
 
     /// Waits for the peer and checks that it exited with status 0.

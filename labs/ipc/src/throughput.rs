@@ -4,8 +4,8 @@
 //! reordered fails the run instead of making it faster.
 
 use crate::peer::{Peer, READY, status};
-use crate::{End, MIN_MESSAGE, Message, Transport, link};
-use anyhow::{Context, bail, ensure};
+use crate::{End, MIN_MESSAGE, Message, Transport};
+use anyhow::{bail, ensure};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -101,16 +101,9 @@ pub fn stream(transport: Transport, size: usize, count: u64) -> anyhow::Result<S
     );
     let mut message = Message::new(size);
     let expected = message.stream_checksum(count);
-    let (mut ours, theirs) = link(transport)?;
-    let mut buf = vec![0u8; size]; // allocated before the fork: the child may not allocate
-    let job = move |end: &mut End| receive(end, &mut buf, count);
+    let job = move |end: &mut End, buf: &mut [u8]| receive(end, buf, count);
     // SAFETY: `receive` only reads, copies into `buf`, adds and writes (see `Peer::start`).
-    let peer = unsafe { Peer::start(transport, theirs, job) }?;
-    let mut ready = [0u8; 8];
-    ours.rx
-        .read_exact(&mut ready)
-        .context("the peer did not start")?;
-    ensure!(ready == READY, "the peer said {ready:?}, not ready");
+    let (mut ours, peer) = unsafe { Peer::start_ready(transport, size, job) }?;
 
     let start = Instant::now();
     for index in 0..count {
