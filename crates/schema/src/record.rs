@@ -148,8 +148,8 @@ mod tests {
     use super::*;
     use crate::unit::Noun;
 
-    #[test]
-    fn round_trips_through_json() {
+    /// A report of one count, `demo/lost`: 12 updates lost.
+    fn demo_report() -> Report {
         let mut report = Report::new("demo");
         report.push(Record::count(
             "demo/lost",
@@ -157,6 +157,12 @@ mod tests {
             Unit::Count(Noun::Updates),
             12.0,
         ));
+        report
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let report = demo_report();
         let back: Report = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(back, report);
         assert_eq!(back.get("demo/lost").unwrap().median, 12.0);
@@ -167,13 +173,7 @@ mod tests {
 
     #[test]
     fn spread_and_benchmarks_are_written_by_name() {
-        let mut report = Report::new("demo");
-        report.push(Record::count(
-            "demo/lost",
-            "updates lost",
-            Unit::Count(Noun::Updates),
-            12.0,
-        ));
+        let mut report = demo_report();
         report.records[0].spread = Some(Spread::Ci95);
         report.describe_benchmark("demo/bench/2", "two of something");
         let json = report.to_json();

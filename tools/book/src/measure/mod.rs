@@ -506,6 +506,17 @@ pub fn clock(seconds: f64) -> String {
 mod tests {
     use super::*;
 
+    /// A lab's report of one record of its own, `spawn-cost/thread`.
+    fn thread_report() -> Report {
+        let mut report = Report::new("spawn-cost");
+        report.push(Record::nanos(
+            "spawn-cost/thread",
+            "spawn and join a thread",
+            schema::Summary::single(50_000.0),
+        ));
+        report
+    }
+
     fn estimate(id: &str, median: f64) -> Estimate {
         Estimate {
             id: id.into(),
@@ -518,12 +529,7 @@ mod tests {
 
     #[test]
     fn a_described_benchmark_becomes_a_record_of_its_own() {
-        let mut report = Report::new("spawn-cost");
-        report.push(Record::nanos(
-            "spawn-cost/thread",
-            "spawn and join a thread",
-            schema::Summary::single(50_000.0),
-        ));
+        let mut report = thread_report();
         report.describe_benchmark("spawn-cost/fork", "fork, then wait");
         report.describe_benchmark("spawn-cost/group/spawn thread", "a thread in a group");
         report.describe_benchmark("spawn-cost/not-run", "a benchmark that did not run");
@@ -565,12 +571,7 @@ mod tests {
     /// sources, and `measure` refuses it rather than keep either silently.
     #[test]
     fn a_record_id_with_two_sources_is_rejected() {
-        let mut report = Report::new("spawn-cost");
-        report.push(Record::nanos(
-            "spawn-cost/thread",
-            "spawn and join a thread",
-            schema::Summary::single(50_000.0),
-        ));
+        let mut report = thread_report();
         let err = merge(
             "spawn-cost",
             &mut report,
