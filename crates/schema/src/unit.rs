@@ -19,6 +19,8 @@ pub enum Unit {
     Bytes,
     /// A rate in mebibytes per second (`MiB/s`).
     MibPerSecond,
+    /// A rate of requests answered per second (`requests/s`).
+    RequestsPerSecond,
     /// A ratio (`×`; results written before this type say `x`).
     Factor,
     /// A percentage (`%`).
@@ -86,10 +88,11 @@ impl Noun {
 
 impl Unit {
     /// Every unit but the counts, which are [`Noun::ALL`].
-    const FIXED: [Unit; 7] = [
+    const FIXED: [Unit; 8] = [
         Unit::Nanoseconds,
         Unit::Bytes,
         Unit::MibPerSecond,
+        Unit::RequestsPerSecond,
         Unit::Factor,
         Unit::Percent,
         Unit::Flag,
@@ -102,6 +105,7 @@ impl Unit {
             Unit::Nanoseconds => "ns",
             Unit::Bytes => "bytes",
             Unit::MibPerSecond => "MiB/s",
+            Unit::RequestsPerSecond => "requests/s",
             Unit::Factor => "×",
             Unit::Percent => "%",
             Unit::Flag => "flag",

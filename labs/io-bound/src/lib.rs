@@ -16,6 +16,7 @@
 // The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
 #![cfg(target_os = "linux")]
 
+pub mod connections;
 pub mod report;
 
 use anyhow::{Context, ensure};

@@ -29,13 +29,25 @@ mod lab {
         #[arg(long, value_name = "MS", default_value_t = 100,
               value_parser = value_parser!(u64).range(1..=2000))]
         delay_ms: u64,
+        #[command(flatten)]
+        many: io_bound::connections::Flags,
     }
 
     pub fn main() -> ExitCode {
         let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
+        if let Some(server_copy) = args.many.serve_if_asked() {
+            return server_copy;
+        }
+        // Many connections: checked against the machine's limits before anything runs.
+        let many = args.many.plan();
+        if many.only {
+            return kit::lab::run(json, |progress| io_bound::connections::run(&many, progress));
+        }
         kit::lab::run(json, |progress| {
             let delay = Duration::from_millis(args.delay_ms);
-            io_bound::report::run(args.requests as usize, delay, json, progress)
+            let fetched = io_bound::report::run(args.requests as usize, delay, json, progress)?;
+            let connections = io_bound::connections::run(&many, progress)?;
+            Ok(io_bound::connections::Both(fetched, connections))
         })
     }
 }

@@ -1,0 +1,290 @@
+//! Many connections: N clients connect to a loopback server at once, each sends one request and
+//! reads the answer the server writes after a short hold; only the server differs between runs.
+//!
+//! The server is the lab run again (`/proc/self/exe` with the hidden `--serve MODEL`), so
+//! its memory and threads are its own and not the clients': the lab reads them from
+//! `/proc/PID/status` (`Threads`) and `/proc/PID/smaps_rollup` (`Pss`), summed over the server
+//! and its children for the process model (proc(5); Pss is the size that adds up over
+//! processes that share pages, as in the memory-cost lab). Four server models:
+//!
+//! - **threads**: one OS thread per connection, blocked in read(2) and then in its sleep;
+//! - **pool**: a fixed pool of threads (the CPUs by default), each serving one connection at a
+//!   time while the others wait their turn in a queue;
+//! - **processes**: one forked child per connection (`kit::Children`), at most
+//!   [`MAX_PROCESSES`];
+//! - **async**: one tokio task per connection on a multi-thread runtime, whose few worker
+//!   threads wait for all the sockets at once in epoll_wait(2) (epoll(7), through mio) and
+//!   poll only the tasks whose socket is ready.
+//!
+//! The clients are the same for every model: tokio tasks on one current-thread runtime in the
+//! lab's own process. They connect all N first and wait until the server says it has accepted
+//! all N, so every model holds N open connections at the same moment (the lab samples the
+//! server's peak then and throughout), and only then send their requests. A client's latency
+//! runs from sending its request to reading the whole answer; the throughput is N divided by the
+//! time from the first request sent to the last answer read. Every answer is checked exact.
+//!
+//! Before anything runs, N is checked against what the machine allows (see [`Flags::plan`]):
+//! open files (RLIMIT_NOFILE, raised from the soft to the hard limit), tasks left (the pids
+//! controller, `threads-max`), memory, and how long the fixed pool would take.
+
+pub mod client;
+pub mod report;
+pub mod server;
+
+use clap::value_parser;
+use kit::lab::{Outcome, Progress};
+use kit::{Machine, Report};
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use std::time::Duration;
+
+pub use report::Connections;
+
+/// The most processes the process model forks: one per connection, all alive at once.
+pub const MAX_PROCESSES: usize = 2000;
+/// The clients' default N.
+pub const DEFAULT_CONNECTIONS: usize = 1000;
+/// Open files each process needs beyond one socket per connection: the standard streams, the
+/// pipe to the server, the runtime's epoll and eventfd descriptors, a `/proc` file being read.
+pub const SPARE_FILES: u64 = 24;
+/// The longest the fixed pool may be planned to take (N × hold / pool threads), so that no
+/// choice of flags starts a run that takes an hour.
+pub const POOL_LIMIT: Duration = Duration::from_secs(120);
+
+/// How the server serves its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Model {
+    /// One OS thread per connection.
+    Threads,
+    /// A fixed pool of threads.
+    Pool,
+    /// One forked process per connection.
+    Processes,
+    /// One tokio task per connection on a multi-thread runtime.
+    Async,
+}
+
+impl Model {
+    pub const ALL: [Model; 4] = [Model::Threads, Model::Pool, Model::Processes, Model::Async];
+
+    /// The id in `--json` records (`io-bound/connections/<id>/…`) and on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Model::Threads => "threads",
+            Model::Pool => "pool",
+            Model::Processes => "processes",
+            Model::Async => "async",
+        }
+    }
+
+    /// How the report names the model.
+    pub fn label(self) -> &'static str {
+        match self {
+            Model::Threads => "a thread per connection",
+            Model::Pool => "a fixed thread pool",
+            Model::Processes => "a process per connection",
+            Model::Async => "async tasks (tokio)",
+        }
+    }
+
+    /// A generous guess at the resident memory one connection costs the server, to refuse an
+    /// N the machine cannot hold before trying: a thread's touched stack and kernel stack, a
+    /// forked child's own page tables and written pages.
+    fn bytes_per_connection(self) -> u64 {
+        match self {
+            Model::Threads => 256 << 10,
+            Model::Pool | Model::Async => 16 << 10,
+            Model::Processes => 4 << 20,
+        }
+    }
+}
+
+/// The many-connections flags, flattened into the lab's own.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Flags {
+    /// Many connections: run only this mode, with N clients connected at once [default: 1000]
+    #[arg(long, value_name = "N", value_parser = value_parser!(u32).range(1..=10_000))]
+    pub connections: Option<u32>,
+    /// Many connections: run only this mode, with this server model (default: all four)
+    #[arg(long, value_name = "MODEL", value_enum)]
+    pub server: Option<Model>,
+    /// Many connections: how long the server works on each request before answering
+    #[arg(long, value_name = "MS", default_value_t = 5,
+          value_parser = value_parser!(u64).range(1..=10_000))]
+    pub hold_ms: u64,
+    /// Many connections: threads in the fixed pool [default: the CPUs]
+    #[arg(long, value_name = "T", value_parser = value_parser!(u32).range(1..=1024))]
+    pub pool_threads: Option<u32>,
+    /// Internal: be the server of one model for N connections (the lab runs itself so)
+    #[arg(long, hide = true, value_enum, requires = "connections")]
+    pub serve: Option<Model>,
+}
+
+/// What to run, checked against the machine.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub connections: usize,
+    pub models: Vec<Model>,
+    pub hold: Duration,
+    pub pool_threads: usize,
+    /// Whether only this mode runs (`--connections` or `--server` was given).
+    pub only: bool,
+}
+
+impl Flags {
+    /// The server copy's whole life, when this process is one (`--serve`): `Some` exit code.
+    pub fn serve_if_asked(&self) -> Option<std::process::ExitCode> {
+        let model = self.serve?;
+        let connections = self.connections.unwrap_or(1) as usize;
+        let (hold, pool) = (Duration::from_millis(self.hold_ms), self.pool_threads());
+        Some(kit::cli::run(|| {
+            server::serve(model, connections, hold, pool)
+        }))
+    }
+
+    fn pool_threads(&self) -> usize {
+        self.pool_threads.map_or_else(cpus, |t| t as usize)
+    }
+
+    /// The plan, or a one-line usage error (exit status 2) naming the limit that N exceeds.
+    /// Raises this process's soft RLIMIT_NOFILE to its hard limit; the server inherits it.
+    pub fn plan(&self) -> Plan {
+        let plan = Plan {
+            connections: self.connections.map_or(DEFAULT_CONNECTIONS, |n| n as usize),
+            models: self.server.map_or_else(|| Model::ALL.to_vec(), |m| vec![m]),
+            hold: Duration::from_millis(self.hold_ms),
+            pool_threads: self.pool_threads(),
+            only: self.connections.is_some() || self.server.is_some(),
+        };
+        if let Err(refusal) = plan.check() {
+            kit::cli::usage_error(refusal);
+        }
+        plan
+    }
+}
+
+/// The CPUs this process may run on: the async runtime's and the pool's default size.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Plan {
+    /// Why the machine cannot run this plan, in one line; raises the open-file limit first.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.connections;
+        let need = n as u64 + SPARE_FILES;
+        let (soft, hard) = raise_open_file_limit().map_err(|e| format!("RLIMIT_NOFILE: {e}"))?;
+        if soft < need {
+            return Err(format!(
+                "--connections {n} needs {need} open files in the clients' process and as many \
+                 in the server's (one socket per connection, plus {SPARE_FILES}), but \
+                 RLIMIT_NOFILE allows {soft} (hard limit {hard}): raise it with `ulimit -n {need}` \
+                 or connect fewer clients"
+            ));
+        }
+        if self.models.contains(&Model::Processes) && n > MAX_PROCESSES {
+            return Err(format!(
+                "--connections {n}: the process model forks one process per connection, at most \
+                 {MAX_PROCESSES}; connect fewer clients or pick another --server"
+            ));
+        }
+        let tasks = |m: &Model| match m {
+            Model::Threads | Model::Processes => n as u64,
+            Model::Pool => self.pool_threads as u64,
+            Model::Async => cpus() as u64,
+        };
+        let most_tasks = self.models.iter().map(tasks).max().unwrap_or(0) + 64;
+        if let Some(left) = kit::machine::processes_left()
+            && left < most_tasks
+        {
+            return Err(format!(
+                "--connections {n} needs {most_tasks} more threads or processes, but the pids \
+                 limit (cgroup pids.max or kernel threads-max) leaves {left}; connect fewer clients"
+            ));
+        }
+        let most_bytes = self
+            .models
+            .iter()
+            .map(|m| m.bytes_per_connection() * n as u64)
+            .max()
+            .unwrap_or(0);
+        if let Ok(available) = kit::machine::mem_available_bytes()
+            && most_bytes > available / 2
+        {
+            return Err(format!(
+                "--connections {n} may need {} of memory in the server, more than half of the \
+                 {} MemAvailable; connect fewer clients",
+                kit::table::bytes(most_bytes as f64),
+                kit::table::bytes(available as f64)
+            ));
+        }
+        let pool_time = self.hold * n.div_ceil(self.pool_threads) as u32;
+        if self.models.contains(&Model::Pool) && pool_time > POOL_LIMIT {
+            return Err(format!(
+                "--connections {n} with --hold-ms {} would keep a pool of {} threads busy for \
+                 {} s (at most {} s); connect fewer clients, hold less or add --pool-threads",
+                self.hold.as_millis(),
+                self.pool_threads,
+                pool_time.as_secs(),
+                POOL_LIMIT.as_secs()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit (setrlimit(2): an unprivileged
+/// process may raise its soft limit up to its hard limit). Returns `(soft, hard)` after.
+pub fn raise_open_file_limit() -> nix::Result<(u64, u64)> {
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    if soft < hard {
+        setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
+    }
+    getrlimit(Resource::RLIMIT_NOFILE)
+}
+
+/// Runs every model of the plan, one after another, each against a fresh server.
+pub fn run(plan: &Plan, progress: &Progress) -> anyhow::Result<Connections> {
+    let mut served = Vec::with_capacity(plan.models.len());
+    for &model in &plan.models {
+        progress.show(format_args!(
+            "{} clients at once against {}",
+            plan.connections,
+            model.label()
+        ));
+        served.push(client::measure(
+            model,
+            plan.connections,
+            plan.hold,
+            plan.pool_threads,
+        )?);
+    }
+    Ok(Connections {
+        connections: plan.connections,
+        hold: plan.hold,
+        pool_threads: plan.pool_threads,
+        served,
+    })
+}
+
+/// Two outcomes as one: the lab's usual modes, then many connections. The `--json` report
+/// holds both's records; the readable report shows one after the other.
+pub struct Both<A, B>(pub A, pub B);
+
+impl<A: Outcome> Outcome for Both<A, Connections> {
+    fn report(&self) -> Report {
+        let mut report = self.0.report();
+        for record in self.1.report().records {
+            report.push(record);
+        }
+        report
+    }
+
+    fn render(&self, machine: &Machine) -> String {
+        format!("{}\n{}", self.0.render(machine), self.1.body())
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        self.0.check()?;
+        self.1.check()
+    }
+}
