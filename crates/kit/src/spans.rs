@@ -45,6 +45,43 @@
 //! headline figures come from runs without spans: it records its timelines in a run of its
 //! own, after the timed ones.
 //!
+//! # Spans that end where the worker was paused: [`Recorder::span_split`]
+//!
+//! A span is a unit of work's begin and end, so a worker that lost its CPU in the middle of a
+//! unit has the wait inside the span: on an oversubscribed machine every lane becomes one long
+//! bar, although each thread ran for a small part of it. [`Recorder::span_split`] runs a unit
+//! of work that calls [`Split::checkpoint`] every few iterations. Each checkpoint reads the
+//! clock and the CPU; when more than `pause_ns` passed since the previous reading, the worker
+//! did not run in between, so the current span ends at the reading before the gap (on the CPU
+//! read there) and a new one begins at the reading after it. The gil lab's Python worker does
+//! the same (`labs/gil/src/sum_squares.py`, `PAUSE_NS`). Every span then begins and ends at a
+//! reading the worker took while running, holds no gap longer than `pause_ns`, and the gaps
+//! between a unit's spans are each longer than `pause_ns`; a unit with no such gap is one span,
+//! as with [`Recorder::span`]. The spans are ordinary [`Span`]s: the buffer, the cap and the
+//! record stream below are the same.
+//!
+//! The threshold must lie between two lengths. Above the time between two checkpoints of the
+//! work itself (the caller's choice: every few microseconds of work), or the work alone would
+//! split. Below the shortest time a worker loses its CPU to another runnable thread: the
+//! scheduler gives the CPU away when the running task has used its slice, whose base is
+//! `sysctl_sched_base_slice`, 0.75 ms in the kernel's `kernel/sched/fair.c` ("Minimal
+//! preemption granularity for CPU-bound tasks", scaled up by `1 + ilog(ncpus)`), and it
+//! notices that at a scheduler tick, every 1/`CONFIG_HZ` seconds: 1 to 10 ms for the choices in
+//! the kernel's `kernel/Kconfig.hz` (100, 250, 300 or 1000 Hz). So a turn given to another
+//! thread keeps a worker off its CPU for about a slice or more. [`OFF_CPU_NS`], a third of the
+//! smallest base slice, is such a threshold: a gap that long, beside checkpoints microseconds
+//! apart, can only be time off the CPU (preemption by another thread, an interrupt storm, or
+//! the hypervisor running another guest on this vCPU), while a single interrupt (microseconds)
+//! does not split a span.
+//!
+//! Each checkpoint costs one `clock_gettime` and one `sched_getcpu`, both answered without
+//! entering the kernel (above), and a comparison; a split also stores a span. Nothing
+//! allocates. The ignored test `spans::tests::overhead` prints a checkpoint's cost too. A
+//! split span when the buffer is full is counted in [`Recorder::dropped`] like any other: the
+//! lane then ends early in the picture, so a recorder for split spans should have room for a
+//! few splits per unit (its capacity is the cap on the lane's size in the results file), and
+//! the caller should say when any were dropped.
+//!
 //! # From a child process: the record stream
 //!
 //! A forked child cannot hand its recorder back: its memory is a copy. It sends its spans
@@ -113,6 +150,12 @@ pub const RECORD_BYTES: usize = 24;
 /// The CPU recorded when `sched_getcpu` fails (it does not on Linux since 2.6.19, but a span
 /// should not be lost for it).
 pub const UNKNOWN_CPU: u32 = u32::MAX;
+
+/// A gap between two checkpoints of [`Recorder::span_split`] longer than this (250 µs) means
+/// the worker was off its CPU: a third of the scheduler's smallest base slice (0.75 ms,
+/// `sysctl_sched_base_slice` in the kernel's `kernel/sched/fair.c`), far above the few
+/// microseconds of work a caller puts between checkpoints. The module docs give the reasons.
+pub const OFF_CPU_NS: u64 = 250_000;
 
 /// Records per `write`: as many as fit in `PIPE_BUF` bytes (4096 on Linux, pipe(7)), so each
 /// write to a pipe is atomic and the stack buffer stays small.
@@ -224,26 +267,83 @@ impl Recorder {
     /// and ends before it is read again, so the work is all that falls inside it.
     #[inline]
     pub fn span<R>(&mut self, work: impl FnOnce() -> R) -> R {
-        if self.switches_at_start.is_none() {
-            self.switches_at_start = Some(switches(self.who()));
-        }
+        self.start();
         let cpu_begin = cpu();
         let begin_ns = self.origin.elapsed_ns();
         let result = work();
         let end_ns = self.origin.elapsed_ns();
         let cpu_end = cpu();
+        self.push(Span {
+            begin_ns,
+            end_ns,
+            cpu_begin,
+            cpu_end,
+        });
+        result
+    }
+
+    /// Runs `work` as one span or more: `work` calls [`Split::checkpoint`] every few
+    /// microseconds of its work, and a gap of more than `pause_ns` between two readings (the
+    /// begin, each checkpoint, the end) ends the span at the reading before the gap and begins
+    /// the next at the reading after it (the module docs say why; [`OFF_CPU_NS`] is a
+    /// threshold for time off the CPU). Without such a gap it is one span, as with
+    /// [`span`](Self::span).
+    #[inline]
+    pub fn span_split<R>(&mut self, pause_ns: u64, work: impl FnOnce(&mut Split<'_>) -> R) -> R {
+        self.start();
+        let cpu_begin = cpu();
+        let begin_ns = self.origin.elapsed_ns();
+        let mut split = Split {
+            recorder: self,
+            pause_ns,
+            begin_ns,
+            cpu_begin,
+            last_ns: begin_ns,
+            last_cpu: cpu_begin,
+        };
+        let result = work(&mut split);
+        let Split {
+            begin_ns,
+            cpu_begin,
+            last_ns,
+            last_cpu,
+            ..
+        } = split;
+        let end_ns = self.origin.elapsed_ns();
+        let cpu_end = cpu();
+        // A gap before the end is a pause too: the span ends at the last checkpoint. The
+        // remainder after the gap holds no work, so it is no span of its own.
+        let (end_ns, cpu_end) = if end_ns.saturating_sub(last_ns) > pause_ns {
+            (last_ns, last_cpu)
+        } else {
+            (end_ns, cpu_end)
+        };
+        self.push(Span {
+            begin_ns,
+            end_ns,
+            cpu_begin,
+            cpu_end,
+        });
+        result
+    }
+
+    /// Notes the switch counts at the worker's first span.
+    #[inline]
+    fn start(&mut self) {
+        if self.switches_at_start.is_none() {
+            self.switches_at_start = Some(switches(self.who()));
+        }
+    }
+
+    /// Stores `span`, or counts it as dropped when the buffer is full.
+    #[inline]
+    fn push(&mut self, span: Span) {
         // Never grow: a reallocation in the middle of a measurement is what this avoids.
         if self.spans.len() < self.spans.capacity() {
-            self.spans.push(Span {
-                begin_ns,
-                end_ns,
-                cpu_begin,
-                cpu_end,
-            });
+            self.spans.push(span);
         } else {
             self.dropped = self.dropped.saturating_add(1);
         }
-        result
     }
 
     /// The spans recorded so far.
@@ -306,6 +406,42 @@ impl Recorder {
             filled += 1;
         }
         write_all(fd.as_fd(), &batch[..filled * RECORD_BYTES])
+    }
+}
+
+/// The span in progress inside [`Recorder::span_split`]: its work calls
+/// [`checkpoint`](Self::checkpoint) every few microseconds.
+#[derive(Debug)]
+pub struct Split<'a> {
+    recorder: &'a mut Recorder,
+    pause_ns: u64,
+    begin_ns: u64,
+    cpu_begin: u32,
+    /// The previous reading, and the CPU read just after it.
+    last_ns: u64,
+    last_cpu: u32,
+}
+
+impl Split<'_> {
+    /// Reads the clock and the CPU. If more than the pause passed since the previous reading,
+    /// the worker was not running in between: the span ends at that reading, on its CPU, and
+    /// a new one begins now.
+    #[inline]
+    pub fn checkpoint(&mut self) {
+        let now = self.recorder.origin.elapsed_ns();
+        let cpu = cpu();
+        if now.saturating_sub(self.last_ns) > self.pause_ns {
+            self.recorder.push(Span {
+                begin_ns: self.begin_ns,
+                end_ns: self.last_ns,
+                cpu_begin: self.cpu_begin,
+                cpu_end: self.last_cpu,
+            });
+            self.begin_ns = now;
+            self.cpu_begin = cpu;
+        }
+        self.last_ns = now;
+        self.last_cpu = cpu;
     }
 }
 
@@ -553,11 +689,135 @@ mod tests {
         assert!(live_children().is_empty());
     }
 
+    /// Runs `units` units of work through [`Recorder::span_split`] with `pause_ns`, each unit
+    /// `steps` checkpoints apart of a little work, sleeping (a stand-in for being descheduled:
+    /// the thread is off its CPU for at least the time asked, nanosleep(2)) before the
+    /// checkpoints `sleep_at` says. Returns each unit's spans and when each sleep began and
+    /// ended, as the worker itself saw it.
+    fn split_units(
+        recorder: &mut Recorder,
+        pause_ns: u64,
+        units: u64,
+        steps: u64,
+        sleep_at: impl Fn(u64, u64) -> bool,
+    ) -> (Vec<Vec<Span>>, Vec<(u64, u64)>) {
+        let origin = recorder.origin;
+        let mut per_unit = Vec::new();
+        let mut sleeps = Vec::new();
+        for unit in 0..units {
+            let before = recorder.spans().len();
+            recorder.span_split(pause_ns, |split| {
+                for step in 0..steps {
+                    black_box(work(2_000));
+                    if sleep_at(unit, step) {
+                        let began = origin.elapsed_ns();
+                        thread::sleep(Duration::from_millis(2));
+                        sleeps.push((began, origin.elapsed_ns()));
+                    }
+                    split.checkpoint();
+                }
+            });
+            per_unit.push(recorder.spans()[before..].to_vec());
+        }
+        (per_unit, sleeps)
+    }
+
+    /// A worker that sleeps between checkpoints: each sleep falls in a gap between two spans
+    /// of its unit, every gap inside a unit is longer than the pause (a split is made only at
+    /// such a gap; the machine may add some of its own), and the spans stay ordered.
+    #[test]
+    fn a_sleep_between_checkpoints_splits_the_span_around_it() {
+        let mut recorder = Recorder::for_thread(Origin::now(), 256);
+        let (per_unit, sleeps) = split_units(&mut recorder, OFF_CPU_NS, 4, 20, |unit, step| {
+            unit % 2 == 1 && step % 5 == 2
+        });
+        let lane = recorder.lane("sleeper");
+        assert!(lane.is_ordered(), "{lane:?}");
+        assert_eq!(recorder.dropped(), 0);
+        // Units 1 and 3 slept 4 times each: at least 5 spans each; 0 and 2 at least one.
+        assert_eq!(sleeps.len(), 8);
+        for (unit, spans) in per_unit.iter().enumerate() {
+            let least = if unit % 2 == 1 { 5 } else { 1 };
+            assert!(spans.len() >= least, "unit {unit}: {spans:?}");
+            for pair in spans.windows(2) {
+                assert!(pair[1].begin_ns - pair[0].end_ns > OFF_CPU_NS, "{pair:?}");
+            }
+        }
+        for (began, ended) in sleeps {
+            let covered = lane
+                .spans
+                .windows(2)
+                .any(|w| w[0].end_ns <= began && ended <= w[1].begin_ns);
+            assert!(covered, "no gap holds the sleep {began}..{ended}: {lane:?}");
+        }
+        assert_cpus_allowed(&lane);
+    }
+
+    /// A worker that never pauses as long as the threshold (none can: no gap exceeds u64::MAX
+    /// nanoseconds) makes one span per unit, each holding its work, as [`Recorder::span`]
+    /// would.
+    #[test]
+    fn without_a_pause_each_unit_is_one_span() {
+        let origin = Origin::now();
+        let mut recorder = Recorder::for_thread(origin, 16);
+        let started = origin.elapsed_ns();
+        let (per_unit, _) = split_units(&mut recorder, u64::MAX, 6, 50, |unit, step| {
+            // A sleep is no pause beside this threshold.
+            unit == 3 && step == 10
+        });
+        let ended = origin.elapsed_ns();
+        assert!(
+            per_unit.iter().all(|spans| spans.len() == 1),
+            "{per_unit:?}"
+        );
+        let lane = recorder.lane("steady");
+        assert_eq!(lane.spans.len(), 6);
+        assert!(lane.is_ordered(), "{lane:?}");
+        assert!(started <= lane.spans[0].begin_ns && lane.spans[5].end_ns <= ended);
+        // With no checkpoint at all, a unit is one span too.
+        recorder.span_split(OFF_CPU_NS, |_| black_box(work(1_000)));
+        assert_eq!(recorder.spans().len(), 7);
+    }
+
+    /// Split spans fill the same buffer: past its capacity they are counted, not stored, and
+    /// the work still runs to its end.
+    #[test]
+    fn split_spans_past_the_capacity_are_counted_as_dropped() {
+        let mut recorder = Recorder::for_thread(Origin::now(), 2);
+        let capacity = recorder.spans.capacity();
+        let (_, sleeps) = split_units(&mut recorder, OFF_CPU_NS, 1, 2 * capacity as u64, |_, _| {
+            true
+        });
+        // Each sleep is a split: at least one span more than sleeps.
+        assert_eq!(sleeps.len(), 2 * capacity);
+        assert_eq!(recorder.spans().len(), capacity);
+        assert_eq!(recorder.spans.capacity(), capacity);
+        assert!(
+            recorder.dropped() as usize > capacity,
+            "{}",
+            recorder.dropped()
+        );
+    }
+
     /// What one span costs on this machine ([`cost_per_span_ns`]). Ignored: it prints a
     /// measurement and asserts nothing (see the module docs for the command).
     #[test]
     #[ignore]
     fn overhead() {
         println!("one span costs about {} ns", cost_per_span_ns());
+        // A checkpoint of a split span: the same two vDSO calls, once per checkpoint.
+        let mut recorder = Recorder::for_thread(Origin::now(), 1);
+        let checkpoints = 1_000_000u32;
+        let began = recorder.origin.elapsed_ns();
+        recorder.span_split(u64::MAX, |split| {
+            for _ in 0..checkpoints {
+                split.checkpoint();
+            }
+        });
+        let took = recorder.origin.elapsed_ns() - began;
+        println!(
+            "one checkpoint costs about {} ns",
+            took / u64::from(checkpoints)
+        );
     }
 }

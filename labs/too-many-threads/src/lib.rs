@@ -10,7 +10,7 @@
 #![cfg(target_os = "linux")]
 
 use anyhow::bail;
-use kit::spans::{Origin, Recorder};
+use kit::spans::{OFF_CPU_NS, Origin, Recorder};
 use kit::timeline::Timeline;
 use kit::{Children, SharedRegion};
 use nix::sys::wait::WaitStatus;
@@ -389,9 +389,30 @@ pub fn measure<T>(mode: impl FnOnce() -> T) -> anyhow::Result<(T, Usage)> {
 /// next scheduler tick).
 pub const TIMELINE_TASKS: u64 = 1_000_000;
 
-/// Spans per thread: a row of pieces along each lane, few enough that the oversubscribed
-/// timeline stays small in the results file and a span's cost is lost in its share.
+/// Chunks per thread: a row of pieces along each lane, each at least one span, few enough
+/// that a span's cost is lost in its chunk.
 pub const TIMELINE_CHUNKS: usize = 16;
+
+/// Tasks between two checkpoints of a chunk's span (`kit::spans::Recorder::span_split`): a few
+/// microseconds of work, so a gap of [`OFF_CPU_NS`] between checkpoints is time the thread
+/// spent off its CPU, and the checkpoint's two vDSO calls are a fraction of a percent of it.
+pub const CHECKPOINT_TASKS: u64 = 8;
+
+/// The most spans one timeline stores, shared out equally among its lanes
+/// ([`lane_capacity`]). Its threads lose their CPU and get it back many times in each chunk:
+/// a turn is a time slice, a millisecond or so (the kernel's `sysctl_sched_base_slice` in
+/// `kernel/sched/fair.c`), and on a machine busy with other programs even the
+/// one-thread-per-CPU run is split every few milliseconds. The budget caps the results file's
+/// size, a few hundred kilobytes per timeline at most; past a lane's share, its spans are
+/// counted and not stored, and the lane's name says how many were dropped (its bars then stop
+/// short of the thread's end).
+pub const TIMELINE_SPAN_BUDGET: usize = 3072;
+
+/// The spans each of `threads` lanes stores: an equal share of [`TIMELINE_SPAN_BUDGET`], and
+/// never fewer than one per chunk.
+pub fn lane_capacity(threads: usize, chunks: usize) -> usize {
+    (TIMELINE_SPAN_BUDGET / threads.max(1)).max(chunks)
+}
 
 /// The fewest threads of the oversubscribed run: enough lanes to see many threads share two
 /// cores, few enough for the picture to stay legible.
@@ -443,9 +464,12 @@ pub fn piece(n: u64, k: usize, parts: usize) -> std::ops::Range<u64> {
 
 // ANCHOR: traced_crowd
 /// Tasks `0..tasks` shared out among `threads` threads, each running its share as `chunks`
-/// spans: the checksum of all tasks and the timeline, one lane per thread. Every thread
-/// waits at a barrier first, so all of them are ready to run when the work starts and the
-/// picture shows the scheduler sharing the cores, not the threads being created one by one.
+/// chunks: the checksum of all tasks and the timeline, one lane per thread. A chunk is a span
+/// that ends where its thread lost the CPU and resumes where it got it back: every
+/// [`CHECKPOINT_TASKS`] tasks the thread reads the clock, and a gap longer than
+/// [`OFF_CPU_NS`] since the last reading splits the span around it. Every thread waits at a
+/// barrier first, so all of them are ready to run when the work starts and the picture shows
+/// the scheduler sharing the cores, not the threads being created one by one.
 pub fn traced_crowd(tasks: u64, threads: usize, chunks: usize) -> (u64, Timeline) {
     let origin = Origin::now();
     let start = Barrier::new(threads);
@@ -456,18 +480,30 @@ pub fn traced_crowd(tasks: u64, threads: usize, chunks: usize) -> (u64, Timeline
                 thread::Builder::new()
                     .stack_size(STACK_SIZE)
                     .spawn_scoped(scope, move || {
-                        let mut recorder = Recorder::for_thread(origin, chunks);
+                        let capacity = lane_capacity(threads, chunks);
+                        let mut recorder = Recorder::for_thread(origin, capacity);
                         let share = piece(tasks, k, threads);
                         start.wait();
                         let mut sum = 0u64;
                         for c in 0..chunks {
                             let ids = piece(share.end - share.start, c, chunks);
                             let ids = share.start + ids.start..share.start + ids.end;
-                            sum = recorder.span(|| ids.map(task).fold(sum, u64::wrapping_add));
+                            recorder.span_split(OFF_CPU_NS, |split| {
+                                for id in ids {
+                                    sum = sum.wrapping_add(task(id));
+                                    if id % CHECKPOINT_TASKS == 0 {
+                                        split.checkpoint();
+                                    }
+                                }
+                            });
                         }
                         // Taken on the thread itself: the switch counts are its own
                         // (getrusage(2), RUSAGE_THREAD).
-                        (sum, recorder.lane(format!("thread {}", k + 1)))
+                        let name = match recorder.dropped() {
+                            0 => format!("thread {}", k + 1),
+                            dropped => format!("thread {} ({dropped} spans dropped)", k + 1),
+                        };
+                        (sum, recorder.lane(name))
                     })
                     .expect("a few dozen threads with small stacks")
             })
@@ -548,6 +584,15 @@ mod tests {
         assert_eq!(status_field(text, "VmRSS"), Some(1234));
         assert_eq!(status_field(text, "VmHWM"), None);
         assert!(status_kib("VmRSS").unwrap() > 0);
+    }
+
+    /// The budget is shared out equally, and a lane always has room for every chunk.
+    #[test]
+    fn lanes_share_the_span_budget() {
+        assert_eq!(lane_capacity(2, TIMELINE_CHUNKS), TIMELINE_SPAN_BUDGET / 2);
+        assert!(lane_capacity(32, TIMELINE_CHUNKS) * 32 <= TIMELINE_SPAN_BUDGET);
+        assert_eq!(lane_capacity(100_000, TIMELINE_CHUNKS), TIMELINE_CHUNKS);
+        assert_eq!(lane_capacity(0, 4), TIMELINE_SPAN_BUDGET);
     }
 
     #[test]
