@@ -27,7 +27,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use schema::table::nanos;
-use schema::timeline::{Lane, Span, Timeline};
+use schema::timeline::{Lane, LaneKind, Span, Timeline};
 use std::ops::Range;
 
 /// CPU colours, in order: Tableau's ten, mid tones distinct for most colour-blind readers and
@@ -99,6 +99,11 @@ fn pieces(span: &Span, start: u64) -> Vec<(f64, f64, RGBColor)> {
             (middle, end, color_of(span.cpu_end)),
         ]
     }
+}
+
+/// Where `span` begins on the time axis that starts at `start`.
+fn pieces_begin(span: &Span, start: u64) -> f64 {
+    span.begin_ns.saturating_sub(start) as f64
 }
 
 /// The heights a timeline is drawn with: each lane's, the legend's and the whole figure's.
@@ -178,12 +183,25 @@ pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
         // Each lane's spans after a marker, and a marker after the last lane: [`group_lanes`]
         // turns them into one `<g class="lane">` per lane, which plotters cannot write.
         let marker = |color: RGBColor| Rectangle::new([(0.0, 0.0), (0.0, 0.0)], color.filled());
+        // One pixel of time (the plot is about the figure's width less the names and the
+        // margins): a span wider than a few pixels ends one pixel early, so that spans that
+        // follow one another without a pause (one request after another) are still told apart.
+        let plot_width = f64::from(WIDTH.saturating_sub(label_width + 50).max(100));
+        let pixel = length / plot_width;
         for (row, lane) in lanes.iter().enumerate() {
             let top = row as f64 + gap;
             let rects = lane
                 .spans
                 .iter()
-                .flat_map(move |span| pieces(span, start))
+                .flat_map(move |span| {
+                    let mut pieces = pieces(span, start);
+                    if let Some(last) = pieces.last_mut()
+                        && last.1 - pieces_begin(span, start) > 4.0 * pixel
+                    {
+                        last.1 -= pixel;
+                    }
+                    pieces
+                })
                 .map(move |(from, to, color)| {
                     Rectangle::new([(from, top), (to, top + 1.0 - 2.0 * gap)], color.filled())
                 });
@@ -408,8 +426,18 @@ fn lane_sentence(lane: &Lane) -> String {
         })
         .collect();
     let spans = lane.spans.len();
+    // A task is not a kernel task: the kernel switches the thread that polls it, not the task.
+    let switches = if lane.kind == LaneKind::Task {
+        "no context switches of its own (the kernel schedules the runtime's thread, not the task)"
+            .to_owned()
+    } else {
+        format!(
+            "{} voluntary and {} involuntary context switches",
+            lane.voluntary, lane.involuntary
+        )
+    };
     format!(
-        "{} ({}): {spans} span{}, busy {}{}; {} voluntary and {} involuntary context switches.",
+        "{} ({}): {spans} span{}, busy {}{}; {switches}.",
         lane.name,
         lane.kind.as_str(),
         if spans == 1 { "" } else { "s" },
@@ -419,15 +447,12 @@ fn lane_sentence(lane: &Lane) -> String {
         } else {
             format!(" ({})", places.join(", "))
         },
-        lane.voluntary,
-        lane.involuntary
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schema::timeline::LaneKind;
 
     fn span(begin_ns: u64, end_ns: u64, cpu_begin: u32, cpu_end: u32) -> Span {
         Span {

@@ -258,7 +258,8 @@ impl Recorder {
 
     fn who(&self) -> UsageWho {
         match self.kind {
-            LaneKind::Thread => UsageWho::RUSAGE_THREAD,
+            // A task's spans are counted against the thread that polls it.
+            LaneKind::Thread | LaneKind::Task => UsageWho::RUSAGE_THREAD,
             LaneKind::Process => UsageWho::RUSAGE_SELF,
         }
     }

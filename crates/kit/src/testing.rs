@@ -463,6 +463,106 @@ impl Drop for LabProcess {
     }
 }
 
+/// One timeline as a lab's `--timeline FILE` drew it: its title (the timeline's id) and, per
+/// lane in order, the lane's name and how many span rectangles its group holds.
+#[derive(Debug)]
+pub struct DrawnTimeline {
+    pub title: String,
+    pub lanes: Vec<(String, usize)>,
+}
+
+/// Runs `bin` with `args` and `--timeline` into a temporary folder, expects it to succeed, and
+/// reads the file back: checks it is one well-formed standalone SVG document (an XML
+/// declaration, one root, every tag closed, real colours instead of the page's
+/// `currentColor`), and returns the lab's terminal output and each timeline drawn, in order.
+/// The timelines every lab with the flag shares are tested this one way.
+pub fn timeline_document(bin: &str, args: &[&str]) -> (String, Vec<DrawnTimeline>) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("out.svg");
+    let file = path.to_str().expect("a UTF-8 temporary path");
+    let text = run_ok(bin, &[args, &["--timeline", file]].concat());
+    let svg = std::fs::read_to_string(&path).expect("--timeline wrote its file");
+    assert_well_formed(&svg);
+    assert!(!svg.contains("currentColor"), "standalone colours");
+    assert!(svg.contains("fill=\"#ffffff\""), "a white background");
+    let drawn = svg
+        .split("<svg x=")
+        .skip(1)
+        .map(|figure| {
+            let title = between(figure, "<title>", "</title>").to_owned();
+            let lanes = figure
+                .split("<g class=\"lane\" data-lane=\"")
+                .skip(1)
+                .map(|lane| {
+                    let name = &lane[..lane.find('"').expect("a closed attribute")];
+                    let spans = &lane[..lane.find("</g>").expect("a closed lane group")];
+                    (name.to_owned(), spans.matches("<rect").count())
+                })
+                .collect();
+            DrawnTimeline { title, lanes }
+        })
+        .collect();
+    (text, drawn)
+}
+
+/// The text between the first `open` and the next `close` in `text`.
+fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
+    let start = text.find(open).map(|i| i + open.len()).expect(open);
+    &text[start..start + text[start..].find(close).expect(close)]
+}
+
+/// Asserts `xml` is a well-formed SVG document in the subset the figures crate writes: an XML
+/// declaration, then one `<svg>` root; tags nest and close, attribute quotes balance, text
+/// holds no bare `>` or `&`. (No XML parser is in the build for this one check.)
+pub fn assert_well_formed(xml: &str) {
+    let body = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .expect("an XML declaration first");
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find('<') {
+        let text = &rest[..start];
+        assert!(!text.contains('>'), "a bare > in {text:?}");
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..text[i..].find(';').map_or(text.len(), |e| i + e + 1)];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"].contains(&entity)
+                    || entity.starts_with("&#"),
+                "a bare & in {text:?}"
+            );
+        }
+        let end = start + rest[start..].find('>').expect("an unclosed tag");
+        let tag = &rest[start + 1..end];
+        assert!(!tag.contains('<'), "a tag inside a tag: {tag}");
+        assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes: {tag}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                open.pop(),
+                Some(name.trim()),
+                "</{name}> closes nothing open"
+            );
+        } else if !tag.ends_with('/') {
+            open.push(tag.split_whitespace().next().expect("a tag name"));
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(rest.trim().is_empty(), "text after the root: {rest:?}");
+    assert!(open.is_empty(), "never closed: {open:?}");
+    assert_eq!(body.matches("<svg xmlns=").count(), 1, "one root element");
+    assert!(body.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+}
+
+/// Asserts that `--timeline` into a folder that does not exist is a usage error (one line,
+/// exit 2) before the lab runs, and leaves no file: `args` should make a run long enough that
+/// running it first would show.
+pub fn assert_unwritable_timeline_refused(bin: &str, args: &[&str]) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let missing = dir.path().join("no such folder").join("out.svg");
+    let path = missing.to_str().expect("a UTF-8 temporary path");
+    assert_usage_error(bin, &[args, &["--timeline", path]].concat());
+    assert!(!missing.exists());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,12 +8,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One worker's kind: threads share their process's memory, processes do not.
+/// One worker's kind: threads share their process's memory, processes do not; an async task
+/// is not a kernel task at all, but a future that a runtime polls on one of its threads, so
+/// many task lanes share one thread and have no context switches of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LaneKind {
     Thread,
     Process,
+    Task,
 }
 
 impl LaneKind {
@@ -21,6 +24,7 @@ impl LaneKind {
         match self {
             LaneKind::Thread => "thread",
             LaneKind::Process => "process",
+            LaneKind::Task => "task",
         }
     }
 }

@@ -12,7 +12,8 @@ use cpu_bound::{
     sum_of_squares, threads, threads_traced, timeline_id,
 };
 use kit::testing::{
-    assert_usage_error, fork_lock, json_report, live_children, readable_report, run_ok,
+    assert_unwritable_timeline_refused, fork_lock, json_report, live_children, readable_report,
+    timeline_document,
 };
 use kit::timeline::{LaneKind, Timeline};
 
@@ -219,82 +220,25 @@ fn the_readable_report_names_the_machine_the_sum_and_what_to_observe() {
     }
 }
 
-/// Checks that `xml` is well-formed as far as an SVG file needs: one declaration first, every
-/// element closed in order, quoted attributes, no bare `<` or `&` in text. (No XML parser is in
-/// the workspace's lock file; these are the mistakes a string-built SVG can make.)
-fn assert_well_formed(xml: &str) {
-    let body = xml
-        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-        .expect("an XML declaration first");
-    let mut open: Vec<&str> = Vec::new();
-    let mut rest = body;
-    while let Some(start) = rest.find('<') {
-        let text = &rest[..start];
-        assert!(!text.contains('>'), "a bare > in {text:?}");
-        for (i, _) in text.match_indices('&') {
-            let entity = &text[i..text[i..].find(';').map_or(text.len(), |e| i + e + 1)];
-            assert!(
-                ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"].contains(&entity)
-                    || entity.starts_with("&#"),
-                "a bare & in {text:?}"
-            );
-        }
-        let end = start + rest[start..].find('>').expect("an unclosed tag");
-        let tag = &rest[start + 1..end];
-        assert!(!tag.contains('<'), "a tag inside a tag: {tag}");
-        assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes: {tag}");
-        if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(
-                open.pop(),
-                Some(name.trim()),
-                "</{name}> closes nothing open"
-            );
-        } else if !tag.ends_with('/') {
-            open.push(tag.split_whitespace().next().expect("a tag name"));
-        }
-        rest = &rest[end + 1..];
-    }
-    assert!(rest.trim().is_empty(), "text after the root: {rest:?}");
-    assert!(open.is_empty(), "never closed: {open:?}");
-    assert_eq!(body.matches("<svg xmlns=").count(), 1, "one root element");
-    assert!(body.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-}
-
 #[test]
 fn timeline_writes_one_svg_document_with_a_lane_per_worker_in_each_timeline() {
     let _lock = fork_lock();
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let path = dir.path().join("out.svg");
-    let file = path.to_str().unwrap();
     let args = ["--n", "200000", "--workers", "3", "--rounds", "1"];
-    let text = run_ok(EXE, &[&args[..], &["--timeline", file]].concat());
+    let (text, drawn) = timeline_document(EXE, &args);
     // The run is as usual: the readable report on the terminal.
     assert!(text.contains(&format!("same sum ({})", closed_form(200_000))));
-    let svg = std::fs::read_to_string(&path).unwrap();
-    assert_well_formed(&svg);
-    // Standalone: real colours on white, not the page's theme colour.
-    assert!(!svg.contains("currentColor"));
-    assert!(svg.contains("fill=\"#ffffff\""));
-    // Each timeline nested under its title, with a lane group per worker, in order, holding a
-    // rectangle per span at least (a span that moved CPU is two), and its lane's name.
-    let figures: Vec<&str> = svg.split("<svg x=").skip(1).collect();
-    assert_eq!(figures.len(), 2, "{svg}");
-    for (figure, (mode, kind)) in figures
+    // Each timeline under its title, with a lane group per worker, in order, holding a
+    // rectangle per span at least (a span that moved CPU is two).
+    assert_eq!(drawn.len(), 2, "{drawn:?}");
+    for (figure, (mode, kind)) in drawn
         .iter()
         .zip([(Mode::Threads, "thread"), (Mode::Processes, "process")])
     {
-        assert!(svg.contains(&format!(">{}</text>", timeline_id(mode))));
-        let lanes: Vec<&str> = figure.split("<g class=\"lane\"").skip(1).collect();
-        assert_eq!(lanes.len(), 3, "a lane group per worker: {figure}");
-        for (worker, lane) in (1..=3).zip(&lanes) {
-            assert!(
-                lane.starts_with(&format!(" data-lane=\"{kind} {worker}\">")),
-                "{lane}"
-            );
-            let spans = &lane[..lane.find("</g>").expect("a closed group")];
-            assert!(spans.matches("<rect").count() >= CHUNKS, "{spans}");
-            let label = format!("\n{kind} {worker}\n");
-            assert_eq!(figure.matches(&label).count(), 1, "{label:?} in {figure}");
+        assert_eq!(figure.title, timeline_id(mode));
+        assert_eq!(figure.lanes.len(), 3, "a lane group per worker: {figure:?}");
+        for (worker, (name, spans)) in (1..=3).zip(&figure.lanes) {
+            assert_eq!(name, &format!("{kind} {worker}"));
+            assert!(*spans >= CHUNKS, "{figure:?}");
         }
     }
     assert!(live_children().is_empty());
@@ -303,21 +247,7 @@ fn timeline_writes_one_svg_document_with_a_lane_per_worker_in_each_timeline() {
 #[test]
 fn an_unwritable_timeline_path_is_a_usage_error_before_the_run() {
     let _lock = fork_lock();
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let missing = dir.path().join("no such folder").join("out.svg");
-    // Exit 2, one line, nothing on stdout: the lab did not run (a long one would have).
-    assert_usage_error(
-        EXE,
-        &[
-            "--rounds",
-            "100",
-            "--n",
-            "100000000000",
-            "--timeline",
-            missing.to_str().unwrap(),
-        ],
-    );
-    assert!(!missing.exists());
+    assert_unwritable_timeline_refused(EXE, &["--rounds", "100", "--n", "100000000000"]);
 }
 
 kit::cli_contract! {

@@ -223,6 +223,8 @@ fn mode_name(kind: LaneKind) -> &'static str {
     match kind {
         LaneKind::Thread => "threads",
         LaneKind::Process => "processes",
+        // The script has no asyncio mode: it refuses the name with a one-line error.
+        LaneKind::Task => "tasks",
     }
 }
 

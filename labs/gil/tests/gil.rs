@@ -13,8 +13,8 @@ use gil::{
 };
 use kit::procfs::comm_of;
 use kit::testing::{
-    Pid, assert_clean_interrupts, fork_lock, json_report, lab_report, live_children, median,
-    run_lab, run_ok,
+    Pid, assert_clean_interrupts, assert_unwritable_timeline_refused, fork_lock, json_report,
+    lab_report, live_children, median, run_lab, run_ok, timeline_document,
 };
 use kit::timeline::{LaneKind, Timeline};
 use std::process::Command;
@@ -215,6 +215,27 @@ fn mutex_every_step_and_local_sums_give_the_same_total() {
 }
 
 // The signal test is not among these: it needs python3, and stays below.
+/// `--timeline FILE` draws the Python threads' and processes' timelines, a lane per worker;
+/// an unwritable path is refused before the run.
+#[test]
+fn timeline_draws_the_python_threads_and_processes() {
+    let _lock = fork_lock();
+    assert_unwritable_timeline_refused(BIN, &["--n", "200000000"]);
+    if !python3_present() {
+        eprintln!("skipped the drawing: python3 is not installed");
+        return;
+    }
+    let args = ["--n", "200000", "--steps", "1000", "--workers", "2"];
+    let (_, drawn) = timeline_document(BIN, &args);
+    let titles: Vec<&str> = drawn.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["gil/timeline/threads", "gil/timeline/processes"]);
+    for figure in &drawn {
+        assert_eq!(figure.lanes.len(), 2, "{figure:?}");
+        assert!(figure.lanes.iter().all(|(_, n)| *n >= 1), "{figure:?}");
+    }
+    assert!(live_children().is_empty());
+}
+
 kit::cli_contract! {
     bin: BIN,
     refused: [

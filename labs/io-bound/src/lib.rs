@@ -486,7 +486,7 @@ fn cpu() -> u32 {
 /// [`fetch_with_tasks`], each task's request recorded as one span (from connect to the whole
 /// answer read), a lane per task. `Recorder::span` times a closure, not a future, so the span
 /// is taken by hand the way it does: the CPU, then the time, around the work. A task is not
-/// an OS worker: every lane ran on the same thread (kind `thread`), and a task has no context
+/// an OS worker: every lane ran on the same thread (kind `task`), and a task has no context
 /// switches of its own (it is switched by returning from `poll`, which the kernel never sees),
 /// so its lane counts none.
 pub fn tasks_traced(addr: SocketAddrV4, requests: usize) -> io::Result<(usize, Timeline)> {
@@ -518,7 +518,7 @@ pub fn tasks_traced(addr: SocketAddrV4, requests: usize) -> io::Result<(usize, T
                 right += usize::from(ok);
                 timeline.lanes.push(Lane {
                     name: format!("task {}", k + 1),
-                    kind: LaneKind::Thread,
+                    kind: LaneKind::Task,
                     spans: vec![span],
                     voluntary: 0,
                     involuntary: 0,
@@ -553,8 +553,11 @@ pub fn record_timelines(
 ) -> anyhow::Result<Vec<(String, Timeline)>> {
     let server = Server::start(delay)?;
     let mut timelines = Vec::with_capacity(Mode::ALL.len());
+    // What one span costs to record, for each timeline's summary to weigh against its spans.
+    let span_cost_ns = kit::spans::cost_per_span_ns();
     for mode in Mode::ALL {
-        let (right, timeline) = fetch_traced(mode, server.addr(), requests)?;
+        let (right, mut timeline) = fetch_traced(mode, server.addr(), requests)?;
+        timeline.span_cost_ns = Some(span_cost_ns);
         ensure!(
             right == requests,
             "{} with spans got {right} of {requests} right answers",

@@ -9,16 +9,21 @@ mod lab {
     use std::process::ExitCode;
     use std::time::Duration;
 
-    /// Fetch K slow resources one after another, with K threads, and with K processes.
+    /// Fetch K slow resources one after another, with K threads, K processes and K async tasks;
+    /// then serve N clients at once four ways.
     #[derive(clap::Args, Debug)]
     #[command(
         about,
-        long_about = "Fetch K slow resources one after another, with K threads, and with K processes.\n\n\
+        long_about = "Fetch K slow resources one after another, with K threads, with K processes, and \
+    with K async tasks on one thread; then serve N clients at once four ways.\n\n\
     The lab starts its own server on 127.0.0.1 (nothing leaves the machine) that waits --delay-ms \
-    before answering each request. Waiting uses no CPU, so K threads or K processes can all wait at \
-    once: they should take about one delay in total, where fetching one after another takes K delays. \
-    What the concurrent modes take beyond one delay is mostly the cost of creating K threads or \
-    forking K processes."
+    before answering each request. Waiting uses no CPU, so K threads, K processes or K tasks can all \
+    wait at once: they should take about one delay in total, where fetching one after another takes \
+    K delays. What the concurrent modes take beyond one delay is mostly the cost of creating K \
+    threads, forking K processes or spawning K tasks.\n\n\
+    Many connections (--connections, --server): N clients against a server with a thread per \
+    connection, a fixed pool of threads, a process per connection, or async tasks; the report gives \
+    each server's throughput, latency percentiles, resident memory and threads."
     )]
     struct Args {
         /// How many resources to fetch (K)
@@ -31,6 +36,8 @@ mod lab {
         delay_ms: u64,
         #[command(flatten)]
         many: io_bound::connections::Flags,
+        #[command(flatten)]
+        timeline: kit::cli::TimelineArg,
     }
 
     pub fn main() -> ExitCode {
@@ -41,11 +48,21 @@ mod lab {
         // Many connections: checked against the machine's limits before anything runs.
         let many = args.many.plan();
         if many.only {
+            if args.timeline.timeline.is_some() {
+                kit::cli::usage_error(
+                    "--timeline draws the fetches' timelines, which a run with only \
+                     --connections or --server does not make",
+                );
+            }
             return kit::lab::run(json, |progress| io_bound::connections::run(&many, progress));
         }
-        kit::lab::run(json, |progress| {
+        // Before the run: an unwritable path is a usage error now, not after the fetches.
+        let svg = args.timeline.open();
+        let timelines = json || svg.is_some();
+        kit::lab::run_with_timeline(json, svg, |progress| {
             let delay = Duration::from_millis(args.delay_ms);
-            let fetched = io_bound::report::run(args.requests as usize, delay, json, progress)?;
+            let fetched =
+                io_bound::report::run(args.requests as usize, delay, timelines, progress)?;
             let connections = io_bound::connections::run(&many, progress)?;
             Ok(io_bound::connections::Both(fetched, connections))
         })

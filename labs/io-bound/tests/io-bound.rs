@@ -12,7 +12,10 @@ use io_bound::{
     Mode, REQUEST, RESPONSE, Server, fetch, fetch_all, fetch_async, fetch_traced,
     fetch_with_processes, fetch_with_tasks, runtime, timeline_id,
 };
-use kit::testing::{fork_lock, json_report, live_children, readable_report};
+use kit::testing::{
+    assert_unwritable_timeline_refused, assert_usage_error, fork_lock, json_report, live_children,
+    readable_report, timeline_document,
+};
 use kit::timeline::{LaneKind, Timeline};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -77,7 +80,7 @@ fn assert_a_span_per_request(mode: Mode, timeline: &Timeline, requests: usize) {
         Mode::Threads => (requests, LaneKind::Thread, "thread 1"),
         Mode::Processes => (requests, LaneKind::Process, "process 1"),
         // A lane per task, all of them on the one thread the runtime runs on.
-        Mode::Async => (requests, LaneKind::Thread, "task 1"),
+        Mode::Async => (requests, LaneKind::Task, "task 1"),
     };
     assert_eq!(timeline.lanes.len(), lanes, "{mode:?}: {timeline:?}");
     assert_eq!(timeline.lanes[0].name, name);
@@ -230,6 +233,31 @@ fn a_child_that_gets_no_answer_is_counted_wrong_and_still_reaped() {
         server.addr()
     };
     assert_eq!(fetch_with_processes(addr, 3).unwrap(), 0);
+    assert!(live_children().is_empty());
+}
+
+/// `--timeline FILE` draws the four ways' timelines, in order, a lane per request (or the one
+/// main thread), each request a span; a path it cannot write, or a run that makes no timeline,
+/// is refused before anything runs.
+#[test]
+fn timeline_draws_every_mode_with_a_lane_per_worker() {
+    let _lock = fork_lock();
+    let (_, drawn) = timeline_document(BIN, QUICK);
+    let titles: Vec<&str> = drawn.iter().map(|t| t.title.as_str()).collect();
+    let ids: Vec<String> = Mode::ALL.into_iter().map(timeline_id).collect();
+    assert_eq!(titles, ids);
+    for figure in &drawn {
+        let (lanes, spans) = if figure.title == timeline_id(Mode::Sequential) {
+            (1, 2)
+        } else {
+            (2, 1)
+        };
+        assert_eq!(figure.lanes.len(), lanes, "{figure:?}");
+        assert!(figure.lanes.iter().all(|(_, n)| *n >= spans), "{figure:?}");
+    }
+    assert_unwritable_timeline_refused(BIN, &["--requests", "256", "--delay-ms", "2000"]);
+    assert_usage_error(BIN, &["--server", "async", "--timeline", "out.svg"]);
+    assert!(!std::path::Path::new("out.svg").exists());
     assert!(live_children().is_empty());
 }
 

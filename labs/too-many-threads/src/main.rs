@@ -38,12 +38,14 @@ mod lab {
         /// Most threads (thread per task) or processes (process per task) alive at once.
         #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         max_live: u32,
-        /// Tasks in each of the two timeline runs that --json records after the rest.
+        /// Tasks in each of the two timeline runs that --json (or --timeline) records after the rest.
         #[arg(long, default_value_t = too_many_threads::TIMELINE_TASKS, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         timeline_tasks: u64,
         /// Internal: run the thread-limit demo and exit (the lab re-executes itself with this).
         #[arg(long, hide = true)]
         limit_demo: bool,
+        #[command(flatten)]
+        timeline: kit::cli::TimelineArg,
     }
 
     pub fn main() -> ExitCode {
@@ -56,9 +58,12 @@ mod lab {
             process_tasks: args.process_tasks,
             workers: args.workers.map(|w| w as usize),
             max_live: args.max_live as usize,
-            timeline_tasks: json.then_some(args.timeline_tasks),
+            timeline_tasks: (json || args.timeline.timeline.is_some())
+                .then_some(args.timeline_tasks),
         };
-        kit::lab::run(json, |progress| {
+        // Before the run: an unwritable path is a usage error now, not after the modes.
+        let svg = args.timeline.open();
+        kit::lab::run_with_timeline(json, svg, |progress| {
             too_many_threads::report::run(&settings, progress)
         })
     }

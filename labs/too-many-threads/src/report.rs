@@ -19,7 +19,7 @@ pub struct Settings {
     /// Pool threads; `None`: one per core.
     pub workers: Option<usize>,
     pub max_live: usize,
-    /// Tasks in each timeline run; `None`: no timelines (a run without `--json`).
+    /// Tasks in each timeline run; `None`: no timelines (a run without `--json` or `--timeline`).
     pub timeline_tasks: Option<u64>,
 }
 
@@ -40,7 +40,7 @@ pub struct TooManyRun {
     pub modes: [ModeRun; 3],
     pub limit: LimitDemo,
     /// The oversubscription timelines under their ids ([`crate::Crowd::timeline_id`]), recorded
-    /// after everything else; empty without `--json`.
+    /// after everything else; empty without `--json` or `--timeline`.
     pub timelines: Vec<(String, Timeline)>,
 }
 

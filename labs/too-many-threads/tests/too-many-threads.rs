@@ -6,7 +6,10 @@
 
 #![cfg(target_os = "linux")]
 
-use kit::testing::{fork_lock, json_report, live_children, readable_report, run_lab};
+use kit::testing::{
+    assert_unwritable_timeline_refused, fork_lock, json_report, live_children, readable_report,
+    run_lab, timeline_document,
+};
 use kit::timeline::{LaneKind, Timeline};
 use std::path::Path;
 use too_many_threads::{
@@ -272,6 +275,27 @@ fn cli_readable_report() {
     assert!(text.starts_with("too-many-threads: "));
     assert!(!text.contains("timeline"), "no timelines without --json");
     assert!(text.contains("could not be created"));
+}
+
+/// `--timeline FILE` draws both timelines, one per CPU and oversubscribed, a lane per thread,
+/// each with its spans; an unwritable path is refused before the run.
+#[test]
+fn timeline_draws_both_crowds_with_a_lane_per_thread() {
+    let _lock = fork_lock();
+    let tasks = TIMELINE_TEST_TASKS.to_string();
+    let (_, drawn) = timeline_document(BIN, &[QUICK, &["--timeline-tasks", &tasks]].concat());
+    assert_eq!(drawn.len(), Crowd::ALL.len(), "{drawn:?}");
+    for (figure, crowd) in drawn.iter().zip(Crowd::ALL) {
+        assert_eq!(figure.title, crowd.timeline_id());
+        let threads = crowd.threads(cpus_allowed());
+        assert_eq!(figure.lanes.len(), threads, "{figure:?}");
+        assert!(
+            figure.lanes.iter().all(|(_, n)| *n >= TIMELINE_CHUNKS),
+            "{figure:?}"
+        );
+    }
+    assert_unwritable_timeline_refused(BIN, &["--tasks", "100000", "--process-tasks", "5000"]);
+    assert!(live_children().is_empty());
 }
 
 kit::cli_contract! {
