@@ -107,7 +107,7 @@ pub struct Flags {
     /// Many connections: run only this mode, with this server model (default: all four)
     #[arg(long, value_name = "MODEL", value_enum)]
     pub server: Option<Model>,
-    /// Many connections: how long the server works on each request before answering
+    /// Many connections: how long the server waits on each request before answering (a sleep, like a query to a database)
     #[arg(long, value_name = "MS", default_value_t = 5,
           value_parser = value_parser!(u64).range(1..=10_000))]
     pub hold_ms: u64,

@@ -53,7 +53,7 @@ impl Connections {
         }
         let mut out = format!(
             "Many connections: N = {n} clients connect to a loopback server at once, then each \
-             sends one request; the server works {hold} on each before answering (the fixed \
+             sends one request; the server waits {hold} on each before answering (the fixed \
              pool has {pool} threads).\nMemory and threads are the server's own (summed over \
              its children for processes), sampled from /proc.\n\n{table}\n",
             n = self.connections,
@@ -109,7 +109,7 @@ impl Outcome for Connections {
         ));
         report.push(Record::count(
             "io-bound/connections/hold",
-            "the server's work on each request before it answers",
+            "the server's wait on each request before it answers",
             Unit::Nanoseconds,
             self.hold.as_nanos() as f64,
         ));

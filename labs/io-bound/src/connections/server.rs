@@ -63,7 +63,7 @@ fn listen() -> io::Result<TcpListener> {
 }
 
 // ANCHOR: blocking
-/// One connection served by a blocked thread: read the request line, work for `hold`, answer,
+/// One connection served by a blocked thread: read the request line, wait for `hold`, answer,
 /// shut down. The thread sleeps in read(2) until the request comes, then in its hold.
 fn answer(mut stream: TcpStream, hold: Duration) -> io::Result<()> {
     let mut request = [0u8; 64];
