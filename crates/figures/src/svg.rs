@@ -3,7 +3,9 @@
 //! the text metrics, tick labels without trailing zeros, [`finish`], which makes plotters' SVG
 //! fit for a page, and [`document`], which stacks finished figures into one standalone file.
 
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::style::RGBColor;
+use std::ops::Range;
 
 /// Drawn for text and axes, then replaced by `currentColor` in [`finish`], so they take the
 /// page's text colour in light and dark themes alike. No other element uses this exact colour.
@@ -15,6 +17,38 @@ pub const WIDTH: u32 = 680;
 pub const LABEL_SIZE: u32 = 15;
 /// Roughly the width of a character of a 12 px sans-serif text, for the labels' room.
 pub const CHAR_WIDTH: u32 = 7;
+
+/// A y axis of rows, top to bottom: row i fills [i, i + 1], its label (the tick) at the
+/// middle of every `every`-th row. The book's bar charts label every bar; a timeline with
+/// thin lanes names only every few lanes, so names never overlap.
+pub struct Rows {
+    pub count: usize,
+    pub every: usize,
+}
+
+impl Ranged for Rows {
+    // Tick labels come from the chart's formatter; the default one only has to exist.
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    /// plotters gives a y axis its pixel range bottom first, so that values grow upwards;
+    /// rows grow downwards instead.
+    fn map(&self, value: &f64, (bottom, top): (i32, i32)) -> i32 {
+        let fraction = value / self.count.max(1) as f64;
+        top + (fraction * f64::from(bottom - top)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        (0..self.count)
+            .step_by(self.every.max(1))
+            .map(|i| i as f64 + 0.5)
+            .collect()
+    }
+
+    fn range(&self) -> Range<f64> {
+        0.0..self.count as f64
+    }
+}
 
 /// plotters' errors borrow the backend; the message is all a build error needs.
 pub fn plot_error(err: impl std::fmt::Display) -> anyhow::Error {
@@ -104,8 +138,8 @@ pub fn document(figures: &[Figure]) -> String {
     out
 }
 
-/// Text for an attribute or an element, in HTML and in XML alike (the book's
-/// `markdown::escape` does the same for pages; this crate cannot depend on the book tool).
+/// Text for an attribute or an element, in HTML and in XML alike: `<>&"'` and a newline
+/// (`&#10;`, so an attribute keeps it). The book tool's `markdown::escape` is this one.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -21,14 +21,14 @@
 //! spans (the `--json` run records its timelines after the timed rounds), and the summary says
 //! so.
 
-use crate::svg::{CHAR_WIDTH, FOREGROUND, Figure, LABEL_SIZE, WIDTH, finish, plot_error, tick};
+use crate::svg::{
+    CHAR_WIDTH, FOREGROUND, Figure, LABEL_SIZE, Rows, WIDTH, finish, plot_error, tick,
+};
 use anyhow::Context;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use schema::table::nanos;
 use schema::timeline::{Lane, LaneKind, Span, Timeline};
-use std::ops::Range;
 
 /// CPU colours, in order: Tableau's ten, mid tones distinct for most colour-blind readers and
 /// legible on white and on mdBook's dark themes. A machine with more CPUs reuses them; the
@@ -157,7 +157,13 @@ pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
             .margin_right(30)
             .x_label_area_size(40)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(0.0..length, Lanes(lanes.len(), name_every))
+            .build_cartesian_2d(
+                0.0..length,
+                Rows {
+                    count: lanes.len(),
+                    every: name_every,
+                },
+            )
             .map_err(plot_error)?;
         let x_format = |v: &f64| axis_time(*v);
         let y_format = |v: &f64| {
@@ -281,32 +287,6 @@ pub fn document(timelines: &[(String, &Timeline)]) -> anyhow::Result<String> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(crate::svg::document(&figures))
-}
-
-/// The lanes' axis: lane i fills [i, i + 1], top to bottom in the timeline's order, its name
-/// (the tick) at the middle of every `.1`-th lane.
-struct Lanes(usize, usize);
-
-impl Ranged for Lanes {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    /// plotters gives a y axis its pixel range bottom first; lanes grow downwards instead.
-    fn map(&self, value: &f64, (bottom, top): (i32, i32)) -> i32 {
-        let fraction = value / self.0.max(1) as f64;
-        top + (fraction * f64::from(bottom - top)).round() as i32
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
-        (0..self.0)
-            .step_by(self.1.max(1))
-            .map(|i| i as f64 + 0.5)
-            .collect()
-    }
-
-    fn range(&self) -> Range<f64> {
-        0.0..self.0 as f64
-    }
 }
 
 /// A tick label: a readable duration without the trailing zeros a measured value keeps.

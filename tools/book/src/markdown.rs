@@ -121,22 +121,9 @@ pub fn includes(text: &str) -> Vec<Include<'_>> {
 }
 
 /// `text` made safe inside HTML text and double- or single-quoted attributes. A newline
-/// becomes `&#10;`, so an attribute keeps it.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("&#10;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// becomes `&#10;`, so an attribute keeps it. One escape for pages and figures alike: the
+/// figures crate's, which cannot depend on this tool.
+pub use figures::svg::escape;
 
 #[cfg(test)]
 mod tests {

@@ -17,14 +17,11 @@
 //! - it carries a `<title>` and `role="img"` with an `aria-label`, for screen readers;
 //! - it scales down with the page (`max-width: 100%`).
 
-use figures::svg::{CHAR_WIDTH, FOREGROUND, LABEL_SIZE, WIDTH, finish, plot_error, tick};
-use plotters::coord::ranged1d::{
-    AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
-};
+use figures::svg::{CHAR_WIDTH, FOREGROUND, LABEL_SIZE, Rows, WIDTH, finish, plot_error, tick};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use schema::Unit;
-use std::ops::Range;
 
 /// A median with its spread, in the chart's unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -141,7 +138,13 @@ impl Layout<'_> {
             .margin_right(30)
             .x_label_area_size(40)
             .y_label_area_size(self.label_width)
-            .build_cartesian_2d(x_axis, Rows(bars.len()))
+            .build_cartesian_2d(
+                x_axis,
+                Rows {
+                    count: bars.len(),
+                    every: 1,
+                },
+            )
             .map_err(plot_error)?;
         let x_format = |v: &f64| axis_value(*v, unit);
         chart
@@ -234,31 +237,6 @@ impl Layout<'_> {
         }
         root.present().map_err(plot_error)?;
         Ok(())
-    }
-}
-
-/// The bars' axis: rows top to bottom in the order of the table, row i filling [i, i + 1]
-/// with its label (the only tick) at the middle.
-struct Rows(usize);
-
-impl Ranged for Rows {
-    // Tick labels come from the chart's formatter; the default one only has to exist.
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    /// plotters gives a y axis its pixel range bottom first, so that values grow upwards;
-    /// rows grow downwards instead.
-    fn map(&self, value: &f64, (bottom, top): (i32, i32)) -> i32 {
-        let fraction = value / self.0.max(1) as f64;
-        top + (fraction * f64::from(bottom - top)).round() as i32
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
-        (0..self.0).map(|i| i as f64 + 0.5).collect()
-    }
-
-    fn range(&self) -> Range<f64> {
-        0.0..self.0 as f64
     }
 }
 
