@@ -20,7 +20,7 @@
 #[cfg(target_os = "linux")]
 use cpu_bound::{BENCH_WORKERS, DEFAULT_N, Mode, closed_form, run};
 #[cfg(target_os = "linux")]
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode};
 #[cfg(target_os = "linux")]
 use kit::bench::timed;
 #[cfg(target_os = "linux")]
@@ -64,18 +64,6 @@ fn timed_runs(iters: u64, mode: Mode, workers: usize, expected: u64) -> Duration
     )
 }
 
-/// Criterion's fewest samples and short warm-up (one run is enough: there is no cache to
-/// warm); a full `cargo bench -p cpu-bound` takes about 20 s on 2 cores.
-#[cfg(target_os = "linux")]
-fn config() -> Criterion {
-    kit::bench::config(10, Duration::from_millis(100), Duration::from_secs(1))
-}
-
-#[cfg(target_os = "linux")]
-criterion_group!(name = benches; config = config(); targets = modes);
-#[cfg(target_os = "linux")]
-criterion_main!(benches);
-
-// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
-#[cfg(not(target_os = "linux"))]
-fn main() {}
+// Criterion's fewest samples and short warm-up (one run is enough: there is no cache to
+// warm); a full `cargo bench -p cpu-bound` takes about 20 s on 2 cores.
+kit::bench_main!(benches: modes, 10, Duration::from_millis(100), Duration::from_secs(1));

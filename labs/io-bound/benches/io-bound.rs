@@ -18,7 +18,7 @@
 //! checking that all K answers were right is outside the timed part.
 
 #[cfg(target_os = "linux")]
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode};
 #[cfg(target_os = "linux")]
 use io_bound::{
     BENCH_DELAY, BENCH_REQUESTS, Mode, Server, fetch_sequentially, fetch_with_processes,
@@ -69,17 +69,5 @@ fn timed_fetches(iters: u64, mode: Mode, addr: SocketAddrV4) -> Duration {
     })
 }
 
-/// Ten samples of a 2 s measurement: a full `cargo bench -p io-bound` takes about 12 s.
-#[cfg(target_os = "linux")]
-fn config() -> Criterion {
-    kit::bench::config(10, Duration::from_millis(300), Duration::from_secs(2))
-}
-
-#[cfg(target_os = "linux")]
-criterion_group!(name = benches; config = config(); targets = modes);
-#[cfg(target_os = "linux")]
-criterion_main!(benches);
-
-// Off Linux there is nothing to measure, but a bench target without a harness needs a `main`.
-#[cfg(not(target_os = "linux"))]
-fn main() {}
+// Ten samples of a 2 s measurement: a full `cargo bench -p io-bound` takes about 12 s.
+kit::bench_main!(benches: modes, 10, Duration::from_millis(300), Duration::from_secs(2));
