@@ -19,9 +19,11 @@
 //!   is why spawn-cost's *measured* spawns use plain `Command::new`: they measure
 //!   `posix_spawn` on purpose.
 
+use anyhow::{Context, ensure};
+use serde::de::DeserializeOwned;
 use std::ffi::OsStr;
 use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// `Command::new(program)` whose child is killed (`SIGKILL`) when the spawning thread ends,
 /// and refuses to start if the lab has already gone. Use it for every program a lab starts.
@@ -46,6 +48,26 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
 /// ```
 pub fn myself() -> std::io::Result<Command> {
     Ok(command(std::env::current_exe()?))
+}
+
+/// Runs `command`, a measuring copy of the lab, to its end and reads the JSON it prints on
+/// stdout; its stderr is the lab's. `what` names what the copy measures, in the errors: the
+/// copy could not start, failed, or printed no `T`. `output()` reaps the copy before this
+/// returns.
+pub fn read_json<T: DeserializeOwned>(command: &mut Command, what: &str) -> anyhow::Result<T> {
+    let output = command.stderr(Stdio::inherit()).output().with_context(|| {
+        format!(
+            "could not start {}",
+            command.get_program().to_string_lossy()
+        )
+    })?;
+    ensure!(
+        output.status.success(),
+        "measuring {what} failed: {}",
+        output.status
+    );
+    serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("the measuring copy for {what} printed no result"))
 }
 
 // ANCHOR: die_with_parent
@@ -85,6 +107,24 @@ mod tests {
         // The spawning thread has ended, so the kernel sends the child SIGKILL.
         let status = child.wait().unwrap();
         assert_eq!(status.signal(), Some(libc::SIGKILL));
+        assert!(crate::procfs::live_children().is_empty());
+    }
+
+    #[test]
+    fn read_json_reads_what_the_copy_printed_and_names_what_went_wrong() {
+        let _lock = crate::testing::fork_lock();
+        let numbers: Vec<u32> = read_json(command("echo").arg("[1, 2]"), "numbers").unwrap();
+        assert_eq!(numbers, [1, 2]);
+        let failed = read_json::<u32>(command("sh").args(["-c", "exit 3"]), "x").unwrap_err();
+        assert!(
+            failed.to_string().starts_with("measuring x failed: "),
+            "{failed}"
+        );
+        let garbled = read_json::<u32>(command("echo").arg("nope"), "x").unwrap_err();
+        assert_eq!(
+            garbled.to_string(),
+            "the measuring copy for x printed no result"
+        );
         assert!(crate::procfs::live_children().is_empty());
     }
 }

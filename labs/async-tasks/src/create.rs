@@ -10,7 +10,6 @@ use clap::ValueEnum;
 use kit::{Children, Summary};
 use nix::sys::wait::WaitStatus;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -183,19 +182,9 @@ pub fn measure_only(kind: Kind, rounds: usize) -> anyhow::Result<String> {
 /// kind forks from a process with one thread, and only the task kind's copy has a runtime.
 pub fn measure_in_fresh_process(exe: &Path, kind: Kind, rounds: usize) -> anyhow::Result<Summary> {
     // kit's `command` makes the copy die with the lab (PR_SET_PDEATHSIG).
-    let output = kit::command::command(exe)
-        .args(["--measure-only", kind.name()])
-        .args(["--rounds", &rounds.to_string()])
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("could not start {}", exe.display()))?;
-    ensure!(
-        output.status.success(),
-        "measuring {} failed: {}",
-        kind.name(),
-        output.status
-    );
-    serde_json::from_slice(&output.stdout)
-        .with_context(|| format!("the measuring copy for {} printed no summary", kind.name()))
+    let mut copy = kit::command::command(exe);
+    copy.args(["--measure-only", kind.name()])
+        .args(["--rounds", &rounds.to_string()]);
+    kit::command::read_json(&mut copy, kind.name())
 }
 // ANCHOR_END: fresh_process

@@ -29,7 +29,7 @@ use nix::unistd::{Pid, getppid};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroUsize;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 /// The lab's name: the prefix of every record id.
@@ -315,17 +315,8 @@ pub fn measure_in_fresh_process(
     if pages == Pages::Huge {
         command.arg("--huge-pages");
     }
-    let output = std::os::unix::process::CommandExt::process_group(&mut command, 0)
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("could not start {}", exe.display()))?;
-    ensure!(
-        output.status.success(),
-        "measuring {mib} MiB failed: {}",
-        output.status
-    );
-    serde_json::from_slice(&output.stdout)
-        .with_context(|| format!("the measuring copy for {mib} MiB printed no result"))
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    kit::command::read_json(&mut command, &format!("{mib} MiB"))
 }
 // ANCHOR_END: fresh_process
 

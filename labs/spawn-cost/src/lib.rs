@@ -37,7 +37,7 @@ use std::hint::black_box;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 /// The program the process kinds run: it does nothing and exits 0, so what we time is the
@@ -389,23 +389,13 @@ pub fn measure_in_fresh_process(
     rounds: usize,
     parent_mib: usize,
 ) -> anyhow::Result<Summary> {
-    let output = Command::new(exe)
-        .args(["--measure-only", kind.name()])
+    let mut copy = Command::new(exe);
+    copy.args(["--measure-only", kind.name()])
         .args(["--rounds", &rounds.to_string()])
         .args(["--ballast-mib", &parent_mib.to_string()])
         .args(["--parent", &std::process::id().to_string()])
-        .process_group(0)
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("could not start {}", exe.display()))?;
-    ensure!(
-        output.status.success(),
-        "measuring {} failed: {}",
-        kind.name(),
-        output.status
-    );
-    serde_json::from_slice(&output.stdout)
-        .with_context(|| format!("the measuring copy for {} printed no summary", kind.name()))
+        .process_group(0);
+    kit::command::read_json(&mut copy, kind.name())
 }
 // ANCHOR_END: fresh_process
 
