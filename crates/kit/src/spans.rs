@@ -268,18 +268,10 @@ impl Recorder {
     /// and ends before it is read again, so the work is all that falls inside it.
     #[inline]
     pub fn span<R>(&mut self, work: impl FnOnce() -> R) -> R {
-        self.start();
-        let cpu_begin = cpu();
-        let begin_ns = self.origin.elapsed_ns();
+        let begin = self.begin_reading();
         let result = work();
-        let end_ns = self.origin.elapsed_ns();
-        let cpu_end = cpu();
-        self.push(Span {
-            begin_ns,
-            end_ns,
-            cpu_begin,
-            cpu_end,
-        });
+        let end = self.end_reading();
+        self.push(begin, end);
         result
     }
 
@@ -291,40 +283,24 @@ impl Recorder {
     /// [`span`](Self::span).
     #[inline]
     pub fn span_split<R>(&mut self, pause_ns: u64, work: impl FnOnce(&mut Split<'_>) -> R) -> R {
-        self.start();
-        let cpu_begin = cpu();
-        let begin_ns = self.origin.elapsed_ns();
+        let begin = self.begin_reading();
         let mut split = Split {
             recorder: self,
             pause_ns,
-            begin_ns,
-            cpu_begin,
-            last_ns: begin_ns,
-            last_cpu: cpu_begin,
+            begin,
+            last: begin,
         };
         let result = work(&mut split);
-        let Split {
-            begin_ns,
-            cpu_begin,
-            last_ns,
-            last_cpu,
-            ..
-        } = split;
-        let end_ns = self.origin.elapsed_ns();
-        let cpu_end = cpu();
+        let Split { begin, last, .. } = split;
+        let end = self.end_reading();
         // A gap before the end is a pause too: the span ends at the last checkpoint. The
         // remainder after the gap holds no work, so it is no span of its own.
-        let (end_ns, cpu_end) = if end_ns.saturating_sub(last_ns) > pause_ns {
-            (last_ns, last_cpu)
+        let end = if end.0.saturating_sub(last.0) > pause_ns {
+            last
         } else {
-            (end_ns, cpu_end)
+            end
         };
-        self.push(Span {
-            begin_ns,
-            end_ns,
-            cpu_begin,
-            cpu_end,
-        });
+        self.push(begin, end);
         result
     }
 
@@ -336,9 +312,33 @@ impl Recorder {
         }
     }
 
-    /// Stores `span`, or counts it as dropped when the buffer is full.
+    /// A span's first reading, (time since the origin, CPU): the CPU first, so that reading
+    /// it falls outside the span. Notes the switch counts at the worker's first span.
     #[inline]
-    fn push(&mut self, span: Span) {
+    fn begin_reading(&mut self) -> (u64, u32) {
+        self.start();
+        let cpu = cpu();
+        (self.origin.elapsed_ns(), cpu)
+    }
+
+    /// A reading that may end a span, (time since the origin, CPU): the time first, so that
+    /// reading the CPU falls outside the span.
+    #[inline]
+    fn end_reading(&self) -> (u64, u32) {
+        let ns = self.origin.elapsed_ns();
+        (ns, cpu())
+    }
+
+    /// Stores the span from `begin` to `end` (readings as above), or counts it as dropped
+    /// when the buffer is full.
+    #[inline]
+    fn push(&mut self, (begin_ns, cpu_begin): (u64, u32), (end_ns, cpu_end): (u64, u32)) {
+        let span = Span {
+            begin_ns,
+            end_ns,
+            cpu_begin,
+            cpu_end,
+        };
         // Never grow: a reallocation in the middle of a measurement is what this avoids.
         if self.spans.len() < self.spans.capacity() {
             self.spans.push(span);
@@ -416,11 +416,10 @@ impl Recorder {
 pub struct Split<'a> {
     recorder: &'a mut Recorder,
     pause_ns: u64,
-    begin_ns: u64,
-    cpu_begin: u32,
-    /// The previous reading, and the CPU read just after it.
-    last_ns: u64,
-    last_cpu: u32,
+    /// The span's first reading, (time, CPU).
+    begin: (u64, u32),
+    /// The previous reading.
+    last: (u64, u32),
 }
 
 impl Split<'_> {
@@ -429,20 +428,12 @@ impl Split<'_> {
     /// a new one begins now.
     #[inline]
     pub fn checkpoint(&mut self) {
-        let now = self.recorder.origin.elapsed_ns();
-        let cpu = cpu();
-        if now.saturating_sub(self.last_ns) > self.pause_ns {
-            self.recorder.push(Span {
-                begin_ns: self.begin_ns,
-                end_ns: self.last_ns,
-                cpu_begin: self.cpu_begin,
-                cpu_end: self.last_cpu,
-            });
-            self.begin_ns = now;
-            self.cpu_begin = cpu;
+        let now = self.recorder.end_reading();
+        if now.0.saturating_sub(self.last.0) > self.pause_ns {
+            self.recorder.push(self.begin, self.last);
+            self.begin = now;
         }
-        self.last_ns = now;
-        self.last_cpu = cpu;
+        self.last = now;
     }
 }
 
