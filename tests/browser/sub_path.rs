@@ -393,27 +393,10 @@ fn respond(html_dir: &Path, url: &str) -> (u16, &'static str, Vec<u8>) {
         file.push("index.html");
     }
     match std::fs::read(&file) {
-        Ok(body) => (200, content_type(&file), body),
+        Ok(body) => (200, book::serve::content_type(&file), body),
         Err(_) => {
             let page = std::fs::read(html_dir.join("404.html")).unwrap_or_default();
             (404, "text/html; charset=utf-8", page)
         }
-    }
-}
-
-/// A stylesheet with another type is ignored, so the types must be right.
-fn content_type(file: &Path) -> &'static str {
-    match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "ttf" => "font/ttf",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
     }
 }

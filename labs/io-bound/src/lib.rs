@@ -118,7 +118,7 @@ pub struct Server {
 impl Server {
     /// Starts listening on 127.0.0.1, on a port the kernel picks.
     pub fn start(delay: Duration) -> io::Result<Self> {
-        let listener = listen_on_loopback()?;
+        let listener = listen_on_loopback(Backlog::new(1024)?)?;
         let SocketAddr::V4(addr) = listener.local_addr()? else {
             unreachable!("we bound an IPv4 address");
         };
@@ -192,8 +192,9 @@ fn answer_slowly(mut stream: TcpStream, delay: Duration) -> io::Result<()> {
 
 // ANCHOR: listen
 /// std's `TcpListener::bind` asks for a queue of 128 connections not yet accepted; up to 256
-/// clients connect at once here, so the socket is made with nix and asks for more (listen(2)).
-fn listen_on_loopback() -> io::Result<TcpListener> {
+/// clients connect at once here (N at once in many connections), so the socket is made with
+/// nix and asks for `backlog` (listen(2); the kernel caps it at `net.core.somaxconn`).
+pub(crate) fn listen_on_loopback(backlog: Backlog) -> io::Result<TcpListener> {
     let socket = socket::socket(
         AddressFamily::Inet,
         SockType::Stream,
@@ -205,7 +206,7 @@ fn listen_on_loopback() -> io::Result<TcpListener> {
     socket::setsockopt(&socket, socket::sockopt::ReuseAddr, &true)?;
     // Port 0: the kernel picks a free ephemeral port.
     socket::bind(socket.as_raw_fd(), &SockaddrIn::new(127, 0, 0, 1, 0))?;
-    socket::listen(&socket, Backlog::new(1024)?)?;
+    socket::listen(&socket, backlog)?;
     Ok(TcpListener::from(socket))
 }
 // ANCHOR_END: listen

@@ -681,7 +681,18 @@ fn percent_decode(path: &str) -> Option<String> {
 }
 
 fn file(status: u16, body: Vec<u8>, path: &Path) -> Response {
-    let content_type = match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+    Response {
+        status,
+        content_type: content_type(path),
+        body,
+    }
+}
+
+/// The `Content-Type` of a file of the built book, by its extension. A browser ignores a
+/// stylesheet or a script served with another type, so the types must be right; the browser
+/// tests' own sub-path server uses this too.
+pub fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
         "html" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
         "js" => "text/javascript; charset=utf-8",
@@ -692,12 +703,8 @@ fn file(status: u16, body: Vec<u8>, path: &Path) -> Response {
         "woff" => "font/woff",
         "ttf" => "font/ttf",
         "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
-    };
-    Response {
-        status,
-        content_type,
-        body,
     }
 }
 

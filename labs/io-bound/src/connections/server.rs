@@ -9,7 +9,7 @@ use super::Model;
 use crate::{REQUEST, RESPONSE};
 use anyhow::{Context, ensure};
 use kit::Children;
-use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, SockaddrIn};
+use nix::sys::socket::{self, Backlog, MsgFlags};
 use nix::sys::wait::WaitStatus;
 use nix::time::{ClockId, ClockNanosleepFlags, clock_nanosleep};
 use std::io::{self, Read, Write};
@@ -28,7 +28,8 @@ pub fn serve(
     hold: Duration,
     pool_threads: usize,
 ) -> anyhow::Result<()> {
-    let listener = listen()?;
+    // N clients connect at once: the longest queue of connections not yet accepted.
+    let listener = crate::listen_on_loopback(Backlog::MAXCONN)?;
     println!("port {}", listener.local_addr()?.port());
     let failed = match model {
         Model::Threads => thread_per_connection(&listener, connections, hold)?,
@@ -44,22 +45,6 @@ pub fn serve(
 /// `LineWriter`), so the line leaves at once.
 fn ready() {
     println!("ready");
-}
-
-/// A listening socket on 127.0.0.1 (a port the kernel picks) whose queue of connections not
-/// yet accepted is as long as the kernel allows (listen(2): the backlog is capped at
-/// `net.core.somaxconn`), since N clients connect at once.
-fn listen() -> io::Result<TcpListener> {
-    let socket = socket::socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
-    socket::setsockopt(&socket, socket::sockopt::ReuseAddr, &true)?;
-    socket::bind(socket.as_raw_fd(), &SockaddrIn::new(127, 0, 0, 1, 0))?;
-    socket::listen(&socket, Backlog::MAXCONN)?;
-    Ok(TcpListener::from(socket))
 }
 
 // ANCHOR: blocking
