@@ -51,13 +51,12 @@ pub mod limits;
 pub mod procmem;
 pub mod report;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{bail, ensure};
 use cow::CowRun;
 use idle::{Kind, Sample};
 use limits::Room;
 use procmem::Footprint;
 use serde::de::DeserializeOwned;
-use std::process::Stdio;
 
 /// The lab's name: the prefix of every record id.
 pub const LAB: &str = "memory-cost";
@@ -230,21 +229,9 @@ pub fn plan(settings: &Settings, room: &Room) -> anyhow::Result<Plan> {
 // ANCHOR: fresh_process
 /// Runs a fresh copy of the lab with `args` (a hidden `--measure …`) and reads the JSON it
 /// prints. The copy dies with the lab (`kit::command::myself`: `PR_SET_PDEATHSIG`, and its
-/// children die with it the same way), and `output()` reaps it before this returns.
+/// children die with it the same way), and `read_json` reaps it before this returns.
 pub fn measure_in_fresh_process<T: DeserializeOwned>(args: &[String]) -> anyhow::Result<T> {
-    let output = kit::command::myself()?
-        .args(args)
-        .stderr(Stdio::inherit())
-        .output()
-        .context("could not start a measuring copy of the lab")?;
-    ensure!(
-        output.status.success(),
-        "the measuring copy ({}) failed: {}",
-        args.join(" "),
-        output.status
-    );
-    serde_json::from_slice(&output.stdout)
-        .with_context(|| format!("the measuring copy ({}) printed no result", args.join(" ")))
+    kit::command::read_json(kit::command::myself()?.args(args), &args.join(" "))
 }
 // ANCHOR_END: fresh_process
 
