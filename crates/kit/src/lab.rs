@@ -167,19 +167,22 @@ pub fn run<O: Outcome>(json: bool, body: impl FnOnce(&Progress) -> anyhow::Resul
     })
 }
 
-/// [`run`] for a lab with `--timeline FILE` ([`crate::cli::TimelineArg`]): with a `file` (opened
-/// before the lab runs), once the body has returned, the outcome's timelines
-/// (`report().timelines`) are written there as one SVG document, then the outcome is printed as
-/// usual. The body must have recorded timelines when `file` is `Some`; the lab's timed figures
-/// must not come from the runs that record them.
+/// [`run`] for a lab with `--timeline FILE` ([`crate::cli::TimelineArg`]). The file is opened
+/// first, before the lab runs, so that an unwritable path is a usage error at once rather than
+/// after the run. The body is told whether to record timelines: for `--json` (the book draws
+/// them) and for `--timeline`; the lab's timed figures must not come from the runs that record
+/// them. Once the body has returned, the outcome's timelines (`report().timelines`) are written
+/// to the file as one SVG document, then the outcome is printed as usual.
 #[cfg(feature = "timeline-svg")]
 pub fn run_with_timeline<O: Outcome>(
     json: bool,
-    file: Option<crate::cli::TimelineFile>,
-    body: impl FnOnce(&Progress) -> anyhow::Result<O>,
+    timeline: &crate::cli::TimelineArg,
+    body: impl FnOnce(&Progress, bool) -> anyhow::Result<O>,
 ) -> ExitCode {
+    let file = timeline.open();
+    let record = json || file.is_some();
     run(json, |progress| {
-        let outcome = body(progress)?;
+        let outcome = body(progress, record)?;
         if let Some(file) = file {
             file.write(&outcome.report().timelines)?;
         }

@@ -40,10 +40,7 @@ mod lab {
 
     pub fn main() -> ExitCode {
         let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-        // Before the run: an unwritable path is a usage error now, not after the rounds.
-        let svg = args.timeline.open();
-        let timelines = json || svg.is_some();
-        kit::lab::run_with_timeline(json, svg, |progress| {
+        kit::lab::run_with_timeline(json, &args.timeline, |progress, timelines| {
             let workers = args.workers.map(|w| w as usize);
             cpu_bound::report::run(args.n, workers, args.rounds as usize, timelines, progress)
         })

@@ -41,11 +41,7 @@ mod lab {
 
     pub fn main() -> ExitCode {
         let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();
-        // Before the run: an unwritable path is a usage error now, not after the rounds.
-        let svg = args.timeline.open();
-        // The timelines are recorded for the --json run (the book draws them) and --timeline.
-        let timelines = json || svg.is_some();
-        kit::lab::run_with_timeline(json, svg, |progress| {
+        kit::lab::run_with_timeline(json, &args.timeline, |progress, timelines| {
             let workers = args.workers.map(|w| w as usize);
             gil::report::run(
                 &args.python,

@@ -56,10 +56,7 @@ mod lab {
             }
             return kit::lab::run(json, |progress| io_bound::connections::run(&many, progress));
         }
-        // Before the run: an unwritable path is a usage error now, not after the fetches.
-        let svg = args.timeline.open();
-        let timelines = json || svg.is_some();
-        kit::lab::run_with_timeline(json, svg, |progress| {
+        kit::lab::run_with_timeline(json, &args.timeline, |progress, timelines| {
             let delay = Duration::from_millis(args.delay_ms);
             let fetched =
                 io_bound::report::run(args.requests as usize, delay, timelines, progress)?;

@@ -53,17 +53,14 @@ mod lab {
         if args.limit_demo {
             return kit::cli::run(too_many_threads::limit_demo_main);
         }
-        let settings = Settings {
-            tasks: args.tasks,
-            process_tasks: args.process_tasks,
-            workers: args.workers.map(|w| w as usize),
-            max_live: args.max_live as usize,
-            timeline_tasks: (json || args.timeline.timeline.is_some())
-                .then_some(args.timeline_tasks),
-        };
-        // Before the run: an unwritable path is a usage error now, not after the modes.
-        let svg = args.timeline.open();
-        kit::lab::run_with_timeline(json, svg, |progress| {
+        kit::lab::run_with_timeline(json, &args.timeline, |progress, timelines| {
+            let settings = Settings {
+                tasks: args.tasks,
+                process_tasks: args.process_tasks,
+                workers: args.workers.map(|w| w as usize),
+                max_live: args.max_live as usize,
+                timeline_tasks: timelines.then_some(args.timeline_tasks),
+            };
             too_many_threads::report::run(&settings, progress)
         })
     }
