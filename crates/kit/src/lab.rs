@@ -34,6 +34,7 @@ use std::fmt::{Display, Write};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// What a lab found, and how it says it.
 pub trait Outcome {
@@ -78,6 +79,26 @@ pub fn write_observations<S: Display>(out: &mut String, observations: impl IntoI
     for line in observations {
         let _ = writeln!(out, "- {line}");
     }
+}
+
+/// Runs `once` for `warm_up` rounds that are not timed, then for `rounds` rounds timed each
+/// with `Instant`, and returns those times: how a lab that times something itself (rather than
+/// in a criterion bench) measures it. The first error ends the loop and is returned.
+pub fn time_rounds(
+    warm_up: usize,
+    rounds: usize,
+    mut once: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<Duration>> {
+    for _ in 0..warm_up {
+        once()?;
+    }
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        once()?;
+        samples.push(start.elapsed());
+    }
+    Ok(samples)
 }
 
 /// The default readable report: `Machine: …` and a table of every record.
@@ -194,6 +215,25 @@ pub fn run_with_timeline<O: Outcome>(
 mod tests {
     use super::*;
     use crate::Record;
+
+    #[test]
+    fn time_rounds_times_only_the_rounds_after_the_warm_up_and_stops_at_an_error() {
+        let mut calls = 0;
+        let samples = time_rounds(3, 5, || {
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((calls, samples.len()), (8, 5));
+        let mut calls = 0;
+        let failed = time_rounds(3, 5, || {
+            calls += 1;
+            anyhow::ensure!(calls < 2, "round {calls} failed");
+            Ok(())
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "round 2 failed");
+        assert_eq!(calls, 2);
+    }
 
     #[test]
     fn the_default_render_lists_every_record() {

@@ -125,36 +125,18 @@ pub fn fork_once(children: &mut Children, ran: &AtomicUsize) -> anyhow::Result<(
 }
 // ANCHOR_END: process
 
-/// Times `once` for `rounds` rounds after the warm-up: what the thread and the process kinds
-/// share (the task kind's loop is the same, written inside a task).
-fn time_rounds(
-    rounds: usize,
-    mut once: impl FnMut() -> anyhow::Result<()>,
-) -> anyhow::Result<Vec<Duration>> {
-    for _ in 0..WARM_UP_ROUNDS {
-        once()?;
-    }
-    let mut samples = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let start = Instant::now();
-        once()?;
-        samples.push(start.elapsed());
-    }
-    Ok(samples)
-}
-
 /// Measures `kind` in this process: `rounds` recorded rounds after the warm-up.
 pub fn measure(kind: Kind, rounds: usize) -> anyhow::Result<Created> {
     let ran = Arc::new(AtomicUsize::new(0));
     let samples = match kind {
         Kind::Task => return measure_tasks(rounds),
-        Kind::Thread => time_rounds(rounds, || {
+        Kind::Thread => kit::lab::time_rounds(WARM_UP_ROUNDS, rounds, || {
             spawn_thread_once(&ran);
             Ok(())
         })?,
         Kind::Process => {
             let mut children = Children::new();
-            time_rounds(rounds, || fork_once(&mut children, &ran))?
+            kit::lab::time_rounds(WARM_UP_ROUNDS, rounds, || fork_once(&mut children, &ran))?
         }
     };
     let ran = ran.load(Ordering::Relaxed);

@@ -30,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 /// The lab's name: the prefix of every record id.
 pub const LAB: &str = "fork-rss";
@@ -249,15 +248,7 @@ impl SizeResult {
 /// time of each round in nanoseconds.
 pub fn time_rounds(kind: Kind, rounds: usize) -> anyhow::Result<Summary> {
     let mut children = Children::new();
-    for _ in 0..WARM_UP_ROUNDS {
-        kind.once(&mut children)?;
-    }
-    let mut samples = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let start = Instant::now();
-        kind.once(&mut children)?;
-        samples.push(start.elapsed());
-    }
+    let samples = kit::lab::time_rounds(WARM_UP_ROUNDS, rounds, || kind.once(&mut children))?;
     Summary::of_durations(&samples).context("no rounds")
 }
 

@@ -38,7 +38,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, ExitStatus};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The program the process kinds run: it does nothing and exits 0, so what we time is the
 /// creating and the waiting.
@@ -347,15 +347,7 @@ pub fn measure(kind: Kind, rounds: usize, parent_mib: usize) -> anyhow::Result<V
         }
         Ok(())
     };
-    for _ in 0..WARM_UP_ROUNDS {
-        once()?;
-    }
-    let mut samples = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let start = Instant::now();
-        once()?;
-        samples.push(start.elapsed());
-    }
+    let samples = kit::lab::time_rounds(WARM_UP_ROUNDS, rounds, &mut once)?;
     black_box(&ballast); // alive, and resident, until the last round has run
     Ok(samples)
 }
