@@ -170,18 +170,10 @@ pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
             let lane = *v as usize;
             lanes.get(lane).map_or(String::new(), |l| l.name.clone())
         };
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(FOREGROUND.mix(0.15))
-            .axis_style(FOREGROUND.mix(0.6))
-            .x_labels(6)
+        crate::svg::mesh(&mut chart.configure_mesh())
             .x_label_formatter(&x_format)
             .y_label_formatter(&y_format)
             .x_desc("time since the first span began")
-            .label_style(text(LABEL_SIZE))
-            .axis_desc_style(text(LABEL_SIZE))
             .draw()
             .map_err(plot_error)?;
         // A thin gap between lanes, so neighbours stay apart when lanes are thin.

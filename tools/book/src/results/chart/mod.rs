@@ -147,21 +147,13 @@ impl Layout<'_> {
             )
             .map_err(plot_error)?;
         let x_format = |v: &f64| axis_value(*v, unit);
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(FOREGROUND.mix(0.15))
-            .axis_style(FOREGROUND.mix(0.6))
-            .x_labels(6)
+        figures::svg::mesh(&mut chart.configure_mesh())
             .x_label_formatter(&x_format)
             .x_desc(axis_name)
-            .label_style(text(LABEL_SIZE))
             // plotters draws a tick label on one line: the mesh draws the rows' ticks, with
             // invisible labels (plotters skips transparent text), and the labels are drawn
             // below, line by line.
             .y_label_style(text(LABEL_SIZE).color(&TRANSPARENT))
-            .axis_desc_style(text(LABEL_SIZE))
             .draw()
             .map_err(plot_error)?;
         // Right-aligned beside the axis, as plotters places a tick label, centred on the row.
