@@ -333,6 +333,40 @@ pub fn summary(timeline: &Timeline) -> String {
 /// (`Timeline::span_cost_ns`) as a share of the median span's length, so a reader sees how
 /// little (or how much) of each bar is the recorder's.
 fn cost_sentence(timeline: &Timeline) -> Option<String> {
+    let spans = span_cost_sentence(timeline);
+    let checkpoints = checkpoint_sentence(timeline);
+    let said: Vec<String> = spans.into_iter().chain(checkpoints).collect();
+    if said.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} The lab's timed figures come from runs without spans.",
+        said.join(" ")
+    ))
+}
+
+/// The checkpoints' share of the time the workers were busy, when the lab counted them and
+/// measured one (`Timeline::checkpoints`): their count times the cost of one, over the sum of
+/// every lane's busy time.
+fn checkpoint_sentence(timeline: &Timeline) -> Option<String> {
+    let checkpoints = timeline.checkpoints?;
+    let busy: u64 = timeline.lanes.iter().map(Lane::busy_ns).sum();
+    let share = if busy == 0 {
+        String::new()
+    } else {
+        let spent = checkpoints.count as f64 * checkpoints.cost_ns as f64;
+        format!(", about {} of the busy time", percent(spent / busy as f64))
+    };
+    Some(format!(
+        "The workers read the clock and the CPU {} times inside their work, to find where \
+         they were paused, at about {} a reading{share}.",
+        checkpoints.count,
+        nanos(checkpoints.cost_ns as f64)
+    ))
+}
+
+/// The cost of one span (`Timeline::span_cost_ns`) as a share of the median span's length.
+fn span_cost_sentence(timeline: &Timeline) -> Option<String> {
     let cost = timeline.span_cost_ns?;
     let mut lengths: Vec<u64> = timeline
         .lanes
@@ -351,8 +385,7 @@ fn cost_sentence(timeline: &Timeline) -> Option<String> {
         )
     };
     Some(format!(
-        "Recording cost about {} per span{share}; the lab's timed figures come from runs \
-         without spans.",
+        "Recording cost about {} per span{share}.",
         nanos(cost as f64)
     ))
 }
@@ -584,8 +617,24 @@ mod tests {
         assert_eq!(
             summary.lines().last(),
             Some(
-                "Recording cost about 40.0 ns per span, 0.0020% of the median span; the lab's \
+                "Recording cost about 40.0 ns per span, 0.0020% of the median span. The lab's \
                  timed figures come from runs without spans."
+            ),
+            "{summary}"
+        );
+        // Checkpoints: 1000 readings of 50 ns each over 7.5 ms busy in all (4 ms + 3.5 ms).
+        timeline.span_cost_ns = None;
+        timeline.checkpoints = Some(schema::timeline::Checkpoints {
+            count: 1000,
+            cost_ns: 50,
+        });
+        let summary = super::summary(&timeline);
+        assert_eq!(
+            summary.lines().last(),
+            Some(
+                "The workers read the clock and the CPU 1000 times inside their work, to find \
+                 where they were paused, at about 50.0 ns a reading, about 0.67% of the busy \
+                 time. The lab's timed figures come from runs without spans."
             ),
             "{summary}"
         );

@@ -93,6 +93,19 @@ pub struct Timeline {
     /// results written before it existed stay valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span_cost_ns: Option<u64>,
+    /// For spans that end where the worker was paused (the kit's `Recorder::span_split`, the
+    /// gil lab's Python workers): how many checkpoints (clock and CPU readings inside the work)
+    /// the workers made in all, and what one cost, in nanoseconds, so the summary can say
+    /// what share of the busy time the readings took. `None` without checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<Checkpoints>,
+}
+
+/// The checkpoints a timeline's workers made: how many, and what one cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoints {
+    pub count: u64,
+    pub cost_ns: u64,
 }
 
 impl Timeline {
@@ -101,6 +114,7 @@ impl Timeline {
         Self {
             lanes,
             span_cost_ns: None,
+            checkpoints: None,
         }
     }
 }

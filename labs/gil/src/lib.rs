@@ -13,7 +13,7 @@
 
 use anyhow::{Context, bail, ensure};
 use kit::spans::{Origin, UNKNOWN_CPU};
-use kit::timeline::{Lane, LaneKind, Span, Timeline};
+use kit::timeline::{Checkpoints, Lane, LaneKind, Span, Timeline};
 use serde::Deserialize;
 use std::hint::black_box;
 use std::io::{ErrorKind, Write};
@@ -274,7 +274,7 @@ pub fn parse_timeline(
     kind: LaneKind,
     workers: usize,
 ) -> anyhow::Result<PythonTimeline> {
-    let (mut gil_enabled, mut sum) = (None, None);
+    let (mut gil_enabled, mut sum, mut readings) = (None, None, None);
     // Per worker: its lane (once its `lane` line is read) and the chunk of each span.
     let mut lanes: Vec<Option<Lane>> = vec![None; workers];
     let mut chunks: Vec<Vec<u32>> = vec![Vec::new(); workers];
@@ -378,7 +378,17 @@ pub fn parse_timeline(
                 }
                 chunks[k].push(chunk as u32);
             }
-            _ => return Err(bad("not a gil, sum, lane or span line".into())),
+            "readings" => {
+                expect(3)?;
+                if readings.is_some() {
+                    return Err(bad("a second readings line".into()));
+                }
+                readings = Some(Checkpoints {
+                    count: int(1)?,
+                    cost_ns: int(2)?,
+                });
+            }
+            _ => return Err(bad("not a gil, sum, lane, span or readings line".into())),
         }
     }
     let mut timeline = Timeline::default();
@@ -399,6 +409,8 @@ pub fn parse_timeline(
         );
         timeline.lanes.push(lane);
     }
+    // What the readings inside the work cost, for the summary under the picture.
+    timeline.checkpoints = Some(readings.context("no readings line")?);
     Ok(PythonTimeline {
         gil_enabled: gil_enabled.context("no gil line")?,
         sum: sum.context("no sum line")?,
@@ -443,7 +455,7 @@ mod tests {
             let at = base + 10 * chunk;
             text += &format!("span 0 {chunk} {at} {} 1 -1\n", at + 5);
         }
-        text
+        text + "readings 60 90\n"
     }
 
     #[test]
@@ -459,6 +471,8 @@ mod tests {
         let first = lane.spans[0];
         assert_eq!((first.begin_ns, first.end_ns), (100, 105));
         assert_eq!((first.cpu_begin, first.cpu_end), (1, UNKNOWN_CPU));
+        let checkpoints = parsed.timeline.checkpoints.unwrap();
+        assert_eq!((checkpoints.count, checkpoints.cost_ns), (60, 90));
     }
 
     #[test]
@@ -486,6 +500,12 @@ mod tests {
             parse(&missing).contains("chunk 6 where chunk 5"),
             "{}",
             parse(&missing)
+        );
+        let unread = good.replace("readings 60 90\n", "");
+        assert!(
+            parse(&unread).contains("no readings line"),
+            "{}",
+            parse(&unread)
         );
         let two = parse_timeline(&good, origin, 1_000, LaneKind::Process, 2).unwrap_err();
         assert!(two.to_string().contains("worker 1"), "{two}");

@@ -151,10 +151,11 @@ def traced_sum(start, stop, who):
     `who` is resource.RUSAGE_THREAD for a thread (its own switches) or RUSAGE_SELF for a
     process (getrusage(2): ru_nvcsw, ru_nivcsw).
     """
-    clock, getcpu, spans, total = time.perf_counter_ns, cpu_reader(), [], 0
+    clock, getcpu, spans, total, readings = time.perf_counter_ns, cpu_reader(), [], 0, 0
     before = resource.getrusage(who)
     for chunk, (low, high) in enumerate(chunks(stop - start, CHUNKS)):
         low, high = start + low, start + high
+        readings += 1 + len(range(low, high, STEP))
         cpu = cpu_begin = getcpu()
         begin = last = clock()
         for block in range(low, high, STEP):
@@ -167,8 +168,29 @@ def traced_sum(start, stop, who):
         spans.append((chunk, begin, last, cpu_begin, cpu))
     after = resource.getrusage(who)
     switches = (after.ru_nvcsw - before.ru_nvcsw, after.ru_nivcsw - before.ru_nivcsw)
-    return total, threading.get_native_id(), switches, spans
+    return total, threading.get_native_id(), switches, spans, readings
 # ANCHOR_END: traced_sum
+
+
+def reading_cost_ns(count=20_000, rounds=5):
+    """What one reading of traced_sum's inner loop costs, in nanoseconds: the clock, the CPU
+    and the pause test, timed against the same loop without them, the cheapest of a few
+    rounds (the one least disturbed by the rest of the machine)."""
+    clock, getcpu, cheapest = time.perf_counter_ns, cpu_reader(), None
+    for _ in range(rounds):
+        began = clock()
+        for _ in range(count):
+            pass
+        bare = clock() - began
+        began = last = clock()
+        for _ in range(count):
+            now, now_cpu = clock(), getcpu()
+            if now - last > PAUSE_NS:
+                pass
+            last = now
+        cost = max(clock() - began - bare, 0) / count
+        cheapest = cost if cheapest is None else min(cheapest, cost)
+    return round(cheapest)
 
 
 def timeline_threads(n, workers):
@@ -222,6 +244,7 @@ def timeline(n, workers, mode):
         sum TOTAL                    the sum of every worker's share
         lane K TID VOLUNTARY INVOLUNTARY
         span K CHUNK BEGIN_NS END_NS CPU_BEGIN CPU_END
+        readings COUNT COST_NS       clock and CPU readings in all, and what one cost
 
     K is the worker (0-based), TID its thread id (threading.get_native_id(): a process's
     main thread's id is its pid), times are perf_counter_ns() readings, and a CPU that could
@@ -231,9 +254,11 @@ def timeline(n, workers, mode):
     run = {"threads": timeline_threads, "processes": timeline_processes}[mode]
     results = run(n, workers)
     lines = [f"gil {int(gil_enabled())}", f"sum {sum(r[0] for r in results)}"]
-    for k, (_, tid, (voluntary, involuntary), spans) in enumerate(results):
+    for k, (_, tid, (voluntary, involuntary), spans, _) in enumerate(results):
         lines.append(f"lane {k} {tid} {voluntary} {involuntary}")
         lines.extend(f"span {k} {c} {b} {e} {cb} {ce}" for c, b, e, cb, ce in spans)
+    # Measured after the workers, alone, so it disturbs no span.
+    lines.append(f"readings {sum(r[4] for r in results)} {reading_cost_ns()}")
     print("\n".join(lines))
 
 

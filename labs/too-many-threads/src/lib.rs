@@ -11,7 +11,7 @@
 
 use anyhow::bail;
 use kit::spans::{OFF_CPU_NS, Origin, Recorder};
-use kit::timeline::Timeline;
+use kit::timeline::{Checkpoints, Timeline};
 use kit::{Children, SharedRegion};
 use nix::sys::wait::WaitStatus;
 use std::collections::VecDeque;
@@ -541,8 +541,17 @@ pub fn record_timelines(tasks: u64) -> anyhow::Result<Vec<(String, Timeline)>> {
     let cpus = cpus_allowed();
     let expected = checksum_sequential(tasks);
     let mut timelines = Vec::new();
+    // What recording cost, for the summary under each picture: a span's two readings, and the
+    // checkpoints, one every CHECKPOINT_TASKS task ids (those divisible by it) in 0..tasks.
+    let span_cost_ns = kit::spans::cost_per_span_ns();
+    let checkpoints = Checkpoints {
+        count: tasks.div_ceil(CHECKPOINT_TASKS),
+        cost_ns: kit::spans::cost_per_checkpoint_ns(),
+    };
     for crowd in Crowd::ALL {
-        let (sum, timeline) = traced_crowd(tasks, crowd.threads(cpus), TIMELINE_CHUNKS);
+        let (sum, mut timeline) = traced_crowd(tasks, crowd.threads(cpus), TIMELINE_CHUNKS);
+        timeline.span_cost_ns = Some(span_cost_ns);
+        timeline.checkpoints = Some(checkpoints);
         anyhow::ensure!(
             sum == expected,
             "the {} timeline run computed {sum}, not the sequential {expected}",

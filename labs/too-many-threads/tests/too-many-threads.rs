@@ -13,9 +13,9 @@ use kit::testing::{
 use kit::timeline::{LaneKind, Timeline};
 use std::path::Path;
 use too_many_threads::{
-    Crowd, TIMELINE_CHUNKS, TIMELINE_TASKS, checksum_sequential, cpus_allowed, lane_capacity,
-    peak_in_progress, pool, process_per_task, run_limit_demo, spawn_until_refused, thread_per_task,
-    traced_crowd,
+    CHECKPOINT_TASKS, Crowd, TIMELINE_CHUNKS, TIMELINE_TASKS, checksum_sequential, cpus_allowed,
+    lane_capacity, peak_in_progress, pool, process_per_task, run_limit_demo, spawn_until_refused,
+    thread_per_task, traced_crowd,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_too-many-threads");
@@ -264,6 +264,10 @@ fn cli_json_parses_and_every_checksum_matches() {
     for crowd in Crowd::ALL {
         let timeline = report.timeline(&crowd.timeline_id()).unwrap();
         assert_a_lane_per_thread(timeline, crowd.threads(cpus));
+        // What recording cost, for the summary: a checkpoint every CHECKPOINT_TASKS task ids.
+        let checkpoints = timeline.checkpoints.expect("the checkpoints are counted");
+        assert_eq!(checkpoints.count, 20_000u64.div_ceil(CHECKPOINT_TASKS));
+        assert!(timeline.span_cost_ns.is_some());
     }
     assert!(live_children().is_empty());
 }
