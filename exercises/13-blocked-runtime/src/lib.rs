@@ -1,8 +1,9 @@
 //! Exercise 13: unblock a runtime whose only thread a task keeps busy.
 //!
-//! A Tokio runtime with one thread runs two tasks: a heartbeat that ticks every millisecond,
-//! and a job that works in steps. The heartbeat should keep ticking while the job runs, but it
-//! never does: the job blocks the runtime's only thread. Make the job let the heartbeat run.
+//! A Tokio runtime with one thread runs two futures: a heartbeat task that ticks every
+//! millisecond, and a job, polled by `block_on` on the same thread, that works in steps. The
+//! heartbeat should keep ticking while the job runs, but it never does: the job blocks the
+//! runtime's only thread. Make the job let the heartbeat run.
 //! Run `cargo book exercises` to check.
 //! Chapter: "Tasks: the third way" (src/differences/tasks.md).
 
