@@ -4,10 +4,13 @@
 //! process), top to bottom in the timeline's order, each span a rectangle coloured by the CPU it
 //! ran on, under a time axis that counts from the first span's begin, with a legend of the
 //! CPUs. A span that began on one CPU and ended on another is drawn half in each CPU's colour:
-//! the recorder knows only those two moments, not when the move happened.
+//! the recorder knows only those two moments, not when the move happened. A span wider than a
+//! few pixels ends one pixel early, so that spans that follow one another without a pause (one
+//! chunk, then the next) stay told apart: that one-pixel gap is the drawing's, not a pause.
 //!
-//! [`summary`] says the same in sentences (who ran where, for how long, and how much each pair
-//! of workers overlapped), for screen readers and the print version.
+//! [`summary`] says the same in sentences (who ran where, for how long, with how many context
+//! switches, and how much each pair of workers overlapped, or with more than a few workers how
+//! many were busy at once on average), for screen readers and the print version.
 //!
 //! The SVG follows the book's bar charts' rules for living in a Markdown page under mdBook's
 //! themes: no blank line; text and axes in a placeholder colour replaced by `currentColor`;
@@ -17,9 +20,10 @@
 //! `--timeline FILE`.
 //!
 //! When the lab measured what recording a span costs (`Timeline::span_cost_ns`), the summary
-//! weighs it against the median span. A lab that sets it times its own figures in runs without
-//! spans (the `--json` run records its timelines after the timed rounds), and the summary says
-//! so.
+//! weighs it against the median span; when it counted the clock-and-CPU readings its workers
+//! made inside their work to find their pauses (`Timeline::checkpoints`), it gives their share
+//! of the busy time. A lab that sets either times its own figures in runs without spans (the
+//! `--json` run records its timelines after the timed rounds), and the summary says so.
 
 use crate::svg::{
     CHAR_WIDTH, FOREGROUND, Figure, LABEL_SIZE, Rows, WIDTH, finish, plot_error, tick,
@@ -292,8 +296,9 @@ fn axis_time(ns: f64) -> String {
 /// The timeline in sentences: for each worker, its spans, how long it was busy, on which CPUs
 /// (the time on each, a span that moved counted half to each CPU), and its context switches;
 /// then how long each pair of workers ran at the same time, or with many workers how many were
-/// busy at once on average; last, when the lab measured it, what recording a span cost beside
-/// the median span ([`cost_sentence`]). One sentence per line.
+/// busy at once on average; last, when the lab measured them, what recording a span cost beside
+/// the median span and what the checkpoints' readings cost as a share of the busy time
+/// (`cost_sentence`). One sentence per line.
 pub fn summary(timeline: &Timeline) -> String {
     let lanes = &timeline.lanes;
     let Some((start, end)) = timeline.extent_ns() else {

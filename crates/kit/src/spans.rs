@@ -62,17 +62,23 @@
 //!
 //! The threshold must lie between two lengths. Above the time between two checkpoints of the
 //! work itself (the caller's choice: every few microseconds of work), or the work alone would
-//! split. Below the shortest time a worker loses its CPU to another runnable thread: the
+//! split. Below the shortest time a worker loses its CPU to another CPU-bound thread: the
 //! scheduler gives the CPU away when the running task has used its slice, whose base is
-//! `sysctl_sched_base_slice`, 0.75 ms in the kernel's `kernel/sched/fair.c` ("Minimal
-//! preemption granularity for CPU-bound tasks", scaled up by `1 + ilog(ncpus)`), and it
-//! notices that at a scheduler tick, every 1/`CONFIG_HZ` seconds: 1 to 10 ms for the choices in
-//! the kernel's `kernel/Kconfig.hz` (100, 250, 300 or 1000 Hz). So a turn given to another
-//! thread keeps a worker off its CPU for about a slice or more. [`OFF_CPU_NS`], a third of the
-//! smallest base slice, is such a threshold: a gap that long, beside checkpoints microseconds
-//! apart, can only be time off the CPU (preemption by another thread, an interrupt storm, or
-//! the hypervisor running another guest on this vCPU), while a single interrupt (microseconds)
-//! does not split a span.
+//! `sysctl_sched_base_slice` in the kernel's `kernel/sched/fair.c` ("Minimal preemption
+//! granularity for CPU-bound tasks", scaled up by `1 + ilog(ncpus)`, the CPUs counted up to
+//! 8): 0.70 ms since Linux 6.15, 0.75 ms before (commit 2ae891b82695, "sched: Reduce the
+//! default slice to avoid tasks getting an extra tick"). It notices that at a scheduler tick,
+//! every 1/`CONFIG_HZ` seconds: 1 to 10 ms for the choices in the kernel's
+//! `kernel/Kconfig.hz` (100, 250, 300 or 1000 Hz), which is why, in that commit's words, "For
+//! HZ=250 and HZ=100, because of the tick accuracy, the runtime of tasks is far higher than
+//! their slice". So a turn given to another CPU-bound thread keeps a worker off its CPU for
+//! about a slice or more. [`OFF_CPU_NS`], about a third of the smallest base slice, is such a
+//! threshold: a gap that long, beside checkpoints microseconds apart, can only be time off the
+//! CPU (preemption by another thread, an interrupt storm, or the hypervisor running another
+//! guest on this vCPU), while a single interrupt (microseconds) does not split a span. A task
+//! that wakes up, preempts the worker and soon sleeps again (a kernel worker, say) takes the
+//! CPU for less than a slice: its pause splits the span only if it lasted more than
+//! [`OFF_CPU_NS`].
 //!
 //! Each checkpoint costs one `clock_gettime` and one `sched_getcpu`, both answered without
 //! entering the kernel (above), and a comparison; a split also stores a span. Nothing
@@ -177,9 +183,10 @@ pub const RECORD_BYTES: usize = 24;
 pub const UNKNOWN_CPU: u32 = u32::MAX;
 
 /// A gap between two checkpoints of [`Recorder::span_split`] longer than this (250 µs) means
-/// the worker was off its CPU: a third of the scheduler's smallest base slice (0.75 ms,
-/// `sysctl_sched_base_slice` in the kernel's `kernel/sched/fair.c`), far above the few
-/// microseconds of work a caller puts between checkpoints. The module docs give the reasons.
+/// the worker was off its CPU: about a third of the scheduler's smallest base slice (0.70 ms
+/// since Linux 6.15, 0.75 ms before: `sysctl_sched_base_slice` in the kernel's
+/// `kernel/sched/fair.c`), far above the few microseconds of work a caller puts between
+/// checkpoints. The module docs give the reasons.
 pub const OFF_CPU_NS: u64 = 250_000;
 
 /// Records per `write`: as many as fit in `PIPE_BUF` bytes (4096 on Linux, pipe(7)), so each

@@ -109,7 +109,9 @@ CHUNKS = 20
 # on the two readings (clock and CPU).
 STEP = 1024
 # A tenth of the switch interval: a thread that hands the GIL over waits about a whole interval
-# before it asks for it back (sys.setswitchinterval), far longer than STEP iterations take.
+# before it asks for it back (take_gil in CPython's Python/ceval_gil.c, ceval_gil.h up to 3.11,
+# waits one interval at a time: "If we timed out and no switch occurred in the meantime, it is
+# time to ask the GIL-holding thread to drop it"), far longer than STEP iterations take.
 PAUSE_NS = int(sys.getswitchinterval() * 1e9) // 10
 
 
@@ -123,7 +125,8 @@ def cpu_reader():
     executed on"), which is I/O and releases the GIL too, would hand the GIL over at every
     reading and change the very switching this timeline shows. glibc answers sched_getcpu
     without a system call where it can (its sysdeps/unix/sysv/linux/sched_getcpu.c reads the
-    rseq area or calls the vDSO).
+    CPU the kernel keeps in the thread's rseq area, from glibc 2.35 on, or calls the vDSO's
+    getcpu where the architecture has one, as x86 does).
     """
     try:
         getcpu = ctypes.PyDLL(None).sched_getcpu
@@ -137,8 +140,9 @@ def cpu_reader():
 def check_clock():
     # The lab subtracts its own CLOCK_MONOTONIC origin from these readings, so they must come
     # from that clock. On Linux they do: CPython's perf_counter is its monotonic clock
-    # (Python/pytime.c, _PyTime_GetPerfCounterWithInfo, on every system but Windows), which
-    # calls clock_gettime(CLOCK_MONOTONIC); the time module says which clock it read.
+    # (Python/pytime.c, _PyTime_GetPerfCounterWithInfo, on every system but Windows; from 3.13
+    # on, _PyTime_PerfCounterWithInfo, on Windows too), which calls
+    # clock_gettime(CLOCK_MONOTONIC); the time module says which clock it read.
     clock = time.get_clock_info("perf_counter").implementation
     if clock != "clock_gettime(CLOCK_MONOTONIC)":
         sys.exit(f"perf_counter reads {clock}, not clock_gettime(CLOCK_MONOTONIC)")
