@@ -313,12 +313,19 @@ pub fn summary(timeline: &Timeline) -> String {
         for a in 0..lanes.len() {
             for b in a + 1..lanes.len() {
                 let both = timeline.overlap_ns(a, b);
-                lines.push(format!(
-                    "{} and {} ran at the same time for {}.",
-                    lanes[a].name,
-                    lanes[b].name,
-                    nanos(both as f64)
-                ));
+                lines.push(if both == 0 {
+                    format!(
+                        "{} and {} never ran at the same time.",
+                        lanes[a].name, lanes[b].name
+                    )
+                } else {
+                    format!(
+                        "{} and {} ran at the same time for {}.",
+                        lanes[a].name,
+                        lanes[b].name,
+                        nanos(both as f64)
+                    )
+                });
             }
         }
     } else if lanes.len() > MAX_PAIRS_LANES {
@@ -610,6 +617,23 @@ mod tests {
         );
         let empty = Timeline::new(vec![lane("idle", LaneKind::Process, Vec::new())]);
         assert_eq!(super::summary(&empty), "1 worker, no spans recorded.");
+    }
+
+    #[test]
+    fn workers_that_took_turns_never_ran_at_the_same_time() {
+        let turns = Timeline::new(vec![
+            lane(
+                "a",
+                LaneKind::Thread,
+                vec![span(0, 10, 0, 0), span(20, 30, 0, 0)],
+            ),
+            lane("b", LaneKind::Thread, vec![span(10, 20, 1, 1)]),
+        ]);
+        let said = summary(&turns);
+        assert!(
+            said.contains("a and b never ran at the same time."),
+            "{said}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! [`run`] is the kit's own, because it installs the Linux-only [`crate::interrupt`].
 //!
 //! [`TimelineArg`] is the `--timeline FILE` flag of every lab that records timelines: the lab
-//! flattens it into its flags and hands it to [`crate::lab::run_with_timeline`], which opens
+//! flattens it into its flags and hands it to `lab::run_with_timeline` (feature `timeline-svg`), which opens
 //! the file with [`TimelineArg::open`] before the lab runs (an unwritable path is a usage
 //! error, not a failure after a long run) and writes the run's timelines there through the crate
 //! `figures` (cargo feature `timeline-svg`, so labs without timelines never compile plotters).
