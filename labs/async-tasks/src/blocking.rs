@@ -6,8 +6,9 @@
 //!
 //! The runtime is `Builder::new_multi_thread().worker_threads(1)`: the shape `#[tokio::main]`
 //! gives a program (a multi-thread runtime), shrunk to one worker so that the stall is
-//! certain. With several workers an idle one could steal the ticker from the busy worker's
-//! queue, and the stall would come only once every worker ran such a loop. Not
+//! certain. With several workers an idle one, parked in the driver, would fire the ticker's
+//! timer and run the ticker itself (or steal it from the busy worker's queue), and the stall
+//! would come only once every worker ran such a loop. Not
 //! `new_current_thread`: there the thread that calls `block_on` is the worker, and spawned
 //! tasks run only while some thread is inside `block_on` (tokio's docs of `Runtime::block_on`:
 //! "Any spawned tasks will be suspended after `block_on` returns"); on a multi-thread runtime
@@ -19,8 +20,10 @@
 //! that is not ready. tokio cannot preempt a task: its budget (`tokio::task::coop`) only makes
 //! tokio's own resources return `Pending` after a number of operations, so it can reach a task
 //! only at an `.await` on one of them, and the loop has none. The one worker also drives the
-//! timer when it has nothing to run, so the ticker's sleep cannot even end while the loop
-//! runs. `spawn_blocking` runs the closure on "a dedicated thread pool for blocking tasks"
+//! timer, and only between two polls: when it parks with nothing to run, and every
+//! `event_interval` tasks in its maintenance (`park` and `maintenance` in tokio's
+//! `runtime/scheduler/multi_thread/worker.rs`), so the ticker's sleep cannot even end while
+//! the loop runs. `spawn_blocking` runs the closure on "a dedicated thread pool for blocking tasks"
 //! (same docs, "Blocking and Yielding"), threads the runtime creates on demand that poll no
 //! tasks, so the worker stays free for the ticker and the timer.
 //!

@@ -63,8 +63,9 @@ pub struct Created {
 
 // ANCHOR: task
 /// Spawns a task that only counts itself and awaits its end. Called from inside a task, where
-/// async code spawns: the new task goes to this worker's own queue, and the `.await` returns
-/// `Pending` until the task has run and its `JoinHandle` is woken.
+/// async code spawns: the new task goes to this worker's LIFO slot, the task it runs next
+/// (`schedule_local` in tokio's `runtime/scheduler/multi_thread/worker.rs`), and the `.await`
+/// returns `Pending` until the task has run and its `JoinHandle` is woken.
 pub async fn spawn_task_once(ran: &Arc<AtomicUsize>) {
     let ran = Arc::clone(ran);
     let handle = tokio::spawn(async move {

@@ -7,13 +7,16 @@
 //! and its children for the process model (proc(5); Pss is the size that adds up over
 //! processes that share pages, as in the memory-cost lab). Four server models:
 //!
-//! - **threads**: one OS thread per connection, blocked in read(2) and then in its sleep;
+//! - **threads**: one OS thread per connection, blocked in recv(2) (std's `TcpStream::read`
+//!   calls `recv`) and then in its sleep;
 //! - **pool**: a fixed pool of threads (the CPUs by default), each serving one connection at a
 //!   time while the others wait their turn in a queue;
 //! - **processes**: one forked child per connection (`kit::Children`), at most
 //!   [`MAX_PROCESSES`];
-//! - **async**: one tokio task per connection on a multi-thread runtime, whose few worker
-//!   threads wait for all the sockets at once in epoll_wait(2) (epoll(7), through mio) and
+//! - **async**: one tokio task per connection on a multi-thread runtime with a few worker
+//!   threads. An idle worker that gets the runtime's one I/O driver waits for all the sockets
+//!   at once in epoll_wait(2) (epoll(7), through mio), the other idle ones on a condition
+//!   variable (`Inner::park` in tokio's `runtime/scheduler/multi_thread/park.rs`); the workers
 //!   poll only the tasks whose socket is ready.
 //!
 //! The clients are the same for every model: tokio tasks on one current-thread runtime in the

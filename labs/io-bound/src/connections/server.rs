@@ -49,7 +49,8 @@ fn ready() {
 
 // ANCHOR: blocking
 /// One connection served by a blocked thread: read the request line, wait for `hold`, answer,
-/// shut down. The thread sleeps in read(2) until the request comes, then in its hold.
+/// shut down. The thread sleeps in recv(2) until the request comes (std's `TcpStream::read`
+/// calls `recv`), then in its hold.
 fn answer(mut stream: TcpStream, hold: Duration) -> io::Result<()> {
     let mut request = [0u8; 64];
     let mut len = 0;
@@ -156,9 +157,11 @@ fn process_per_connection(
     for _ in 0..connections {
         let (stream, _) = listener.accept()?;
         let fd = stream.as_raw_fd();
-        // SAFETY: the child makes only system calls (recv, clock_nanosleep, send, shutdown) on
-        // its stack buffer: no allocation, no lock (signal-safety(7)); this process has one
-        // thread, so no lock can be held by another at the fork anyway.
+        // The child makes only system calls, on its stack buffer. recv, send and shutdown are
+        // async-signal-safe (signal-safety(7)); clock_nanosleep is not on that list, but glibc
+        // makes it a bare system call (sysdeps/unix/sysv/linux/clock_nanosleep.c).
+        // SAFETY: the child neither allocates nor locks, and this process has one thread, so
+        // no lock can be held by another at the fork anyway.
         unsafe { children.spawn(|| answer_in_child(fd, hold)) }?;
         // The child has its own copy of the socket; the connection ends when it closes it.
         drop(stream);
