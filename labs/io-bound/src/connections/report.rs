@@ -64,14 +64,14 @@ impl Connections {
         if let Some(t) = self.of(Model::Threads) {
             observe.push(format!(
                 "A thread per connection peaked at {} threads for {} connections: each open \
-                 connection holds a thread blocked in read(2).",
+                 connection holds a thread blocked in recv(2).",
                 t.threads, t.connections
             ));
         }
         if let Some(a) = self.of(Model::Async) {
             observe.push(format!(
-                "Async tasks served the same {} connections with {} threads: a few workers \
-                 wait for every socket at once in epoll_wait(2).",
+                "Async tasks served the same {} connections with {} threads: one idle worker \
+                 waits for every socket at once in epoll_wait(2).",
                 a.connections, a.threads
             ));
         }
