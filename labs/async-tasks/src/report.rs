@@ -1,9 +1,7 @@
-//! How the lab talks: the run with its progress line, the measuring copy's side, the
-//! `--json` records and the readable report (see `kit::lab`). What the book shows is in
-//! `create.rs` and `blocking.rs`.
+//! How the lab talks: the run with its progress line, the `--json` records and the readable
+//! report (see `kit::lab`). What the book shows is in `blocking.rs`.
 
 use crate::blocking::{self, Mode, Round};
-use crate::create::{self, Kind};
 use kit::lab::{Outcome, Progress, write_heading, write_observations};
 use kit::table::{Table, nanos, times};
 use kit::{Machine, Record, Report, Summary};
@@ -13,8 +11,6 @@ use std::time::Duration;
 /// What to measure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// Recorded rounds per creation kind.
-    pub rounds: usize,
     /// The CPU loop's length in the blocking demonstration.
     pub stall: Duration,
     /// Rounds of the demonstration, each mode.
@@ -25,34 +21,14 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct Results {
     pub settings: Settings,
-    pub created: Vec<(Kind, Summary)>,
     pub rounds: Vec<Round>,
 }
 
-/// The whole lab: each creation kind in a fresh copy of this program, then the blocking
-/// demonstration in this process.
+/// The whole lab: the blocking demonstration, in this process.
 pub fn run(settings: Settings, progress: &Progress) -> anyhow::Result<Results> {
-    let exe = std::env::current_exe()?;
-    let mut created = Vec::with_capacity(Kind::ALL.len());
-    for (i, kind) in Kind::ALL.into_iter().enumerate() {
-        progress.show(format_args!("measuring {} ({}/3)", kind.name(), i + 1));
-        let summary = create::measure_in_fresh_process(&exe, kind, settings.rounds)?;
-        created.push((kind, summary));
-    }
     progress.show("the blocking demonstration");
     let rounds = blocking::rounds(settings.stall_rounds, settings.stall)?;
-    Ok(Results {
-        settings,
-        created,
-        rounds,
-    })
-}
-
-/// The measuring copy (`--measure-only`): measure `kind` and print its summary as JSON for
-/// the lab to read.
-pub fn measuring_copy(kind: Kind, rounds: usize) -> anyhow::Result<()> {
-    println!("{}", create::measure_only(kind, rounds)?);
-    Ok(())
+    Ok(Results { settings, rounds })
 }
 
 fn nanos_of(durations: impl IntoIterator<Item = Duration>) -> Summary {
@@ -61,14 +37,6 @@ fn nanos_of(durations: impl IntoIterator<Item = Duration>) -> Summary {
 }
 
 impl Results {
-    /// The median creation time of `kind`.
-    pub fn median(&self, kind: Kind) -> f64 {
-        self.created
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map_or(f64::NAN, |(_, s)| s.median)
-    }
-
     fn rounds_of(&self, mode: Mode) -> impl Iterator<Item = &Round> {
         self.rounds.iter().filter(move |r| r.mode == mode)
     }
@@ -92,27 +60,12 @@ impl Results {
 
     /// Sentences that interpret this run's numbers.
     pub fn observations(&self) -> Vec<String> {
-        let (task, thread, process) = (
-            self.median(Kind::Task),
-            self.median(Kind::Thread),
-            self.median(Kind::Process),
-        );
         let stalled = self.lateness(Mode::OnWorker).median;
         let fixed = self.lateness(Mode::SpawnBlocking).median;
         let length = self.loop_length().median;
         let (_, stalled_ticks) = self.ticks_during(Mode::OnWorker);
         let (fixed_ticks, _) = self.ticks_during(Mode::SpawnBlocking);
         vec![
-            format!(
-                "A task took {} to spawn and await; a thread took {} ({} the task's) and a \
-                 process {} ({}). A task asks the kernel for nothing: it is a value the \
-                 runtime's worker threads poll.",
-                nanos(task),
-                nanos(thread),
-                times(thread / task),
-                nanos(process),
-                times(process / task)
-            ),
             format!(
                 "With the loop on the one worker, the ticker's worst wake-up came {} late, \
                  {} the loop's {}: it completed {} while the loop ran. A task gives the \
@@ -136,14 +89,10 @@ impl Results {
 }
 
 impl Outcome for Results {
-    /// The `--json` report: creation per kind, the ticker's worst lateness per mode, and the
-    /// loop's length, all in nanoseconds.
+    /// The `--json` report: the ticker's worst lateness per mode, and the loop's length, in
+    /// nanoseconds.
     fn report(&self) -> Report {
         let mut report = Report::new("async-tasks");
-        for &(kind, summary) in &self.created {
-            let what = format!("create and wait: {}", kind.how());
-            report.push(Record::nanos(kind.id(), what, summary));
-        }
         for mode in Mode::ALL {
             let what = format!(
                 "a 1 ms ticker's worst lateness on a one-worker runtime, with {}",
@@ -159,28 +108,10 @@ impl Outcome for Results {
         report
     }
 
-    /// The readable report: heading, two tables, and what to observe in this run's numbers.
+    /// The readable report: heading, a table, and what to observe in this run's numbers.
     fn render(&self, machine: &Machine) -> String {
         let mut out = String::new();
         write_heading(&mut out, "async-tasks", machine);
-        let _ = writeln!(
-            out,
-            "Creating something that runs, then waiting for its end (median of {} rounds per \
-             kind, each kind in a fresh copy of this lab):\n",
-            self.settings.rounds
-        );
-        let mut table = Table::new(["kind", "how", "median", "min", "max", "vs task"]);
-        for &(kind, s) in &self.created {
-            table.row([
-                kind.name().to_owned(),
-                kind.how().to_owned(),
-                nanos(s.median),
-                nanos(s.low),
-                nanos(s.high),
-                times(s.median / self.median(Kind::Task)),
-            ]);
-        }
-        let _ = writeln!(out, "{table}");
         let _ = writeln!(
             out,
             "The blocking mistake: a ticker sleeps 1 ms at a time on a runtime with one worker \

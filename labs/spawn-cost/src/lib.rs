@@ -1,7 +1,9 @@
 //! What it costs to start something that runs and wait until it has ended.
 //!
-//! Eight ways are compared, from the cheapest we expect to the dearest:
+//! Nine ways are compared, from the cheapest we expect to the dearest:
 //!
+//! - a tokio task: `tokio::spawn` + `.await` of its `JoinHandle`, from a task on a
+//!   multi-thread runtime, which asks the kernel for nothing (see [`task`]);
 //! - a thread: `std::thread::spawn` + `join`;
 //! - a scoped thread: `std::thread::scope` with one `spawn`;
 //! - a bare thread: `pthread_create` + `pthread_join` through libc, what std's thread is
@@ -18,7 +20,8 @@
 //! from bigger parents ([`PARENT_KINDS`], [`touched_memory`]).
 //!
 //! Every kind is measured in a fresh copy of the lab (see [`measure_in_fresh_process`]), so
-//! what one kind left behind cannot make another look slower.
+//! what one kind left behind cannot make another look slower, and only the task kind's copy
+//! builds a runtime.
 
 // The whole lab is Linux's (clone, /proc, prctl); off Linux, main.rs says so in one line.
 #![cfg(target_os = "linux")]
@@ -43,16 +46,19 @@ use std::time::Duration;
 /// The program the process kinds run: it does nothing and exits 0, so what we time is the
 /// creating and the waiting.
 pub mod report;
+pub mod task;
 
 pub const TRUE_PROGRAM: &str = "/bin/true";
 
-/// Rounds run before the recorded ones, so the first thread stack or the first page of
-/// `/bin/true` read from disk is not counted as the cost of creation.
+/// Rounds run before the recorded ones, so the first thread stack, the runtime's first task
+/// allocation or the first page of `/bin/true` read from disk is not counted as the cost of
+/// creation.
 pub const WARM_UP_ROUNDS: usize = 5;
 
 /// The ways of starting something that this lab compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Kind {
+    Task,
     Thread,
     ScopedThread,
     Pthread,
@@ -64,7 +70,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
+        Kind::Task,
         Kind::Thread,
         Kind::ScopedThread,
         Kind::Pthread,
@@ -78,6 +85,7 @@ impl Kind {
     /// The kind's name on the command line and in record ids.
     pub fn name(self) -> &'static str {
         match self {
+            Kind::Task => "task",
             Kind::Thread => "thread",
             Kind::ScopedThread => "scoped-thread",
             Kind::Pthread => "pthread",
@@ -92,6 +100,7 @@ impl Kind {
     /// What one round does, in words.
     pub fn how(self) -> &'static str {
         match self {
+            Kind::Task => "tokio::spawn + .await, from a task on a multi-thread runtime",
             Kind::Thread => "thread::spawn + join",
             Kind::ScopedThread => "thread::scope, one spawn",
             Kind::Pthread => "pthread_create (default attributes) + pthread_join",
@@ -171,7 +180,7 @@ pub struct ChildStack {
 }
 
 impl ChildStack {
-    /// Enough for glibc's `clone` trampoline, [`vfork_child`] and `_exit`; a lot to spare.
+    /// Enough for glibc's `clone` trampoline, `vfork_child` and `_exit`; a lot to spare.
     pub const SIZE: usize = 64 * 1024;
 
     pub fn new() -> Self {
@@ -328,11 +337,19 @@ fn expect_exit_0((pid, status): (Pid, WaitStatus)) -> anyhow::Result<()> {
 /// returns the wall time of each round: create, run nothing, wait for the end.
 pub fn measure(kind: Kind, rounds: usize, parent_mib: usize) -> anyhow::Result<Vec<Duration>> {
     let ballast = touched_memory(parent_mib);
+    if kind == Kind::Task {
+        // A task's round is awaited inside a task, which `time_rounds`'s closure cannot do:
+        // task.rs runs the same warm-up and timing loop there, and checks that every round ran.
+        let samples = task::measure(rounds);
+        black_box(&ballast);
+        return samples;
+    }
     let program = Program::new(TRUE_PROGRAM)?;
     let mut children = Children::new();
     let mut stack = ChildStack::new();
     let mut once = || -> anyhow::Result<()> {
         match kind {
+            Kind::Task => unreachable!("measured above, inside a task"),
             Kind::Thread => spawn_thread_once(),
             Kind::ScopedThread => spawn_scoped_thread_once(),
             Kind::Pthread => pthread_once()?,
@@ -369,8 +386,10 @@ pub fn touched_memory(mib: usize) -> Vec<u8> {
 /// Why a fresh process: `fork` copies the parent's page tables, so its cost depends on what
 /// the parent did before. A lab that has already started and joined a thousand threads keeps
 /// the last thread stacks mapped (glibc caches them for reuse, nptl/nptl-stack.c), and a
-/// fork measured after that would pay for them. A fresh copy per kind means every kind
-/// starts from the same state, a just-started lab, whatever order the kinds run in.
+/// fork measured after that would pay for them, and so would a fork from a process whose
+/// tokio runtime keeps its worker threads. A fresh copy per kind means every kind starts from
+/// the same state, a just-started lab, whatever order the kinds run in, and only the task
+/// kind's copy has a runtime.
 ///
 /// The copy leads a process group of its own, so it and everything it starts can be
 /// signalled together (`kill -- -PGID`); it also asks to be killed when the lab ends

@@ -11,13 +11,15 @@ mod lab {
     use spawn_cost::{Kind, Settings};
     use std::process::ExitCode;
 
-    /// What it costs to create a thread or a process and wait for it to end.
+    /// What it costs to create a task, a thread or a process and wait for it to end.
     #[derive(clap::Args, Debug)]
     #[command(
         name = "spawn-cost",
-        about = "What it costs to create a thread or a process and wait for it to end",
-        long_about = "What it costs to create a thread or a process and wait for it to end.\n\n\
-            Eight kinds, each measured for --rounds rounds in a fresh copy of this lab: a thread \
+        about = "What it costs to create a task, a thread or a process and wait for it to end",
+        long_about = "What it costs to create a task, a thread or a process and wait for it to \
+            end.\n\n\
+            Nine kinds, each measured for --rounds rounds in a fresh copy of this lab: a tokio task \
+            (tokio::spawn + .await, from a task on a multi-thread runtime), a thread \
             (thread::spawn + join), a scoped thread (thread::scope), a bare pthread_create + \
             pthread_join, fork + _exit + waitpid, clone(CLONE_VM | CLONE_VFORK) + _exit + waitpid \
             (a vfork), fork + execv /bin/true + waitpid, posix_spawn /bin/true + waitpid, and \
@@ -28,7 +30,8 @@ mod lab {
             page tables, posix_spawn does not."
     )]
     struct Args {
-        /// Recorded rounds per kind (each round creates one thread or process and waits for it)
+        /// Recorded rounds per kind (each round creates one task, thread or process and waits
+        /// for it)
         #[arg(long, default_value_t = 500, value_parser = value_parser!(u32).range(1..=100_000))]
         rounds: u32,
 

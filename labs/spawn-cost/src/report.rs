@@ -106,10 +106,10 @@ impl Outcome for Results {
 }
 
 impl Results {
-    /// Five sentences that interpret this run's medians.
+    /// Six sentences that interpret this run's medians.
     pub fn observations(&self) -> Vec<String> {
         let median = |kind| self.median(kind, 0);
-        let (thread, fork) = (median(Kind::Thread), median(Kind::Fork));
+        let (task, thread, fork) = (median(Kind::Task), median(Kind::Thread), median(Kind::Fork));
         let (pthread, vfork) = (median(Kind::Pthread), median(Kind::Vfork));
         let (fork_exec, spawn) = (median(Kind::ForkExec), median(Kind::PosixSpawn));
         let command = median(Kind::StdCommand);
@@ -120,6 +120,13 @@ impl Results {
                 nanos(thread),
                 nanos(fork),
                 times(fork / thread)
+            ),
+            format!(
+                "A tokio task took {} to spawn and await, and a thread {} as long: the task \
+                 is one heap allocation and a hand-off through its worker's queue, with no \
+                 system call in a typical round.",
+                nanos(task),
+                times(thread / task)
             ),
             format!(
                 "What std adds: a bare pthread_create + pthread_join took {} (std's thread \

@@ -1,5 +1,6 @@
 //! What the spawn-cost page claims: every kind runs and yields one sample per round, every
-//! child is reaped with the exact status it exited with, and the CLI behaves.
+//! task body ran in every round, every child is reaped with the exact status it exited
+//! with, and the CLI behaves.
 
 #![cfg(target_os = "linux")]
 
@@ -10,10 +11,11 @@ use kit::{Children, Summary};
 use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::getpid;
+use spawn_cost::task::measure_tasks;
 use spawn_cost::{
-    ChildStack, Kind, PARENT_KINDS, Program, Settings, TRUE_PROGRAM, fork_exec_once, fork_once,
-    measure, measure_in_fresh_process, posix_spawn_once, pthread_once, std_command_once,
-    touched_memory, vfork_once,
+    ChildStack, Kind, PARENT_KINDS, Program, Settings, TRUE_PROGRAM, WARM_UP_ROUNDS,
+    fork_exec_once, fork_once, measure, measure_in_fresh_process, posix_spawn_once, pthread_once,
+    std_command_once, touched_memory, vfork_once,
 };
 use std::path::Path;
 
@@ -27,6 +29,15 @@ fn every_kind_returns_one_sample_per_round_and_reaps_its_children() {
         assert_eq!(samples.len(), 7, "{}", kind.name());
         assert!(live_children().is_empty(), "{} left a child", kind.name());
     }
+}
+
+#[test]
+fn every_round_of_the_task_kind_runs_its_task() {
+    // The spawned task counts itself: a round timed without its task having run would be
+    // a cheap lie.
+    let rounds = measure_tasks(30).unwrap();
+    assert_eq!(rounds.samples.len(), 30);
+    assert_eq!(rounds.ran, 30 + WARM_UP_ROUNDS);
 }
 
 #[test]
@@ -160,7 +171,7 @@ fn a_fresh_copy_measures_one_kind_and_leaves_nothing_behind() {
     let summary = measure_in_fresh_process(Path::new(EXE), Kind::PosixSpawn, 3, 2).unwrap();
     assert_eq!(summary.samples, 3);
     assert!(summary.low <= summary.median && summary.median <= summary.high);
-    for kind in [Kind::Pthread, Kind::Vfork] {
+    for kind in [Kind::Task, Kind::Pthread, Kind::Vfork] {
         let summary = measure_in_fresh_process(Path::new(EXE), kind, 5, 0).unwrap();
         assert_eq!(summary.samples, 5, "{}", kind.name());
     }
@@ -194,6 +205,7 @@ fn json_is_a_report_with_one_record_per_kind() {
     assert_eq!(
         ids,
         [
+            "spawn-cost/task",
             "spawn-cost/thread",
             "spawn-cost/scoped-thread",
             "spawn-cost/pthread",
@@ -247,7 +259,7 @@ kit::cli_contract! {
         &["--parent-mib", "16,x"],
         &["--parent-rounds", "0"],
     ],
-    help_mentions: ["posix_spawn", "--rounds"],
+    help_mentions: ["posix_spawn", "tokio::spawn", "--rounds"],
     help_hides: ["--measure-only"],
     quick_run: ["--measure-only", "thread", "--rounds", "4"],
     // Enough rounds that the measuring copy is still running when the signal comes.

@@ -34,9 +34,10 @@ pub const UNBENCHED: [(&str, &str); 6] = [
     (
         "spawn-cost",
         "creation is timed in a fresh copy of the lab per kind, so the parent that forks or \
-         spawns holds only what the lab chose; a criterion bench process would time the same \
-         calls again, from a parent shaped by its harness: two methods for one figure, and the \
-         same-run C baselines (measure::baselines) agree with the lab's",
+         spawns holds only what the lab chose (and only the task kind's copy a tokio runtime); \
+         a criterion bench process would time the same calls again, from a parent shaped by \
+         its harness: two methods for one figure, and the same-run C baselines \
+         (measure::baselines) agree with the lab's",
     ),
     (
         "fork-rss",
@@ -62,10 +63,9 @@ pub const UNBENCHED: [(&str, &str); 6] = [
     ),
     (
         "async-tasks",
-        "creation of a task, a thread and a process is one comparison timed by one method, each \
-         kind in a fresh copy of the lab, because a bench process's runtime threads and heap \
-         would be part of every fork it times; the blocking figures are a ticker's worst \
-         lateness over one long loop, a maximum that criterion samples cannot repeat usefully",
+        "its figures are a ticker's worst lateness over one long loop, a maximum that \
+         criterion samples cannot repeat usefully (what a task costs to create is spawn-cost's \
+         task kind)",
     ),
 ];
 
