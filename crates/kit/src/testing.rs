@@ -210,12 +210,27 @@ pub fn assert_clean_interrupt(
     ready: impl Fn(&[Pid]) -> bool,
 ) {
     let subreaper = Subreaper::become_one();
+    let mut command = Command::new(bin);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // A signal that whoever started the tests ignores (`nohup` ignores SIGHUP) stays ignored
+    // across fork and execve (signal(7)), and the lab then rightly keeps ignoring it
+    // ([`crate::interrupt::install`]): start the lab with the default action for the signal
+    // under test, as a shell at a terminal would.
+    let number = signal as libc::c_int;
+    // SAFETY: between fork and exec the closure only calls signal(2), which is
+    // async-signal-safe (signal-safety(7)), and allocates nothing.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+            libc::signal(number, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     let mut lab = LabProcess(Some(
-        Command::new(bin)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+        command
             .spawn()
             .unwrap_or_else(|err| panic!("cannot run {bin}: {err}")),
     ));
