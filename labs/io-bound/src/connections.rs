@@ -26,9 +26,12 @@
 //! runs from sending its request to reading the whole answer; the throughput is N divided by the
 //! time from the first request sent to the last answer read. Every answer is checked exact.
 //!
-//! Before anything runs, N is checked against what the machine allows (see [`Flags::plan`]):
-//! open files (RLIMIT_NOFILE, raised from the soft to the hard limit), tasks left (the pids
-//! controller, `threads-max`), memory, and how long the fixed pool would take.
+//! N is a list (`--connections 100,1000,10000`): every model runs at every N, smallest first,
+//! so the report shows how each model's cost grows with N. Before anything runs, the largest N
+//! is checked against what the machine allows (see [`Flags::plan`]): open files
+//! (RLIMIT_NOFILE, raised from the soft to the hard limit), tasks left (the pids controller,
+//! `threads-max`) and memory. A model that cannot take an N (the process model past
+//! [`MAX_PROCESSES`], the pool past [`POOL_LIMIT`]) is skipped at that N, with the reason.
 
 pub mod client;
 pub mod report;
@@ -40,17 +43,27 @@ use kit::{Machine, Report};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use std::time::Duration;
 
-pub use report::Connections;
+pub use report::{Connections, Skipped};
 
-/// The most processes the process model forks: one per connection, all alive at once.
+/// The most processes the process model forks: one per connection, all alive at once. Past
+/// it the model is skipped for that N.
 pub const MAX_PROCESSES: usize = 2000;
-/// The clients' default N.
-pub const DEFAULT_CONNECTIONS: usize = 1000;
+/// The N the `--json` run sweeps by default (`cargo book measure` runs it so): the sizes the
+/// page's charts show, a decade apart, so each model's growth with N is plain.
+pub const DEFAULT_CONNECTIONS: [usize; 3] = [100, 1000, 10_000];
+/// The N the readable run sweeps by default: without 10 000, whose fixed pool alone waits
+/// N × hold / pool threads (25 s on two CPUs at the default hold), so the report comes in
+/// seconds; `--connections 100,1000,10000` runs the full sweep.
+pub const DEFAULT_READABLE_CONNECTIONS: [usize; 2] = [100, 1000];
+/// The most values one `--connections` list may hold: each N runs every model once.
+pub const MAX_SIZES: usize = 5;
+/// The largest N.
+pub const MAX_CONNECTIONS: usize = 10_000;
 /// Open files each process needs beyond one socket per connection: the standard streams, the
 /// pipe to the server, the runtime's epoll and eventfd descriptors, a `/proc` file being read.
 pub const SPARE_FILES: u64 = 24;
 /// The longest the fixed pool may be planned to take (N × hold / pool threads), so that no
-/// choice of flags starts a run that takes an hour.
+/// choice of flags starts a run that takes an hour; past it the pool is skipped for that N.
 pub const POOL_LIMIT: Duration = Duration::from_secs(120);
 
 /// How the server serves its connections.
@@ -101,12 +114,51 @@ impl Model {
     }
 }
 
+/// The values of `--connections`: ascending, without repeats, each N in 1..=10000.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sizes(pub Vec<usize>);
+
+impl Sizes {
+    /// Parses `100,1000,10000`: at most [`MAX_SIZES`] values, each 1..=10000, given in
+    /// ascending order (a repeat is dropped). The error is the one line clap prints.
+    pub fn parse(text: &str) -> Result<Sizes, String> {
+        let mut sizes: Vec<usize> = Vec::new();
+        for part in text.split(',') {
+            let n: usize = part.trim().parse().map_err(|_| {
+                format!("{part:?} is not a number: give N or a list such as 100,1000,10000")
+            })?;
+            if !(1..=MAX_CONNECTIONS).contains(&n) {
+                return Err(format!("{n} is not in 1..={MAX_CONNECTIONS}"));
+            }
+            match sizes.last() {
+                Some(&last) if n == last => continue,
+                Some(&last) if n < last => {
+                    return Err(format!("{n} comes after {last}: give the values ascending"));
+                }
+                _ => sizes.push(n),
+            }
+        }
+        if sizes.len() > MAX_SIZES {
+            return Err(format!(
+                "{} values, at most {MAX_SIZES}: each N runs every model once",
+                sizes.len()
+            ));
+        }
+        Ok(Sizes(sizes))
+    }
+
+    /// The largest N, the one every limit is checked against.
+    pub fn largest(&self) -> usize {
+        self.0.last().copied().unwrap_or(1)
+    }
+}
+
 /// The many-connections flags, flattened into the lab's own.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Flags {
-    /// Many connections: run only this mode, with N clients connected at once [default: 1000]
-    #[arg(long, value_name = "N", value_parser = value_parser!(u32).range(1..=10_000))]
-    pub connections: Option<u32>,
+    /// Many connections: run only this mode, once for each N of the list (ascending, each 1 to 10000, at most 5), each time with N clients connected at once [default: 100,1000,10000 with --json, 100,1000 without: the full sweep takes about half a minute, most of it the fixed pool's 10000 waits]
+    #[arg(long, value_name = "N,…", value_parser = Sizes::parse)]
+    pub connections: Option<Sizes>,
     /// Many connections: run only this mode, with this server model (default: all four)
     #[arg(long, value_name = "MODEL", value_enum)]
     pub server: Option<Model>,
@@ -125,7 +177,8 @@ pub struct Flags {
 /// What to run, checked against the machine.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub connections: usize,
+    /// The N to run, ascending.
+    pub connections: Vec<usize>,
     pub models: Vec<Model>,
     pub hold: Duration,
     pub pool_threads: usize,
@@ -137,7 +190,7 @@ impl Flags {
     /// The server copy's whole life, when this process is one (`--serve`): `Some` exit code.
     pub fn serve_if_asked(&self) -> Option<std::process::ExitCode> {
         let model = self.serve?;
-        let connections = self.connections.unwrap_or(1) as usize;
+        let connections = self.connections.as_ref().map_or(1, Sizes::largest);
         let (hold, pool) = (Duration::from_millis(self.hold_ms), self.pool_threads());
         Some(kit::cli::run(|| {
             server::serve(model, connections, hold, pool)
@@ -149,10 +202,16 @@ impl Flags {
     }
 
     /// The plan, or a one-line usage error (exit status 2) naming the limit that N exceeds.
-    /// Raises this process's soft RLIMIT_NOFILE to its hard limit; the server inherits it.
-    pub fn plan(&self) -> Plan {
+    /// `json` picks the default N list. Raises this process's soft RLIMIT_NOFILE to its hard
+    /// limit; the server inherits it.
+    pub fn plan(&self, json: bool) -> Plan {
+        let default = if json {
+            DEFAULT_CONNECTIONS.to_vec()
+        } else {
+            DEFAULT_READABLE_CONNECTIONS.to_vec()
+        };
         let plan = Plan {
-            connections: self.connections.map_or(DEFAULT_CONNECTIONS, |n| n as usize),
+            connections: self.connections.as_ref().map_or(default, |s| s.0.clone()),
             models: self.server.map_or_else(|| Model::ALL.to_vec(), |m| vec![m]),
             hold: Duration::from_millis(self.hold_ms),
             pool_threads: self.pool_threads(),
@@ -171,9 +230,57 @@ pub fn cpus() -> usize {
 }
 
 impl Plan {
+    /// Why `model` cannot take `n` connections, if it cannot: the run skips it for that N
+    /// and says why, rather than fail.
+    pub fn skip(&self, model: Model, n: usize) -> Option<String> {
+        match model {
+            Model::Processes if n > MAX_PROCESSES => Some(format!(
+                "the process model forks one process per connection, at most {MAX_PROCESSES}"
+            )),
+            Model::Pool if self.pool_time(n) > POOL_LIMIT => Some(format!(
+                "N × hold / pool threads = {} s, past the pool's limit of {} s",
+                self.pool_time(n).as_secs(),
+                POOL_LIMIT.as_secs()
+            )),
+            _ => None,
+        }
+    }
+
+    /// How long the fixed pool stays busy with `n` connections: N × hold / its threads.
+    fn pool_time(&self, n: usize) -> Duration {
+        self.hold * n.div_ceil(self.pool_threads) as u32
+    }
+
+    /// The models that run at `n`.
+    fn runs(&self, n: usize) -> impl Iterator<Item = Model> + '_ {
+        self.models
+            .iter()
+            .copied()
+            .filter(move |&m| self.skip(m, n).is_none())
+    }
+
     /// Why the machine cannot run this plan, in one line; raises the open-file limit first.
+    /// Every limit is checked at the largest N a model runs at, before anything runs.
     pub fn check(&self) -> Result<(), String> {
-        let n = self.connections;
+        if !self
+            .connections
+            .iter()
+            .any(|&n| self.runs(n).next().is_some())
+        {
+            let n = self.connections.last().copied().unwrap_or(0);
+            let why = self
+                .models
+                .iter()
+                .filter_map(|&m| self.skip(m, n))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(format!(
+                "--connections {}: no model can run at any N ({why}); connect fewer clients or \
+                 pick another --server",
+                self.list()
+            ));
+        }
+        let n = self.largest_run();
         let need = n as u64 + SPARE_FILES;
         let (soft, hard) = raise_open_file_limit().map_err(|e| format!("RLIMIT_NOFILE: {e}"))?;
         if soft < need {
@@ -184,18 +291,22 @@ impl Plan {
                  or connect fewer clients"
             ));
         }
-        if self.models.contains(&Model::Processes) && n > MAX_PROCESSES {
-            return Err(format!(
-                "--connections {n}: the process model forks one process per connection, at most \
-                 {MAX_PROCESSES}; connect fewer clients or pick another --server"
-            ));
-        }
-        let tasks = |m: &Model| match m {
+        // The most tasks and bytes any one run needs, over every N and model that runs.
+        let tasks = |m: Model, n: usize| match m {
             Model::Threads | Model::Processes => n as u64,
             Model::Pool => self.pool_threads as u64,
             Model::Async => cpus() as u64,
         };
-        let most_tasks = self.models.iter().map(tasks).max().unwrap_or(0) + 64;
+        let runs = || {
+            self.connections
+                .iter()
+                .rev()
+                .flat_map(move |&n| self.runs(n).map(move |m| (m, n)))
+        };
+        let (m, n) = runs()
+            .max_by_key(|&(m, n)| tasks(m, n))
+            .unwrap_or((Model::Async, 1));
+        let most_tasks = tasks(m, n) + 64;
         if let Some(left) = kit::machine::processes_left()
             && left < most_tasks
         {
@@ -204,12 +315,11 @@ impl Plan {
                  limit (cgroup pids.max or kernel threads-max) leaves {left}; connect fewer clients"
             ));
         }
-        let most_bytes = self
-            .models
-            .iter()
-            .map(|m| m.bytes_per_connection() * n as u64)
-            .max()
-            .unwrap_or(0);
+        let bytes = |m: Model, n: usize| m.bytes_per_connection() * n as u64;
+        let (m, n) = runs()
+            .max_by_key(|&(m, n)| bytes(m, n))
+            .unwrap_or((Model::Async, 1));
+        let most_bytes = bytes(m, n);
         if let Ok(available) = kit::machine::mem_available_bytes()
             && most_bytes > available / 2
         {
@@ -220,18 +330,23 @@ impl Plan {
                 kit::table::bytes(available as f64)
             ));
         }
-        let pool_time = self.hold * n.div_ceil(self.pool_threads) as u32;
-        if self.models.contains(&Model::Pool) && pool_time > POOL_LIMIT {
-            return Err(format!(
-                "--connections {n} with --hold-ms {} would keep a pool of {} threads busy for \
-                 {} s (at most {} s); connect fewer clients, hold less or add --pool-threads",
-                self.hold.as_millis(),
-                self.pool_threads,
-                pool_time.as_secs(),
-                POOL_LIMIT.as_secs()
-            ));
-        }
         Ok(())
+    }
+
+    /// The largest N that some model runs at.
+    fn largest_run(&self) -> usize {
+        self.connections
+            .iter()
+            .rev()
+            .copied()
+            .find(|&n| self.runs(n).next().is_some())
+            .unwrap_or(1)
+    }
+
+    /// The N list as given on the command line.
+    fn list(&self) -> String {
+        let ns: Vec<String> = self.connections.iter().map(usize::to_string).collect();
+        ns.join(",")
     }
 }
 
@@ -245,27 +360,38 @@ pub fn raise_open_file_limit() -> nix::Result<(u64, u64)> {
     getrlimit(Resource::RLIMIT_NOFILE)
 }
 
-/// Runs every model of the plan, one after another, each against a fresh server.
+/// Runs every model of the plan at every N, smallest N first, each against a fresh server;
+/// a model that cannot take an N is skipped for it, with the reason.
 pub fn run(plan: &Plan, progress: &Progress) -> anyhow::Result<Connections> {
-    let mut served = Vec::with_capacity(plan.models.len());
-    for &model in &plan.models {
-        progress.show(format_args!(
-            "{} clients at once against {}",
-            plan.connections,
-            model.label()
-        ));
-        served.push(client::measure(
-            model,
-            plan.connections,
-            plan.hold,
-            plan.pool_threads,
-        )?);
+    let mut served = Vec::new();
+    let mut skipped = Vec::new();
+    for &n in &plan.connections {
+        for &model in &plan.models {
+            if let Some(reason) = plan.skip(model, n) {
+                progress.show(format_args!(
+                    "skipped: {} at N = {n}: {reason}",
+                    model.label()
+                ));
+                skipped.push(Skipped {
+                    model,
+                    connections: n,
+                    reason,
+                });
+                continue;
+            }
+            progress.show(format_args!(
+                "{n} clients at once against {}",
+                model.label()
+            ));
+            served.push(client::measure(model, n, plan.hold, plan.pool_threads)?);
+        }
     }
     Ok(Connections {
-        connections: plan.connections,
+        connections: plan.connections.clone(),
         hold: plan.hold,
         pool_threads: plan.pool_threads,
         served,
+        skipped,
     })
 }
 

@@ -22,8 +22,9 @@ mod lab {
     K delays. What the concurrent modes take beyond one delay is mostly the cost of creating K \
     threads, forking K processes or spawning K tasks.\n\n\
     Many connections (--connections, --server): N clients against a server with a thread per \
-    connection, a fixed pool of threads, a process per connection, or async tasks; the report gives \
-    each server's throughput, latency percentiles, resident memory and threads."
+    connection, a fixed pool of threads, a process per connection, or async tasks, once for each N \
+    of a list (a sweep, such as 100,1000,10000); the report gives each server's throughput, latency \
+    percentiles, resident memory and threads at each N, so how each grows with N shows."
     )]
     struct Args {
         /// How many resources to fetch (K)
@@ -46,7 +47,7 @@ mod lab {
             return server_copy;
         }
         // Many connections: checked against the machine's limits before anything runs.
-        let many = args.many.plan();
+        let many = args.many.plan(json);
         if many.only {
             if args.timeline.timeline.is_some() {
                 kit::cli::usage_error(

@@ -281,8 +281,24 @@ kit::cli_contract! {
 #[test]
 fn json_is_a_report_with_every_mode() {
     let _lock = fork_lock();
-    let report = json_report(BIN, &["--requests", "4", "--delay-ms", "5"]);
+    // Many connections runs too, over its --json default sweep; a short hold and a large pool
+    // keep the fixed pool's 10 000 waits short.
+    let quick_pool = ["--hold-ms", "1", "--pool-threads", "100"];
+    let report = json_report(
+        BIN,
+        &[&["--requests", "4", "--delay-ms", "5"][..], &quick_pool].concat(),
+    );
     assert_eq!(report.lab, "io-bound");
+    for n in io_bound::connections::DEFAULT_CONNECTIONS {
+        let id = format!("io-bound/connections/async/right/{n}");
+        assert_eq!(report.get(&id).map(|r| r.median), Some(n as f64), "{id}");
+    }
+    // Past its cap the process model is skipped: no records at that N.
+    assert!(
+        report
+            .get("io-bound/connections/processes/right/10000")
+            .is_none()
+    );
     assert_eq!(report.get("io-bound/requests").unwrap().median, 4.0);
     assert_eq!(report.get("io-bound/delay").unwrap().median, 5e6);
     for mode in Mode::ALL {
