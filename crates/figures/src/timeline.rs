@@ -268,10 +268,10 @@ fn group_lanes(svg: &str, lanes: &[Lane]) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// `timelines` (each with its title) as one standalone SVG document, stacked top to bottom
-/// with their titles above them ([`crate::svg::document`]): what a lab's `--timeline FILE`
-/// writes.
-pub fn document(timelines: &[(String, &Timeline)]) -> anyhow::Result<String> {
+/// `timelines` (each with its title, as a report's `timelines` hold them) as one standalone SVG
+/// document, stacked top to bottom with their titles above them ([`crate::svg::document`]):
+/// what a lab's `--timeline FILE` writes.
+pub fn document(timelines: &[(String, Timeline)]) -> anyhow::Result<String> {
     let figures = timelines
         .iter()
         .map(|(title, timeline)| {
@@ -677,7 +677,11 @@ mod tests {
     #[test]
     fn a_document_stacks_every_timeline_with_its_title() {
         let one = two_threads();
-        let doc = document(&[("threads".into(), &one), ("again".into(), &one)]).unwrap();
+        let doc = document(&[
+            ("threads".into(), one.clone()),
+            ("again".into(), one.clone()),
+        ])
+        .unwrap();
         assert!(doc.starts_with("<?xml "), "{doc}");
         assert_eq!(doc.matches("<svg").count(), 3, "one document, two figures");
         assert!(doc.contains(">threads</text>") && doc.contains(">again</text>"));
@@ -685,6 +689,6 @@ mod tests {
         let total = 2 * (30 + geometry(&one).height);
         assert!(doc.contains(&format!("height=\"{total}\"")), "{doc}");
         assert!(!doc.contains("currentColor"));
-        assert!(document(&[("none".into(), &Timeline::default())]).is_err());
+        assert!(document(&[("none".into(), Timeline::default())]).is_err());
     }
 }

@@ -107,11 +107,7 @@ impl TimelineFile {
         use anyhow::Context;
         use std::io::Write;
         anyhow::ensure!(!timelines.is_empty(), "the run recorded no timeline");
-        let titled: Vec<(String, &schema::timeline::Timeline)> = timelines
-            .iter()
-            .map(|(id, timeline)| (id.clone(), timeline))
-            .collect();
-        let svg = figures::timeline::document(&titled)?;
+        let svg = figures::timeline::document(timelines)?;
         self.file
             .write_all(svg.as_bytes())
             .and_then(|()| self.file.flush())
