@@ -105,11 +105,6 @@ fn pieces(span: &Span, start: u64) -> Vec<(f64, f64, RGBColor)> {
     }
 }
 
-/// Where `span` begins on the time axis that starts at `start`.
-fn pieces_begin(span: &Span, start: u64) -> f64 {
-    span.begin_ns.saturating_sub(start) as f64
-}
-
 /// The heights a timeline is drawn with: each lane's, the legend's and the whole figure's.
 struct Geometry {
     lane_height: u32,
@@ -198,7 +193,7 @@ pub fn svg(title: &str, timeline: &Timeline) -> anyhow::Result<String> {
                 .flat_map(move |span| {
                     let mut pieces = pieces(span, start);
                     if let Some(last) = pieces.last_mut()
-                        && last.1 - pieces_begin(span, start) > 4.0 * pixel
+                        && span.len_ns() as f64 > 4.0 * pixel
                     {
                         last.1 -= pixel;
                     }
