@@ -336,9 +336,9 @@ pub fn summary(timeline: &Timeline) -> String {
     lines.join("\n")
 }
 
-/// What recording cost, when the lab measured it: the cost of one span
-/// (`Timeline::span_cost_ns`) as a share of the median span's length, so a reader sees how
-/// little (or how much) of each bar is the recorder's.
+/// What recording cost, when the lab measured it, so a reader sees how little (or how much) of
+/// each bar is the recorder's: [`span_cost_sentence`] and [`checkpoint_sentence`], then that the
+/// lab's timed figures do not include it. `None` when the lab measured neither.
 fn cost_sentence(timeline: &Timeline) -> Option<String> {
     let spans = span_cost_sentence(timeline);
     let checkpoints = checkpoint_sentence(timeline);
