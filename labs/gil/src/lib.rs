@@ -223,7 +223,8 @@ fn mode_name(kind: LaneKind) -> &'static str {
     match kind {
         LaneKind::Thread => "threads",
         LaneKind::Process => "processes",
-        // The script has no asyncio mode: it refuses the name with a one-line error.
+        // The script has no asyncio mode: its lookup of the name raises KeyError, so the
+        // script fails, which `run_script` reports as an error with its stderr.
         LaneKind::Task => "tasks",
     }
 }

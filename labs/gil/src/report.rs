@@ -26,9 +26,9 @@ pub struct GilRun {
 
 /// The whole lab: the Python script through `python` (a missing interpreter is reported,
 /// not an error), then the Rust side, `workers` threads (default: one per core). With
-/// `timelines` (the `--json` run, or `--timeline FILE`) and an interpreter, then the Python threads and processes
-/// once more each, recording their spans: after the timed runs, so the spans cost those
-/// nothing. Fails if two sums disagree.
+/// `timelines` (the `--json` run, or `--timeline FILE`) and an interpreter, then the Python
+/// threads and processes once more each, recording their spans: after the timed runs, so the
+/// spans cost those nothing. Fails if two sums disagree.
 pub fn run(
     python: &str,
     n: u64,

@@ -214,7 +214,6 @@ fn mutex_every_step_and_local_sums_give_the_same_total() {
     }
 }
 
-// The signal test is not among these: it needs python3, and stays below.
 /// `--timeline FILE` draws the Python threads' and processes' timelines, a lane per worker;
 /// an unwritable path is refused before the run.
 #[test]
@@ -236,6 +235,7 @@ fn timeline_draws_the_python_threads_and_processes() {
     assert!(live_children().is_empty());
 }
 
+// The signal test is not among these: it needs python3, and stays below.
 kit::cli_contract! {
     bin: BIN,
     refused: [
