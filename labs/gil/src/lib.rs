@@ -535,18 +535,12 @@ mod tests {
             voluntary: 0,
             involuntary: 0,
         };
-        // Built lane by lane: the same code whatever else a Timeline carries.
-        let timeline = |lanes: Vec<Lane>| {
-            let mut timeline = Timeline::default();
-            timeline.lanes.extend(lanes);
-            timeline
-        };
-        let turns = timeline(vec![
+        let turns = Timeline::new(vec![
             lane(&[(0, 10), (20, 30)]),
             lane(&[(10, 20), (30, 40)]),
         ]);
         assert_eq!(overlap_fraction(&turns), 0.0);
-        let side_by_side = timeline(vec![lane(&[(0, 40)]), lane(&[(0, 10), (20, 30)])]);
+        let side_by_side = Timeline::new(vec![lane(&[(0, 40)]), lane(&[(0, 10), (20, 30)])]);
         assert_eq!(overlap_fraction(&side_by_side), 1.0);
         assert_eq!(overlap_fraction(&Timeline::default()), 0.0);
     }
