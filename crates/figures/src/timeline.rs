@@ -32,7 +32,7 @@ use anyhow::Context;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use schema::table::nanos;
-use schema::timeline::{Lane, LaneKind, Span, Timeline};
+use schema::timeline::{Lane, LaneKind, Span, Timeline, UNKNOWN_CPU};
 
 /// CPU colours, in order: Tableau's ten, mid tones distinct for most colour-blind readers and
 /// legible on white and on mdBook's dark themes. A machine with more CPUs reuses them; the
@@ -67,17 +67,23 @@ fn color_of(cpu: u32) -> RGBColor {
     CPU_COLORS[cpu as usize % CPU_COLORS.len()]
 }
 
+/// A CPU's number as the legend and the summary name it: `?` for one the recorder could not
+/// read.
+fn cpu_name(cpu: u32) -> String {
+    if cpu == UNKNOWN_CPU {
+        "?".to_owned()
+    } else {
+        cpu.to_string()
+    }
+}
+
 /// The legend: one entry per colour in use, naming the CPUs it stands for (`CPU 1`, or `CPU 0,
 /// 10` when a machine has more CPUs than colours; `CPU ?` for one the recorder could not read).
 pub fn legend(timeline: &Timeline) -> Vec<(RGBColor, String)> {
     let mut entries: Vec<(usize, Vec<String>)> = Vec::new();
     for cpu in timeline.cpus() {
         let slot = cpu as usize % CPU_COLORS.len();
-        let name = if cpu == u32::MAX {
-            "?".to_owned()
-        } else {
-            cpu.to_string()
-        };
+        let name = cpu_name(cpu);
         match entries.iter_mut().find(|(s, _)| *s == slot) {
             Some((_, names)) => names.push(name),
             None => entries.push((slot, vec![name])),
@@ -428,14 +434,7 @@ fn lane_sentence(lane: &Lane) -> String {
     per_cpu.sort_by_key(|&(cpu, _)| cpu);
     let places: Vec<String> = per_cpu
         .iter()
-        .map(|&(cpu, ns)| {
-            let cpu = if cpu == u32::MAX {
-                "?".to_owned()
-            } else {
-                cpu.to_string()
-            };
-            format!("{} on CPU {cpu}", nanos(ns))
-        })
+        .map(|&(cpu, ns)| format!("{} on CPU {}", nanos(ns), cpu_name(cpu)))
         .collect();
     let spans = lane.spans.len();
     // A task is not a kernel task: the kernel switches the thread that polls it, not the task.

@@ -179,8 +179,8 @@ pub fn cost_per_checkpoint_ns() -> u64 {
 pub const RECORD_BYTES: usize = 24;
 
 /// The CPU recorded when `sched_getcpu` fails (it does not on Linux since 2.6.19, but a span
-/// should not be lost for it).
-pub const UNKNOWN_CPU: u32 = u32::MAX;
+/// should not be lost for it); the schema's, so the figures know it too.
+pub use schema::timeline::UNKNOWN_CPU;
 
 /// A gap between two checkpoints of [`Recorder::span_split`] longer than this (250 µs) means
 /// the worker was off its CPU: about a third of the scheduler's smallest base slice (0.70 ms

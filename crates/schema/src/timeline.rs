@@ -29,8 +29,13 @@ impl LaneKind {
     }
 }
 
+/// A span's CPU when the recorder could not read it: the kit's `spans` writes it, and the
+/// figures draw and name it as `CPU ?`.
+pub const UNKNOWN_CPU: u32 = u32::MAX;
+
 /// One unit of work: `[begin_ns, end_ns)` from the run's origin, and the CPU the worker was
-/// on when the span began and when it ended (the scheduler may move it in between).
+/// on when the span began and when it ended (the scheduler may move it in between;
+/// [`UNKNOWN_CPU`] when it could not be read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub begin_ns: u64,
