@@ -11,7 +11,10 @@
 #![cfg(target_os = "linux")]
 
 use async_tasks::blocking::{self, Mode};
-use kit::testing::{fork_lock, json_report, live_children, live_descendants, run_ok};
+use kit::testing::{
+    assert_mentions, fork_lock, lab_report, live_children, live_descendants, readable_report,
+    record_ids,
+};
 use std::time::Duration;
 
 const EXE: &str = env!("CARGO_BIN_EXE_async-tasks");
@@ -62,11 +65,9 @@ kit::cli_contract! {
 #[test]
 fn json_has_every_record_and_leaves_nothing_behind() {
     let _lock = fork_lock();
-    let report = json_report(EXE, QUICK);
-    assert_eq!(report.lab, "async-tasks");
-    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    let report = lab_report(EXE, "async-tasks", QUICK);
     assert_eq!(
-        ids,
+        record_ids(&report),
         [
             "async-tasks/blocking/stalled",
             "async-tasks/blocking/fixed",
@@ -84,15 +85,8 @@ fn json_has_every_record_and_leaves_nothing_behind() {
 #[test]
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
-    let text = run_ok(EXE, QUICK);
-    for expected in [
-        "Machine: ",
-        "spawn_blocking",
-        "ticks during loop",
-        "no tick",
-        "What to observe:",
-    ] {
-        assert!(text.contains(expected), "{expected}:\n{text}");
-    }
+    // readable_report also checks the `Machine:` line and `What to observe:`.
+    let text = readable_report(EXE, QUICK);
+    assert_mentions(&text, &["spawn_blocking", "ticks during loop", "no tick"]);
     assert!(live_children().is_empty());
 }
