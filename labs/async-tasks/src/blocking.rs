@@ -8,11 +8,11 @@
 //! gives a program (a multi-thread runtime), shrunk to one worker so that the stall is
 //! certain. With several workers an idle one, parked in the driver, would fire the ticker's
 //! timer and run the ticker itself (or steal it from the busy worker's queue), and the stall
-//! would come only once every worker ran such a loop. Not
-//! `new_current_thread`: there the thread that calls `block_on` is the worker, and spawned
-//! tasks run only while some thread is inside `block_on` (tokio's docs of `Runtime::block_on`:
-//! "Any spawned tasks will be suspended after `block_on` returns"); on a multi-thread runtime
-//! the ticker keeps running on its worker while the lab's main thread watches from outside.
+//! would come only once every worker ran such a loop. Not `new_current_thread`: there the
+//! thread that calls `block_on` is the worker, and spawned tasks run only while some thread is
+//! inside `block_on` (tokio's docs of `Runtime::block_on`: "Any spawned tasks will be
+//! suspended after `block_on` returns"); on a multi-thread runtime the ticker keeps running on
+//! its worker while the lab's main thread watches from outside.
 //!
 //! Why the stall is certain, not likely: tokio's tasks are scheduled cooperatively (module
 //! docs of `tokio::task`, "a task is allowed to run until it _yields_"). A worker runs one task
@@ -23,9 +23,9 @@
 //! timer, and only between two polls: when it parks with nothing to run, and every
 //! `event_interval` tasks in its maintenance (`park` and `maintenance` in tokio's
 //! `runtime/scheduler/multi_thread/worker.rs`), so the ticker's sleep cannot even end while
-//! the loop runs. `spawn_blocking` runs the closure on "a dedicated thread pool for blocking tasks"
-//! (same docs, "Blocking and Yielding"), threads the runtime creates on demand that poll no
-//! tasks, so the worker stays free for the ticker and the timer.
+//! the loop runs. `spawn_blocking` runs the closure on "a dedicated thread pool for blocking
+//! tasks" (same docs, "Blocking and Yielding"), threads the runtime creates on demand that poll
+//! no tasks, so the worker stays free for the ticker and the timer.
 //!
 //! What the tests assert is structure, not time: [`cpu_loop`] reads the ticker's count at its
 //! start and at its end. On the worker the ticker completes no tick in between, exactly; on
