@@ -122,9 +122,7 @@ impl Timeline {
             checkpoints: None,
         }
     }
-}
 
-impl Timeline {
     /// From the first span's begin to the last span's end, in nanoseconds since the origin;
     /// `None` without spans.
     pub fn extent_ns(&self) -> Option<(u64, u64)> {
