@@ -336,19 +336,13 @@ impl Recorder {
         result
     }
 
-    /// Notes the switch counts at the worker's first span.
-    #[inline]
-    fn start(&mut self) {
-        if self.switches_at_start.is_none() {
-            self.switches_at_start = Some(switches(self.who()));
-        }
-    }
-
     /// A span's first reading, (time since the origin, CPU): the CPU first, so that reading
     /// it falls outside the span. Notes the switch counts at the worker's first span.
     #[inline]
     fn begin_reading(&mut self) -> (u64, u32) {
-        self.start();
+        if self.switches_at_start.is_none() {
+            self.switches_at_start = Some(switches(self.who()));
+        }
         let cpu = cpu();
         (self.origin.elapsed_ns(), cpu)
     }
