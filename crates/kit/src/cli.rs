@@ -8,10 +8,10 @@
 //! [`run`] is the kit's own, because it installs the Linux-only [`crate::interrupt`].
 //!
 //! [`TimelineArg`] is the `--timeline FILE` flag of every lab that records timelines: the lab
-//! flattens it into its flags and hands it to `lab::run_with_timeline` (feature `timeline-svg`), which opens
-//! the file with [`TimelineArg::open`] before the lab runs (an unwritable path is a usage
-//! error, not a failure after a long run) and writes the run's timelines there through the crate
-//! `figures` (cargo feature `timeline-svg`, so labs without timelines never compile plotters).
+//! flattens it into its flags and hands it to `lab::run_with_timeline`, which opens the file
+//! with [`TimelineArg::open`] before the lab runs (an unwritable path is a usage error, not a
+//! failure after a long run) and writes the run's timelines there through the crate `figures`.
+//! Both need the cargo feature `timeline-svg`, so labs without timelines never compile plotters.
 //!
 //! [`linux_only`] is portable: it is what a lab's `main` is on macOS or Windows, where the lab
 //! itself is not compiled (it needs `clone`, `/proc`, `prctl`), so that building a lab there
