@@ -119,9 +119,18 @@ use std::os::fd::AsFd;
 /// Empty spans per round of [`cost_per_span_ns`]: enough that the clock's own resolution is
 /// lost in the total, few enough that the rounds take some milliseconds.
 const COST_SPANS: usize = 100_000;
-/// Rounds of [`cost_per_span_ns`]; it keeps the cheapest, the one least disturbed by the rest
-/// of the machine.
+/// Rounds of [`cost_per_span_ns`] and [`cost_per_checkpoint_ns`]; each keeps the cheapest, the
+/// one least disturbed by the rest of the machine.
 const COST_ROUNDS: usize = 5;
+
+/// The cheapest of [`COST_ROUNDS`] rounds, each of which returns what one operation cost in it
+/// (nanoseconds), rounded.
+fn cheapest_round_ns(mut per_op_ns: impl FnMut() -> f64) -> u64 {
+    (0..COST_ROUNDS)
+        .map(|_| per_op_ns())
+        .fold(f64::INFINITY, f64::min)
+        .round() as u64
+}
 
 /// What one [`Recorder::span`] costs on this machine, in nanoseconds (rounded): empty spans
 /// against the same empty loop without them, the cheapest of a few rounds. A lab that records
@@ -130,8 +139,7 @@ const COST_ROUNDS: usize = 5;
 pub fn cost_per_span_ns() -> u64 {
     let origin = Origin::now();
     let mut recorder = Recorder::for_thread(origin, COST_SPANS);
-    let mut cheapest = f64::INFINITY;
-    for _ in 0..COST_ROUNDS {
+    cheapest_round_ns(|| {
         // The recorder stores COST_SPANS spans at most; start each round with room for all.
         recorder.spans.clear();
         let bare = origin.elapsed_ns();
@@ -144,10 +152,8 @@ pub fn cost_per_span_ns() -> u64 {
             recorder.span(|| black_box(i));
         }
         let spanned = origin.elapsed_ns() - spanned;
-        let per_span = spanned.saturating_sub(bare) as f64 / COST_SPANS as f64;
-        cheapest = cheapest.min(per_span);
-    }
-    cheapest.round() as u64
+        spanned.saturating_sub(bare) as f64 / COST_SPANS as f64
+    })
 }
 
 /// Checkpoints per round of [`cost_per_checkpoint_ns`].
@@ -160,8 +166,7 @@ const COST_CHECKPOINTS: u32 = 100_000;
 /// time.
 pub fn cost_per_checkpoint_ns() -> u64 {
     let mut recorder = Recorder::for_thread(Origin::now(), 1);
-    let mut cheapest = f64::INFINITY;
-    for _ in 0..COST_ROUNDS {
+    cheapest_round_ns(|| {
         recorder.spans.clear();
         let began = recorder.origin.elapsed_ns();
         recorder.span_split(u64::MAX, |split| {
@@ -170,9 +175,8 @@ pub fn cost_per_checkpoint_ns() -> u64 {
             }
         });
         let took = recorder.origin.elapsed_ns() - began;
-        cheapest = cheapest.min(took as f64 / f64::from(COST_CHECKPOINTS));
-    }
-    cheapest.round() as u64
+        took as f64 / f64::from(COST_CHECKPOINTS)
+    })
 }
 
 /// The length of every record of the stream [`Recorder::send`] writes (see the module docs).
