@@ -10,37 +10,27 @@
 
 use super::{ONE_BROWSER, Tab, browser_executable, html_path, launch, target_dir};
 use book::BuildOptions;
+use book::results::directive::{Directive, find};
 use std::path::Path;
 
 /// What is wrong with the page's timelines, and how many figures and pictures it has.
 const TIMELINES: &str = include_str!("timelines.js");
 
-/// The pages under `src/` with `{{#timeline …}}` directives (on a line of their own, as the
-/// preprocessor requires), as paths relative to `src/` with the number of directives.
-fn pages_with_timelines(src: &Path) -> Vec<(String, usize)> {
-    let mut pages = Vec::new();
-    let mut folders = vec![src.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let entries = std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("{folder:?}: {e}"));
-        for entry in entries {
-            let path = entry.expect("a folder entry").path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                let text = std::fs::read_to_string(&path).expect("a page");
-                let directives = text
-                    .lines()
-                    .filter(|l| l.trim_start().starts_with("{{#timeline "))
-                    .count();
-                if directives > 0 {
-                    let page = path.strip_prefix(src).expect("under src/");
-                    pages.push((page.to_string_lossy().into_owned(), directives));
-                }
-            }
-        }
-    }
-    pages.sort();
-    pages
+/// The pages under `src/` with `{{#timeline …}}` directives (as the results preprocessor
+/// finds them: outside code, not escaped), as paths relative to `src/` with the number of
+/// directives.
+fn pages_with_timelines(root: &Path) -> Vec<(String, usize)> {
+    book::source::pages(root)
+        .into_iter()
+        .filter_map(|page| {
+            let directives = find(&page.text)
+                .into_iter()
+                .filter(|found| matches!(found.directive, Ok(Directive::Timeline(_))))
+                .count();
+            let chapter = page.path.strip_prefix("src").expect("under src/");
+            (directives > 0).then(|| (chapter.to_string_lossy().into_owned(), directives))
+        })
+        .collect()
 }
 
 #[test]
@@ -50,7 +40,7 @@ fn every_timeline_has_its_lanes_spans_labels_and_summary() {
     };
     let _one = ONE_BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let root = book::repo_root();
-    let pages = pages_with_timelines(&root.join("src"));
+    let pages = pages_with_timelines(&root);
     assert!(!pages.is_empty(), "no page in src/ has a {{{{#timeline}}}}");
     let outcome = book::build(
         &root,
