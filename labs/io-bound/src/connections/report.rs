@@ -36,13 +36,6 @@ impl Connections {
         format!("io-bound/connections/{}/{what}/{n}", model.id())
     }
 
-    /// The run of `model` at `n` connections, if it ran.
-    pub fn of(&self, model: Model, n: usize) -> Option<&Served> {
-        self.served
-            .iter()
-            .find(|s| s.model == model && s.connections == n)
-    }
-
     /// The runs of `model`, smallest N first.
     pub fn runs_of(&self, model: Model) -> impl Iterator<Item = &Served> {
         self.served.iter().filter(move |s| s.model == model)
