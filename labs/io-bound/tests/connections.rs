@@ -11,8 +11,10 @@
 #![cfg(target_os = "linux")]
 
 use io_bound::connections::client::percentile;
-use io_bound::connections::{MAX_PROCESSES, Model, Sizes, cpus};
-use kit::testing::{fork_lock, json_report, live_descendants, readable_report, run_lab};
+use io_bound::connections::{Connections, MAX_PROCESSES, Model, Sizes, cpus};
+use kit::testing::{
+    fork_lock, json_report, live_descendants, readable_report, record_ids, run_lab,
+};
 use std::process::Command;
 use std::time::Duration;
 
@@ -24,7 +26,7 @@ const SWEEP: [usize; 2] = [20, 100];
 const SWEEP_ARG: &str = "20,100";
 
 fn record(report: &kit::Report, model: Model, what: &str, n: usize) -> kit::Record {
-    let id = format!("io-bound/connections/{}/{what}/{n}", model.id());
+    let id = Connections::id(model, what, n);
     report
         .get(&id)
         .unwrap_or_else(|| panic!("no record {id}"))
@@ -62,7 +64,7 @@ fn every_client_gets_its_answer_from_every_model_at_every_n() {
         }
     }
     // A model's records of one metric come together, smallest N first: one bar per N.
-    let ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    let ids = record_ids(&report);
     let at = |id: &str| ids.iter().position(|i| *i == id).unwrap();
     assert_eq!(
         at("io-bound/connections/threads/rss/20") + 1,

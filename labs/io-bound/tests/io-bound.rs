@@ -13,8 +13,8 @@ use io_bound::{
     fetch_with_processes, fetch_with_tasks, runtime, timeline_id,
 };
 use kit::testing::{
-    assert_unwritable_timeline_refused, assert_usage_error, fork_lock, json_report, live_children,
-    readable_report, timeline_document,
+    assert_mentions, assert_unwritable_timeline_refused, assert_usage_error, fork_lock, lab_report,
+    live_children, readable_report, timeline_document,
 };
 use kit::timeline::{LaneKind, Timeline};
 use std::net::{TcpListener, TcpStream};
@@ -284,11 +284,11 @@ fn json_is_a_report_with_every_mode() {
     // Many connections runs too, over its --json default sweep; a short hold and a large pool
     // keep the fixed pool's 10 000 waits short.
     let quick_pool = ["--hold-ms", "1", "--pool-threads", "100"];
-    let report = json_report(
+    let report = lab_report(
         BIN,
+        "io-bound",
         &[&["--requests", "4", "--delay-ms", "5"][..], &quick_pool].concat(),
     );
-    assert_eq!(report.lab, "io-bound");
     for n in io_bound::connections::DEFAULT_CONNECTIONS {
         let id = format!("io-bound/connections/async/right/{n}");
         assert_eq!(report.get(&id).map(|r| r.median), Some(n as f64), "{id}");
@@ -330,12 +330,13 @@ fn json_is_a_report_with_every_mode() {
 fn the_readable_report_names_the_machine_and_every_mode() {
     let _lock = fork_lock();
     let text = readable_report(BIN, QUICK);
-    for row in [
-        "one after another",
-        "one thread each",
-        "one process each",
-        "one async task each",
-    ] {
-        assert!(text.contains(row), "{row} missing:\n{text}");
-    }
+    assert_mentions(
+        &text,
+        &[
+            "one after another",
+            "one thread each",
+            "one process each",
+            "one async task each",
+        ],
+    );
 }
