@@ -2,20 +2,20 @@
 //! after another, with K threads, with K processes, and with K async tasks on one thread.
 //!
 //! Ids: `io-bound/sequential/8-requests-20ms`, `io-bound/threads/8-requests-20ms`,
-//! `io-bound/processes/8-requests-20ms`, `io-bound/async/8-requests-20ms`. These are not the lab's own ids
-//! (`io-bound/sequential`, …) because they do not measure the same quantity: the lab fetches
-//! 16 resources with a 100 ms delay by default, which would make one sequential iteration take
-//! 1.6 s. A shorter delay and K = 8 keep a full run short while the point stays visible: the
-//! sequential mode takes about K delays, the concurrent modes about one, plus what creating K
-//! threads, forking K processes, or building a runtime and spawning K tasks costs.
+//! `io-bound/processes/8-requests-20ms`, `io-bound/async/8-requests-20ms`. These are not the
+//! lab's own ids (`io-bound/sequential`, …) because they do not measure the same quantity: the
+//! lab fetches 16 resources with a 100 ms delay by default, which would make one sequential
+//! iteration take 1.6 s. A shorter delay and K = 8 keep a full run short while the point stays
+//! visible: the sequential mode takes about K delays, the concurrent modes about one, plus what
+//! creating K threads, forking K processes, or building a runtime and spawning K tasks costs.
 //!
 //! The lab's `--json` report describes these in words (`Mode::bench_name`, `BENCH_REQUESTS`,
 //! `BENCH_DELAY`), which is how `cargo book measure` names their results.
 //!
 //! The server is started once, outside every timed loop, and stopped at the end. Each
 //! iteration is one whole fetch of K resources, threads joined, children reaped or the runtime
-//! built and dropped included (as the lab times them);
-//! checking that all K answers were right is outside the timed part.
+//! built and dropped included (as the lab times them); checking that all K answers were right
+//! is outside the timed part.
 
 #[cfg(target_os = "linux")]
 use criterion::{Criterion, SamplingMode};

@@ -18,14 +18,15 @@ pub struct Fetches {
     pub delay: Duration,
     pub fetched: Vec<Fetched>,
     /// Every mode's timeline, from one more run after the timed ones, under its id
-    /// ([`crate::timeline_id`]); empty unless the run recorded them (the `--json` run, or `--timeline FILE`).
+    /// ([`crate::timeline_id`]); empty unless the run recorded them (the `--json` run, or
+    /// `--timeline FILE`).
     pub timelines: Vec<(String, Timeline)>,
 }
 
 /// The whole lab: a loopback server that waits `delay` before each answer, and `requests`
-/// fetches from it each way ([`crate::run`]); with `timelines` (`--json` or `--timeline`), then each
-/// way once more with every request recorded as a span ([`crate::record_timelines`]), which the
-/// report carries and the terminal does not show.
+/// fetches from it each way ([`crate::run`]); with `timelines` (`--json` or `--timeline`), then
+/// each way once more with every request recorded as a span ([`crate::record_timelines`]),
+/// which the report carries and the terminal does not show.
 pub fn run(
     requests: usize,
     delay: Duration,
