@@ -285,7 +285,8 @@ pub struct Results {
     pub sum: u64,
     pub summaries: Vec<(Mode, Summary)>,
     /// The timelines of one more run of the threads and processes modes, under their ids
-    /// ([`timeline_id`]); empty unless [`Results::record_timelines`] ran (the `--json` run).
+    /// ([`timeline_id`]); empty unless [`Results::record_timelines`] ran (the `--json` run, or
+    /// `--timeline FILE`).
     pub timelines: Vec<(String, Timeline)>,
 }
 
