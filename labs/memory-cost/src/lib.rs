@@ -3,11 +3,11 @@
 //!
 //! For each count N (1, 10, 100 and 1000 by default, and up to 100 000 for tasks) a fresh
 //! copy of the lab starts N threads, forks N children or spawns N tasks, parks them, and
-//! reads what `/proc` says the group costs
-//! ([`procmem`]): virtual size, resident size, proportional and unique set sizes, page
-//! tables. The marginal cost of one more thread or process is the least-squares slope of
-//! each size over the counts ([`slope`]): what the group grows by per extra member, with the
-//! fixed cost of the lab itself in the intercept.
+//! reads what `/proc` says the group costs ([`procmem`]): virtual size, resident size,
+//! proportional and unique set sizes, page tables. The marginal cost of one more thread,
+//! process or task is the least-squares slope of each size over the counts ([`slope`]): what
+//! the group grows by per extra member, with the fixed cost of the lab itself in the
+//! intercept.
 //!
 //! Each count is measured in a fresh copy of the lab ([`measure_in_fresh_process`]), because
 //! a process keeps what the previous count left: glibc caches the stacks of finished threads

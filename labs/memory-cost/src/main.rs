@@ -33,8 +33,7 @@ mod lab {
             Every count is checked first against the kernel tasks the machine still allows \
             (kernel.threads-max, cgroup pids.max; a tokio task is none), MemAvailable, \
             vm.max_map_count and RLIMIT_AS. A default count that does not fit is left out; a \
-            count you give that does not fit is \
-            an error."
+            count you give that does not fit is an error."
     )]
     struct Args {
         /// Thread counts to measure, comma-separated (at least two different ones)
