@@ -235,8 +235,10 @@ fn monotonic_ns() -> u64 {
     now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
 }
 
-/// The CPU the calling thread is on now (sched_getcpu(3)).
-fn cpu() -> u32 {
+/// The CPU the calling thread is on now (sched_getcpu(3)), or [`UNKNOWN_CPU`]: what the
+/// recorder stores at a span's ends, public for a lab that times spans by hand (io-bound's
+/// async tasks, whose spans are futures, not closures).
+pub fn cpu() -> u32 {
     sched_getcpu().map_or(UNKNOWN_CPU, |cpu| cpu as u32)
 }
 

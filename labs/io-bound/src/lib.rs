@@ -21,7 +21,7 @@ pub mod report;
 
 use anyhow::{Context, ensure};
 use kit::Children;
-use kit::spans::{Origin, Recorder, UNKNOWN_CPU, receive};
+use kit::spans::{Origin, Recorder, cpu, receive};
 use kit::timeline::{Lane, LaneKind, Span, Timeline};
 use nix::fcntl::OFlag;
 use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, SockaddrIn};
@@ -477,11 +477,6 @@ pub fn processes_traced(addr: SocketAddrV4, requests: usize) -> anyhow::Result<(
         .filter(|&&(pid, status)| status == WaitStatus::Exited(pid, 0))
         .count();
     Ok((right, timeline))
-}
-
-/// The CPU the calling thread is on now (sched_getcpu(3)), as `kit::spans` records it.
-fn cpu() -> u32 {
-    nix::sched::sched_getcpu().map_or(UNKNOWN_CPU, |cpu| cpu as u32)
 }
 
 /// [`fetch_with_tasks`], each task's request recorded as one span (from connect to the whole
