@@ -14,8 +14,9 @@ use std::process::ExitCode;
 /// Exit status for bad flags or absurd values, as clap and most Unix tools use.
 pub const USAGE_ERROR: u8 = 2;
 
-// A lab's command line: the lab's own flags `A` (a `#[derive(clap::Args)]` struct, whose
-// `#[command(about, long_about = …)]` is the lab's help) and `--json`, which every lab has:
+// A lab's command line: the lab's own flags `A` (a `#[derive(clap::Args)]` struct whose doc
+// comment is the lab's help: `-h` prints its first paragraph, or the package description where
+// the struct says `#[command(about)]`, and `--help` all of it) and `--json`, which every lab has:
 // `let LabArgs { lab: args, json } = kit::cli::parse::<LabArgs<Args>>();`, then
 // `kit::lab::run(json, …)`. Not a doc comment on purpose: clap's derive would make it the
 // `--help` text of every lab, in place of the lab's own.

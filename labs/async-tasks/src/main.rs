@@ -8,22 +8,19 @@ mod lab {
     use clap::value_parser;
     use kit::cli::LabArgs;
     use std::process::ExitCode;
-
+    /// How a CPU loop in a tokio task stalls the other tasks on its worker, and how spawn_blocking
+    /// fixes it.
+    ///
+    /// On a multi-thread runtime with one worker thread, a ticker task sleeps 1 ms at a time and
+    /// notes how late each wake-up comes, while a loop of CPU work with no .await runs for
+    /// --stall-ms: first as a task on the worker (tasks are cooperative: the ticker waits for the
+    /// whole loop), then through spawn_blocking (on the blocking pool: the ticker keeps ticking).
+    /// --stall-rounds rounds of each.
+    ///
+    /// What a task costs to create, beside a thread and a process (tokio::spawn + .await against
+    /// thread::spawn and fork), is the task kind of the spawn-cost lab.
     #[derive(clap::Args, Debug)]
-    #[command(
-        name = "async-tasks",
-        about = "How a CPU loop in a tokio task stalls the other tasks on its worker, and how \
-                 spawn_blocking fixes it",
-        long_about = "How a CPU loop in a tokio task stalls the other tasks on its worker, and \
-            how spawn_blocking fixes it.\n\n\
-            On a multi-thread runtime with one worker thread, a ticker task sleeps 1 ms at a time \
-            and notes how late each wake-up comes, while a loop of CPU work with no .await runs \
-            for --stall-ms: first as a task on the worker (tasks are cooperative: the ticker \
-            waits for the whole loop), then through spawn_blocking (on the blocking pool: the \
-            ticker keeps ticking). --stall-rounds rounds of each.\n\n\
-            What a task costs to create, beside a thread and a process (tokio::spawn + .await \
-            against thread::spawn and fork), is the task kind of the spawn-cost lab."
-    )]
+    #[command(name = "async-tasks")]
     struct Args {
         /// Length of the CPU loop in the blocking demonstration, in milliseconds
         #[arg(long, value_name = "MS", default_value_t = 200,

@@ -8,18 +8,15 @@ mod lab {
     use kit::cli::LabArgs;
     use std::process::ExitCode;
 
-    /// CPU-bound work: one thread, W threads, W processes.
+    /// CPU-bound work done by one thread, by W threads, and by W processes.
+    ///
+    /// Computes the sum of i² for i in 0..N three ways: sequentially; split over W scoped threads;
+    /// split over W forked processes that each send their partial sum to the parent through a pipe.
+    /// Prints the median wall time of each mode, its speed-up over sequential, and its efficiency
+    /// (speed-up divided by the ideal, min(W, cores)). All modes must compute the same sum, or the
+    /// lab fails.
     #[derive(clap::Args, Debug)]
-    #[command(
-        name = "cpu-bound",
-        about = "CPU-bound work done by one thread, by W threads, and by W processes",
-        long_about = "CPU-bound work done by one thread, by W threads, and by W processes.\n\n\
-            Computes the sum of i² for i in 0..N three ways: sequentially; split over W scoped \
-            threads; split over W forked processes that each send their partial sum to the parent \
-            through a pipe. Prints the median wall time of each mode, its speed-up over \
-            sequential, and its efficiency (speed-up divided by the ideal, min(W, cores)). All \
-            modes must compute the same sum, or the lab fails."
-    )]
+    #[command(name = "cpu-bound")]
     struct Args {
         /// How many numbers to square and add (0..N)
         #[arg(long, default_value_t = cpu_bound::DEFAULT_N,

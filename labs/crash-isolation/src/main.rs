@@ -9,25 +9,28 @@ mod lab {
     use std::process::ExitCode;
     use std::time::Duration;
 
-    /// What a crash takes down with it: a panicking thread, a crashing thread, a crashing child.
+    /// Interview gotcha: what happens to the process when a thread panics?
+    ///
+    /// 1. In this process, a worker thread panics while holding a Mutex: the process keeps running,
+    ///    join returns Err with the panic payload, and the Mutex is poisoned (lock() returns Err;
+    ///    PoisonError::into_inner still reaches the half-updated data).
+    ///
+    /// 2. In a child process (the lab re-executes itself), one thread panics, raises SIGSEGV, or
+    ///    calls std::process::abort(), while a witness thread waits --witness-ms and then prints a
+    ///    line. After a panic the line appears; after SIGSEGV or SIGABRT the whole child is dead,
+    ///    witness included.
+    ///
+    /// 3. A single-threaded child process crashes (SIGSEGV, then SIGABRT): waitpid names the signal
+    ///    and the parent carries on.
+    ///
+    /// 4. In a child process, the main thread itself panics, raises SIGSEGV, or aborts, while a
+    ///    witness thread waits: every case ends the whole child, but a panic in main ends it with exit
+    ///    status 101, not by a signal (the Rust runtime catches it).
+    ///
+    /// Every crashing process turns core dumps off first, so no core file is left behind.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "Interview gotcha: what happens to the process when a thread panics?\n\n\
-            1. In this process, a worker thread panics while holding a Mutex: the process keeps \
-            running, join returns Err with the panic payload, and the Mutex is poisoned (lock() \
-            returns Err; PoisonError::into_inner still reaches the half-updated data).\n\n\
-            2. In a child process (the lab re-executes itself), one thread panics, raises \
-            SIGSEGV, or calls std::process::abort(), while a witness thread waits --witness-ms \
-            and then prints a line. After a panic the line appears; after SIGSEGV or SIGABRT the \
-            whole child is dead, witness included.\n\n\
-            3. A single-threaded child process crashes (SIGSEGV, then SIGABRT): waitpid names the \
-            signal and the parent carries on.\n\n\
-            4. In a child process, the main thread itself panics, raises SIGSEGV, or aborts, while \
-            a witness thread waits: every case ends the whole child, but a panic in main ends it \
-            with exit status 101, not by a signal (the Rust runtime catches it).\n\n\
-            Every crashing process turns core dumps off first, so no core file is left behind."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// How long the witness thread waits after the crash begins before printing its line,
         /// in milliseconds.

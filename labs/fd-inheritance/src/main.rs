@@ -9,22 +9,22 @@ mod lab {
     use std::os::fd::RawFd;
     use std::process::ExitCode;
 
-    /// What a child inherits: open descriptors across fork, only inheritable ones across exec.
+    /// Interview gotcha: what does a child inherit?
+    ///
+    /// Two pipes, both opened the way Rust's standard library opens everything: close-on-exec
+    /// (O_CLOEXEC). On the second the lab clears the flag with fcntl. A forked child can use both
+    /// write ends, which it never opened. A program executed by a child (this lab again, with a
+    /// hidden flag) lists its /proc/self/fd and writes through what it has: only the pipe without
+    /// close-on-exec survived exec.
+    ///
+    /// Then a pre-fork server: one listening TCP socket on 127.0.0.1 (a free port), --workers
+    /// worker processes (this lab again, the socket inherited, its number in an environment
+    /// variable), each accepting on it from --threads threads. A client sends --requests requests;
+    /// every answer names the worker pid and thread that served it. The workers are stopped and
+    /// reaped at the end, and the port is checked to be free again.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "Interview gotcha: what does a child inherit?\n\n\
-            Two pipes, both opened the way Rust's standard library opens everything: close-on-exec \
-            (O_CLOEXEC). On the second the lab clears the flag with fcntl. A forked child can use \
-            both write ends, which it never opened. A program executed by a child (this lab again, \
-            with a hidden flag) lists its /proc/self/fd and writes through what it has: only the \
-            pipe without close-on-exec survived exec.\n\n\
-            Then a pre-fork server: one listening TCP socket on 127.0.0.1 (a free port), --workers \
-            worker processes (this lab again, the socket inherited, its number in an environment \
-            variable), each accepting on it from --threads threads. A client sends --requests \
-            requests; every answer names the worker pid and thread that served it. The workers \
-            are stopped and reaped at the end, and the port is checked to be free again."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// Worker processes of the pre-fork server.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=16))]

@@ -10,23 +10,25 @@ mod lab {
     use std::process::ExitCode;
     use std::time::Duration;
 
-    /// Re-executing yourself without a guard is a fork bomb; fork() in a loop doubles. All capped.
+    /// A program that starts its workers by running itself again (std::env::current_exe) must tell
+    /// a worker from its parent, or every worker starts workers of its own: the unguarded demo
+    /// grows 1, 2, 4, 8 ... per generation; the guarded one starts exactly --workers.
+    ///
+    /// The fork-loop demo answers the classic puzzle: how many processes does fork() in a loop of 3
+    /// make?
+    ///
+    /// Every demo is capped: each process must take a token from a budget of --cap before it may
+    /// start another, the tree runs in its own process group, and the harness kills and reaps the
+    /// whole group when the tree ends, the deadline passes, or you press Ctrl-C.
+    ///
+    /// The cgroup demo, where the lab may create a cgroup (root, and a pids controller: cgroup v1's
+    /// pids hierarchy, or v2 with pids in our cgroup's cgroup.subtree_control), runs a fork bomb in
+    /// a cgroup of its own whose pids.max is below --cap: the kernel refuses fork() with EAGAIN,
+    /// even for root. The lab removes that cgroup afterwards; where it cannot create one, it says
+    /// why in one line and skips the demo.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "A program that starts its workers by running itself again \
-    (std::env::current_exe) must tell a worker from its parent, or every worker starts workers of \
-    its own: the unguarded demo grows 1, 2, 4, 8 ... per generation; the guarded one starts exactly \
-    --workers. The fork-loop demo answers the classic puzzle: how many processes does fork() in a \
-    loop of 3 make? Every demo is capped: each process must take a token from a budget of --cap \
-    before it may start another, the tree runs in its own process group, and the harness kills \
-    and reaps the whole group when the tree ends, the deadline passes, or you press Ctrl-C. \
-    The cgroup demo, where the lab may create a cgroup (root, and a pids controller: cgroup v1's \
-    pids hierarchy, or v2 with pids in our cgroup's cgroup.subtree_control), runs a fork bomb in \
-    a cgroup of its own whose pids.max is below --cap: the kernel refuses fork() with EAGAIN, \
-    even for root. The lab removes that cgroup afterwards; where it cannot create one, it says \
-    why in one line and skips the demo."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// Which demo to run: all, unguarded, guarded, fork-loop or cgroup.
         #[arg(long, default_value = "all", value_parser = DEMO_NAMES)]

@@ -9,27 +9,28 @@ mod lab {
     use kit::cli::LabArgs;
     use std::process::ExitCode;
 
-    /// Fork while another thread holds a lock, and the child hangs on it forever.
+    /// Interview gotcha: why is fork in a multithreaded program dangerous?
+    ///
+    /// A helper thread takes the program's global lock (a std Mutex) and keeps it while main forks;
+    /// a Barrier makes the order exact. fork copies the memory, the locked lock included, but not
+    /// the helper thread. The child writes a byte to a pipe right before it tries to take the lock,
+    /// then waits forever: no thread in it will ever release the lock. After --timeout-ms the lab
+    /// declares it hung, kills it (SIGKILL) and reaps it.
+    ///
+    /// Contrasts: the same fork with the lock free (the child takes it and exits 0), and the safe
+    /// pattern, fork then exec at once (std::process::Command): the new program has a fresh lock of
+    /// its own and takes it while the parent's is still held.
+    ///
+    /// --demo allocator: while other threads allocate and free in a tight loop, fork many children
+    /// that allocate and exit 0. On glibc none hangs: its fork takes every malloc lock before the
+    /// clone and re-initialises them in the child. (The children break POSIX's rule on purpose, to
+    /// show this; the rule stands.)
+    ///
+    /// --demo vfork: while another thread counts, create a child with clone(CLONE_VM | CLONE_VFORK)
+    /// that watches the count: only the calling thread is suspended, so the count keeps moving.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "Interview gotcha: why is fork in a multithreaded program dangerous?\n\n\
-            A helper thread takes the program's global lock (a std Mutex) and keeps it while main \
-            forks; a Barrier makes the order exact. fork copies the memory, the locked lock \
-            included, but not the helper thread. The child writes a byte to a pipe right before \
-            it tries to take the lock, then waits forever: no thread in it will ever release the \
-            lock. After --timeout-ms the lab declares it hung, kills it (SIGKILL) and reaps it.\n\n\
-            Contrasts: the same fork with the lock free (the child takes it and exits 0), and the \
-            safe pattern, fork then exec at once (std::process::Command): the new program has a \
-            fresh lock of its own and takes it while the parent's is still held.\n\n\
-            --demo allocator: while other threads allocate and free in a tight loop, fork many \
-            children that allocate and exit 0. On glibc none hangs: its fork takes every malloc \
-            lock before the clone and re-initialises them in the child. (The children break \
-            POSIX's rule on purpose, to show this; the rule stands.)\n\n\
-            --demo vfork: while another thread counts, create a child with \
-            clone(CLONE_VM | CLONE_VFORK) that watches the count: only the calling thread is \
-            suspended, so the count keeps moving."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// Which demo to run: lock (a user Mutex held at the fork), allocator (glibc's malloc
         /// locks are reset in the child) or vfork (CLONE_VFORK suspends only the calling thread).

@@ -9,28 +9,24 @@ mod lab {
     use kit::cli::LabArgs;
     use nix::unistd::Pid;
     use std::process::ExitCode;
-
+    /// fork gets slower as the parent's resident memory grows; posix_spawn and threads do not.
+    ///
+    /// For each parent size (0, 64, 256, 1024 MiB: each 4x the last, up to --max-mib) a fresh copy
+    /// of this lab writes to every page of that much memory, checks that VmRSS grew by as much,
+    /// then times --rounds rounds of: fork + _exit + waitpid; Command::new("/bin/true").spawn() +
+    /// wait (posix_spawn under the hood); and thread::spawn + join. fork copies the parent's page
+    /// tables, one entry per resident page; the other two copy none.
+    ///
+    /// The largest size is lowered to half of MemAvailable (/proc/meminfo) if that is less, so a
+    /// small machine is never pushed out of memory.
+    ///
+    /// --demo cow-reuse times nothing: it shows copy-on-write frame by frame. The parent writes to
+    /// a page it touched before the fork, once while the child still maps the page and once after
+    /// the child has exited, and prints the page's frame number (/proc/self/pagemap) before and
+    /// after each write: a new frame (a copy) in the first case, the same frame (reused, nothing
+    /// copied) in the second. Frame numbers read as zero without CAP_SYS_ADMIN.
     #[derive(clap::Args, Debug)]
-    #[command(
-        name = "fork-rss",
-        about = "fork gets slower as the parent's resident memory grows; posix_spawn and threads do not",
-        long_about = "fork gets slower as the parent's resident memory grows; posix_spawn and \
-            threads do not.\n\n\
-            For each parent size (0, 64, 256, 1024 MiB: each 4x the last, up to --max-mib) a fresh \
-            copy of this lab writes to every page of that much memory, checks that VmRSS grew by \
-            as much, then times --rounds rounds of: fork + _exit + waitpid; \
-            Command::new(\"/bin/true\").spawn() + wait (posix_spawn under the hood); and \
-            thread::spawn + join. fork copies the parent's page tables, one entry per resident \
-            page; the other two copy none.\n\n\
-            The largest size is lowered to half of MemAvailable (/proc/meminfo) if that is less, \
-            so a small machine is never pushed out of memory.\n\n\
-            --demo cow-reuse times nothing: it shows copy-on-write frame by frame. The parent \
-            writes to a page it touched before the fork, once while the child still maps the page \
-            and once after the child has exited, and prints the page's frame number \
-            (/proc/self/pagemap) before and after each write: a new frame (a copy) in the first \
-            case, the same frame (reused, nothing copied) in the second. Frame numbers read as \
-            zero without CAP_SYS_ADMIN."
-    )]
+    #[command(name = "fork-rss")]
     struct Args {
         /// The largest parent to measure, in MiB of touched memory (0 measures only the lab as it is)
         #[arg(long, value_name = "MIB", default_value_t = 1024,

@@ -7,19 +7,19 @@ mod lab {
     use kit::cli::LabArgs;
     use std::process::ExitCode;
 
-    /// Threads for CPU-bound work: Python's GIL beside Rust, and a Mutex taken at every step.
+    /// Mistake 1: threads for CPU-bound work in Python.
+    ///
+    /// Runs the sum of i*i for i in 0..N in Python (sequentially, with --workers threads, with a
+    /// pool of --workers processes) when the Python interpreter (--python) can be started, then the
+    /// same sum in Rust (sequentially and with --workers scoped threads), checks that all sums
+    /// agree and reports the speed-ups. If Python is missing the lab says so, runs the Rust side
+    /// and exits 0.
+    ///
+    /// Then the Rust-side version of the mistake: --steps additions on --workers threads that lock
+    /// one shared Mutex at every step, against threads that each sum locally and lock once.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "Mistake 1: threads for CPU-bound work in Python.\n\n\
-            Runs the sum of i*i for i in 0..N in Python (sequentially, with --workers threads, with a \
-            pool of --workers processes) when the Python interpreter (--python) can be started, \
-            then the same sum in Rust (sequentially and with --workers scoped threads), checks \
-            that all sums agree and reports the speed-ups. If Python is missing the lab says so, \
-            runs the Rust side and exits 0.\n\n\
-            Then the Rust-side version of the mistake: --steps additions on --workers threads that \
-            lock one shared Mutex at every step, against threads that each sum locally and lock once."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// Sum the squares of 0..N.
         #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=200_000_000))]

@@ -9,23 +9,22 @@ mod lab {
     use std::process::ExitCode;
     use std::time::Duration;
 
-    /// Fetch K slow resources one after another, with K threads, K processes and K async tasks;
-    /// then serve N clients at once four ways.
+    /// Fetch K slow resources one after another, with K threads, with K processes, and with K async
+    /// tasks on one thread; then serve N clients at once four ways.
+    ///
+    /// The lab starts its own server on 127.0.0.1 (nothing leaves the machine) that waits
+    /// --delay-ms before answering each request. Waiting uses no CPU, so K threads, K processes or
+    /// K tasks can all wait at once: they should take about one delay in total, where fetching one
+    /// after another takes K delays. What the concurrent modes take beyond one delay is mostly the
+    /// cost of creating K threads, forking K processes or spawning K tasks.
+    ///
+    /// Many connections (--connections, --server): N clients against a server with a thread per
+    /// connection, a fixed pool of threads, a process per connection, or async tasks, once for each
+    /// N of a list (a sweep, such as 100,1000,10000); the report gives each server's throughput,
+    /// latency percentiles, resident memory and threads at each N, so how each grows with N shows.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "Fetch K slow resources one after another, with K threads, with K processes, and \
-    with K async tasks on one thread; then serve N clients at once four ways.\n\n\
-    The lab starts its own server on 127.0.0.1 (nothing leaves the machine) that waits --delay-ms \
-    before answering each request. Waiting uses no CPU, so K threads, K processes or K tasks can all \
-    wait at once: they should take about one delay in total, where fetching one after another takes \
-    K delays. What the concurrent modes take beyond one delay is mostly the cost of creating K \
-    threads, forking K processes or spawning K tasks.\n\n\
-    Many connections (--connections, --server): N clients against a server with a thread per \
-    connection, a fixed pool of threads, a process per connection, or async tasks, once for each N \
-    of a list (a sweep, such as 100,1000,10000); the report gives each server's throughput, latency \
-    percentiles, resident memory and threads at each N, so how each grows with N shows."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// How many resources to fetch (K)
         #[arg(long, value_name = "K", default_value_t = 16,

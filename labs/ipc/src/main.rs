@@ -9,20 +9,16 @@ mod lab {
     use ipc::report::BATCH;
     use kit::cli::LabArgs;
     use std::process::ExitCode;
-
+    /// Latency and throughput of a pipe, a Unix socket, shared memory and std's mpsc.
+    ///
+    /// Latency: one side sends a small message, the other sends it back, --round-trips times.
+    /// Throughput: one side streams --messages messages of --message-kib KiB, the other reads them
+    /// and checks every byte with a checksum; --runs runs. The pipe, the Unix domain socket
+    /// (UnixStream::pair) and the shared-memory ring (a MAP_SHARED mapping with one ring per
+    /// direction) connect a parent and a forked child; std::sync::mpsc connects two threads of one
+    /// process, the in-process baseline.
     #[derive(clap::Args, Debug)]
-    #[command(
-        name = "ipc",
-        about = "Latency and throughput of a pipe, a Unix socket, shared memory and std's mpsc",
-        long_about = "Latency and throughput of a pipe, a Unix socket, shared memory and std's \
-            mpsc.\n\n\
-            Latency: one side sends a small message, the other sends it back, --round-trips \
-            times. Throughput: one side streams --messages messages of --message-kib KiB, the \
-            other reads them and checks every byte with a checksum; --runs runs. The pipe, the \
-            Unix domain socket (UnixStream::pair) and the shared-memory ring (a MAP_SHARED \
-            mapping with one ring per direction) connect a parent and a forked child; \
-            std::sync::mpsc connects two threads of one process, the in-process baseline."
-    )]
+    #[command(name = "ipc")]
     struct Args {
         /// Bytes per latency message (at least 8: each message carries its number)
         #[arg(long, value_name = "BYTES", default_value_t = 64,

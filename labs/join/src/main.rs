@@ -9,18 +9,18 @@ mod lab {
     use std::process::ExitCode;
     use std::time::Duration;
 
-    /// Threads not joined lose their work; children not waited for become zombies.
+    /// Mistake 2: work that nobody waits for.
+    ///
+    /// Runs three small programs, each in its own process: main spawns --workers threads that each
+    /// work --work-ms and then print a line. The first main returns without joining, the second
+    /// joins every JoinHandle, the third spawns inside std::thread::scope. The lab shows which
+    /// lines never appeared.
+    ///
+    /// Then it forks a child that exits at once and does not wait for it: /proc/PID/stat shows the
+    /// child in state Z (zombie) until waitpid reaps it, after which /proc/PID is gone.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "Mistake 2: work that nobody waits for.\n\n\
-            Runs three small programs, each in its own process: main spawns --workers threads that \
-            each work --work-ms and then print a line. The first main returns without joining, the \
-            second joins every JoinHandle, the third spawns inside std::thread::scope. The lab \
-            shows which lines never appeared.\n\n\
-            Then it forks a child that exits at once and does not wait for it: /proc/PID/stat shows \
-            the child in state Z (zombie) until waitpid reaps it, after which /proc/PID is gone."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// Worker threads each demo spawns.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]

@@ -9,32 +9,28 @@ mod lab {
     use memory_cost::Settings;
     use memory_cost::report::{Measure, measuring_copy};
     use std::process::ExitCode;
-
+    /// What an idle thread, an idle process and an idle tokio task cost in memory, and
+    /// copy-on-write measured in PSS.
+    ///
+    /// For each count (--threads, --processes; 1, 10, 100 and 1000 by default; --tasks, up to
+    /// 100000 by default) a fresh copy of this lab starts that many threads, forks that many
+    /// children, or spawns that many tasks on a current-thread tokio runtime (each awaiting a
+    /// Notify), parks them, and reads from /proc the virtual size (VmSize), resident size (VmRSS),
+    /// proportional and unique set sizes (Pss, Private_Clean + Private_Dirty in smaps_rollup) and
+    /// page tables (VmPTE), summed over the parent and its children for processes. The cost of one
+    /// more thread, process or task is the least-squares slope over the counts. Each thread's stack
+    /// is found in /proc/self/smaps: reserved (the mapping) against resident, and the guard page
+    /// below it.
+    ///
+    /// Then a parent writes to every page of a --cow-mib heap and forks: the parent's and the
+    /// child's PSS before the fork, after it, and after the child has written to the whole heap.
+    ///
+    /// Every count is checked first against the kernel tasks the machine still allows
+    /// (kernel.threads-max, cgroup pids.max; a tokio task is none), MemAvailable, vm.max_map_count
+    /// and RLIMIT_AS. A default count that does not fit is left out; a count you give that does not
+    /// fit is an error.
     #[derive(clap::Args, Debug)]
-    #[command(
-        name = "memory-cost",
-        about = "What an idle thread, an idle process and an idle tokio task cost in memory, and \
-            copy-on-write in PSS",
-        long_about = "What an idle thread, an idle process and an idle tokio task cost in memory, \
-            and copy-on-write measured in PSS.\n\n\
-            For each count (--threads, --processes; 1, 10, 100 and 1000 by default; --tasks, up \
-            to 100000 by default) a fresh copy of this lab starts that many threads, forks that \
-            many children, or spawns that many tasks on a current-thread tokio runtime (each \
-            awaiting a Notify), parks them, and reads from /proc the virtual size (VmSize), \
-            resident size (VmRSS), proportional and unique set sizes (Pss, Private_Clean + \
-            Private_Dirty in smaps_rollup) and page tables (VmPTE), summed over the parent and \
-            its children for processes. The cost of one more thread, process or task is the \
-            least-squares slope over the counts. Each thread's stack is found in \
-            /proc/self/smaps: reserved (the mapping) against resident, and the guard page below \
-            it.\n\n\
-            Then a parent writes to every page of a --cow-mib heap and forks: the parent's and \
-            the child's PSS before the fork, after it, and after the child has written to the \
-            whole heap.\n\n\
-            Every count is checked first against the kernel tasks the machine still allows \
-            (kernel.threads-max, cgroup pids.max; a tokio task is none), MemAvailable, \
-            vm.max_map_count and RLIMIT_AS. A default count that does not fit is left out; a \
-            count you give that does not fit is an error."
-    )]
+    #[command(name = "memory-cost")]
     struct Args {
         /// Thread counts to measure, comma-separated (at least two different ones)
         #[arg(long, value_name = "N,N,...", value_delimiter = ',',

@@ -8,17 +8,17 @@ mod lab {
     use race::report::{Selection, mode_parser};
     use std::process::ExitCode;
 
-    /// Several workers add one to a shared counter; count the updates that get lost.
+    /// Several workers (threads or processes) each add one to a shared counter many times.
+    ///
+    /// The racy modes load the counter, yield, and store what they loaded plus one: updates are
+    /// lost, even though every access is atomic (a race condition, not a data race).
+    ///
+    /// The fixed modes (fetch_add, a Mutex, per-worker counters summed at the end) are exact.
+    /// Workers start together and yield inside the read-modify-write, so the race shows on any
+    /// machine, even with a single core.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "Several workers (threads or processes) each add one to a shared counter many \
-    times. The racy modes load the counter, yield, and store what they loaded plus one: updates \
-    are lost, even though every access is atomic (a race condition, not a data race). The fixed \
-    modes (fetch_add, a Mutex, per-worker counters summed at the end) are exact. Workers start \
-    together and yield inside the read-modify-write, so the race shows on any machine, even with \
-    a single core."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// Workers (threads or child processes) per mode.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(2..=64))]

@@ -8,26 +8,22 @@ mod lab {
     use kit::cli::LabArgs;
     use std::process::ExitCode;
 
-    /// How CPU-bound work scales with W workers: speed-up, Amdahl, Gustafson, oversubscription.
+    /// How CPU-bound work scales with W workers: measured speed-up beside Amdahl's and Gustafson's
+    /// predictions, and what happens past the core count.
+    ///
+    /// Every run sums i² over --work numbers. --serial-percent of them are summed by one worker
+    /// (half before, half after the parallel part); the rest is split evenly over W workers. The
+    /// lab runs this for W = 1, 2, … up to --max-workers (default: twice the cores available, at
+    /// most 64), as scoped threads and as forked processes, --rounds times, and prints for each W
+    /// the median wall time, the speed-up T(1) ÷ T(W), Amdahl's prediction 1 / (s + (1 − s)/W) for
+    /// the configured serial fraction s and for the s fitted to the measured speed-ups (least
+    /// squares of 1/speed-up against 1/W, over 2 ≤ W ≤ cores), and the workers' involuntary context
+    /// switches (getrusage ru_nivcsw: RUSAGE_THREAD for threads, RUSAGE_CHILDREN for processes). A
+    /// second series grows the parallel part with W (Gustafson's scaled speed-up: work per second
+    /// relative to one worker, beside s + (1 − s)·W). Every run's sum is checked against the closed
+    /// form.
     #[derive(clap::Args, Debug)]
-    #[command(
-        name = "scaling",
-        about = "How CPU-bound work scales with W workers: measured speed-up beside Amdahl's and \
-            Gustafson's predictions, and what happens past the core count",
-        long_about = "How CPU-bound work scales with W workers: measured speed-up beside Amdahl's \
-            and Gustafson's predictions, and what happens past the core count.\n\n\
-            Every run sums i² over --work numbers. --serial-percent of them are summed by one \
-            worker (half before, half after the parallel part); the rest is split evenly over W \
-            workers. The lab runs this for W = 1, 2, … up to --max-workers (default: twice the \
-            cores available, at most 64), as scoped threads and as forked processes, --rounds \
-            times, and prints for each W the median wall time, the speed-up T(1) ÷ T(W), \
-            Amdahl's prediction 1 / (s + (1 − s)/W) for the configured serial fraction s and for \
-            the s fitted to the measured speed-ups (least squares of 1/speed-up against 1/W, over \
-            2 ≤ W ≤ cores), and the workers' involuntary context switches (getrusage ru_nivcsw: \
-            RUSAGE_THREAD for threads, RUSAGE_CHILDREN for processes). A second series grows the \
-            parallel part with W (Gustafson's scaled speed-up: work per second relative to one \
-            worker, beside s + (1 − s)·W). Every run's sum is checked against the closed form."
-    )]
+    #[command(name = "scaling")]
     struct Args {
         /// Percentage of the work that one worker does alone, before and after the parallel part
         #[arg(long, value_name = "PERCENT", default_value_t = 10,

@@ -9,16 +9,15 @@ mod lab {
     use std::process::ExitCode;
 
     /// One counter, incremented by several threads or processes: five ways, one of them wrong.
+    ///
+    /// Each of --workers workers adds one to a shared counter --increments times. Threads share
+    /// memory by default and only need each update to be indivisible (a Mutex or an atomic).
+    /// Processes share only what is mapped MAP_SHARED before the fork: an atomic, or a pthread
+    /// mutex made process-shared. The last mode is a classic mistake: children push to an ordinary
+    /// Vec, each into its own copy-on-write copy, and the parent's Vec stays empty.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "One counter, incremented by several threads or processes: five ways, one of them wrong.\n\n\
-    Each of --workers workers adds one to a shared counter --increments times. Threads share memory \
-    by default and only need each update to be indivisible (a Mutex or an atomic). Processes share \
-    only what is mapped MAP_SHARED before the fork: an atomic, or a pthread mutex made \
-    process-shared. The last mode is a classic mistake: children push to an ordinary Vec, each into \
-    its own copy-on-write copy, and the parent's Vec stays empty."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// How many threads or processes increment the counter
         #[arg(long, value_name = "N", default_value_t = 4,

@@ -12,23 +12,20 @@ mod lab {
     use std::process::ExitCode;
 
     /// What it costs to create a task, a thread or a process and wait for it to end.
+    ///
+    /// Nine kinds, each measured for --rounds rounds in a fresh copy of this lab: a tokio task
+    /// (tokio::spawn + .await, from a task on a multi-thread runtime), a thread (thread::spawn +
+    /// join), a scoped thread (thread::scope), a bare pthread_create + pthread_join, fork + _exit +
+    /// waitpid, clone(CLONE_VM | CLONE_VFORK) + _exit + waitpid (a vfork), fork + execv /bin/true +
+    /// waitpid, posix_spawn /bin/true + waitpid, and
+    /// std::process::Command::new("/bin/true").status(). Prints the median, fastest and slowest
+    /// round of each, and how many times as long as a thread each kind took.
+    ///
+    /// Then fork, fork+exec and posix_spawn are measured again from bigger parents, copies of the
+    /// lab that first write to --parent-mib MiB of heap: fork copies the parent's page tables,
+    /// posix_spawn does not.
     #[derive(clap::Args, Debug)]
-    #[command(
-        name = "spawn-cost",
-        about = "What it costs to create a task, a thread or a process and wait for it to end",
-        long_about = "What it costs to create a task, a thread or a process and wait for it to \
-            end.\n\n\
-            Nine kinds, each measured for --rounds rounds in a fresh copy of this lab: a tokio task \
-            (tokio::spawn + .await, from a task on a multi-thread runtime), a thread \
-            (thread::spawn + join), a scoped thread (thread::scope), a bare pthread_create + \
-            pthread_join, fork + _exit + waitpid, clone(CLONE_VM | CLONE_VFORK) + _exit + waitpid \
-            (a vfork), fork + execv /bin/true + waitpid, posix_spawn /bin/true + waitpid, and \
-            std::process::Command::new(\"/bin/true\").status(). Prints the median, fastest and \
-            slowest round of each, and how many times as long as a thread each kind took.\n\n\
-            Then fork, fork+exec and posix_spawn are measured again from bigger parents, copies \
-            of the lab that first write to --parent-mib MiB of heap: fork copies the parent's \
-            page tables, posix_spawn does not."
-    )]
+    #[command(name = "spawn-cost")]
     struct Args {
         /// Recorded rounds per kind (each round creates one task, thread or process and waits
         /// for it)

@@ -8,23 +8,22 @@ mod lab {
     use std::process::ExitCode;
     use too_many_threads::report::Settings;
 
-    /// A thread (or a process) per small task versus a fixed pool, and what running out of
-    /// threads looks like.
+    /// Mistake 4: too many threads.
+    ///
+    /// Runs --tasks small CPU tasks three ways: a new thread for every task (at most --max-live at
+    /// once), a pool of --workers threads fed through a channel, and a new process for each of
+    /// --process-tasks tasks (at most --max-live alive at once, each reaped). For each way it
+    /// reports the wall time, the peak thread count (Threads: in /proc/self/status) and the peak
+    /// resident memory (VmHWM), and checks that every task ran (a checksum).
+    ///
+    /// Then a child process caps its address space (RLIMIT_AS) and creates threads until the system
+    /// refuses one, showing that std::thread::Builder::spawn returns the refusal as an error.
+    ///
+    /// With --json, two timelines follow: --timeline-tasks tasks on one thread per CPU, then on
+    /// many more threads than CPUs, each thread's share recorded as spans.
     #[derive(clap::Args, Debug)]
-    #[command(
-        about,
-        long_about = "Mistake 4: too many threads.\n\n\
-            Runs --tasks small CPU tasks three ways: a new thread for every task (at most --max-live \
-            at once), a pool of --workers threads fed through a channel, and a new process for each \
-            of --process-tasks tasks (at most --max-live alive at once, each reaped). For each way it \
-            reports the wall time, the peak thread count (Threads: in /proc/self/status) and the peak \
-            resident memory (VmHWM), and checks that every task ran (a checksum).\n\n\
-            Then a child process caps its address space (RLIMIT_AS) and creates threads until the \
-            system refuses one, showing that std::thread::Builder::spawn returns the refusal as an \
-            error.\n\n\
-            With --json, two timelines follow: --timeline-tasks tasks on one thread per CPU, then \
-            on many more threads than CPUs, each thread's share recorded as spans."
-    )]
+    // -h prints the package description; --help this whole comment.
+    #[command(about)]
     struct Args {
         /// Tasks for the thread-per-task and pool modes.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
