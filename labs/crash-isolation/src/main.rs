@@ -24,8 +24,8 @@ mod lab {
     ///    and the parent carries on.
     ///
     /// 4. In a child process, the main thread itself panics, raises SIGSEGV, or aborts, while a
-    ///    witness thread waits: every case ends the whole child, but a panic in main ends it with exit
-    ///    status 101, not by a signal (the Rust runtime catches it).
+    ///    witness thread waits: every case ends the whole child, but a panic in main ends it with
+    ///    exit status 101, not by a signal (the Rust runtime catches it).
     ///
     /// Every crashing process turns core dumps off first, so no core file is left behind.
     #[derive(clap::Args, Debug)]
