@@ -17,8 +17,9 @@
 //!
 //! None of them takes the fork lock: the caller holds [`fork_lock`] around them, as around
 //! any other child. The lock is not reentrant (a helper locking it under a caller that holds
-//! it would hang), and a test usually keeps it across several runs and its
-//! [`live_children`] checks, which a lock taken and dropped inside each helper would not do.
+//! it would hang), and a test usually keeps it across several runs, and ends with the lock's
+//! own check that nothing is left, which a lock taken and dropped inside each helper would
+//! repeat after every run.
 
 use crate::Report;
 use nix::sys::prctl;
@@ -32,10 +33,37 @@ static FORK_LOCK: Mutex<()> = Mutex::new(());
 
 /// The process-wide lock held by every test while it has children. A test that failed while
 /// holding it poisons it; later tests still run.
-pub fn fork_lock() -> MutexGuard<'static, ()> {
-    FORK_LOCK
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+///
+/// Dropping it checks what every lab promises: the test left no process behind, no child and
+/// no child's child, running or zombie. The check runs at the end of the test, before the lock
+/// is released, so no other test's children can be counted. A test that failed is not checked
+/// again: it has already said why, and a second panic while unwinding would abort the whole
+/// test binary.
+pub fn fork_lock() -> ForkLock {
+    ForkLock {
+        _guard: FORK_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    }
+}
+
+/// What [`fork_lock`] returns: the lock, released after the leftover check on drop.
+#[must_use = "the lock is released, and the test checked, when this is dropped"]
+pub struct ForkLock {
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Drop for ForkLock {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let left = crate::procfs::live_descendants();
+        assert!(
+            left.is_empty(),
+            "the test left processes behind (pids {left:?}): every child must be waited for"
+        );
+    }
 }
 
 /// The signal and pid types the helpers take, and `kill` to clean up after a failed check,
@@ -583,6 +611,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_fork_lock_fails_a_test_that_leaves_a_child_behind() {
+        let lock = fork_lock();
+        let child = Command::new("/bin/true").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        // Not waited for: a zombie once it exits, and still ours.
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(lock)));
+        let message = failed.expect_err("the lock's check passed with a child left");
+        let message = message.downcast_ref::<String>().unwrap();
+        assert!(message.contains(&format!("{pid}")), "{message}");
+        // The failed check poisoned the lock; it is taken again all the same, and passes
+        // once the child is reaped.
+        let _lock = fork_lock();
+        waitpid(pid, None).unwrap();
+    }
+
+    #[test]
     fn a_usage_error_is_status_2_one_line_and_no_stdout() {
         let _lock = fork_lock();
         assert_usage_error("/bin/sh", &["-c", "echo 'x: bad flag' >&2; exit 2"]);
@@ -636,6 +680,5 @@ mod tests {
     fn run_ok_returns_stdout() {
         let _lock = fork_lock();
         assert_eq!(run_ok("/bin/sh", &["-c", "echo hello"]), "hello\n");
-        assert!(live_children().is_empty());
     }
 }

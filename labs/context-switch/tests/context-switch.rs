@@ -79,7 +79,6 @@ fn measure_checks_the_counts_and_reports_one_sample_per_batch() {
         assert_eq!(measured.outcome.answered, total);
         assert_eq!(measured.outcome.counter, 2 * total);
     }
-    assert!(live_children().is_empty());
 }
 
 #[test]
@@ -125,7 +124,6 @@ fn a_forked_child_pins_itself() {
         .unwrap();
         assert_eq!(children.wait(pid).unwrap(), WaitStatus::Exited(pid, 0));
     }
-    assert!(live_children().is_empty());
 }
 
 #[test]
@@ -206,7 +204,6 @@ fn json_records_switches_and_describes_the_round_trip_benchmarks() {
             .iter()
             .all(|r| r.id.ends_with("/ping-switches"))
     );
-    assert!(live_children().is_empty());
 }
 
 #[test]

@@ -52,7 +52,6 @@ fn a_panicking_thread_leaves_its_sibling_running() {
     assert_eq!(run.lines.last().unwrap(), "main: returning normally");
     let panic_line = run.stderr_first_line.unwrap();
     assert!(panic_line.starts_with("thread 'crasher'"), "{panic_line}");
-    assert!(live_children().is_empty());
 }
 
 #[test]
@@ -121,7 +120,6 @@ fn a_panic_in_main_ends_the_process_with_status_101_not_a_signal() {
     assert!(!run.witness_survived());
     let panic_line = run.stderr_first_line.unwrap();
     assert!(panic_line.starts_with("thread 'main'"), "{panic_line}");
-    assert!(live_children().is_empty());
 }
 
 #[test]

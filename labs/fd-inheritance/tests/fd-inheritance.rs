@@ -36,7 +36,6 @@ fn a_forked_child_can_use_every_inherited_descriptor() {
     // carried the child's answer back.
     assert_eq!(plain.close_on_exec_in_child, Some(true));
     assert_eq!(cleared.close_on_exec_in_child, Some(false));
-    assert!(live_children().is_empty());
 }
 
 #[test]
@@ -57,7 +56,6 @@ fn after_exec_only_descriptors_without_close_on_exec_remain() {
     // The program's standard streams are there, as Command set them up.
     let numbers: Vec<i32> = run.listing.iter().map(|(fd, _)| *fd).collect();
     assert!(numbers.starts_with(&[0, 1, 2]), "{numbers:?}");
-    assert!(live_children().is_empty());
 }
 
 #[test]
@@ -107,7 +105,6 @@ fn one_worker_with_one_thread_serves_everything() {
         [(run.workers[0], WaitStatus::Exited(run.workers[0], 0))]
     );
     assert!(run.port_freed);
-    assert!(live_children().is_empty());
 }
 
 #[test]
@@ -141,7 +138,6 @@ fn cli_reports_json() {
     );
     let busy = median(&report, "fd-inheritance/prefork/workers-that-answered");
     assert!((1.0..=2.0).contains(&busy));
-    assert!(live_children().is_empty());
 }
 
 #[test]

@@ -66,7 +66,6 @@ fn fixes_are_exact_with_the_most_workers() {
             mode.name()
         );
     }
-    assert!(live_children().is_empty());
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_race");
