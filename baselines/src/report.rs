@@ -36,7 +36,7 @@ impl Outcome for Results {
         let mut out = String::new();
         write_heading(
             &mut out,
-            "Baselines: the bare primitives, without Rust",
+            "baseline: the bare primitives, without Rust",
             machine,
         );
         let mut table = Table::new(["record", "median", "fastest-slowest", "samples"]);

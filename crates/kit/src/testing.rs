@@ -98,16 +98,20 @@ pub fn run_ok(bin: &str, args: &[&str]) -> String {
 }
 
 /// Runs the lab like [`run_ok`] and checks the two parts every readable report has
-/// ([`crate::lab::write_heading`], [`crate::lab::write_observations`]): a `Machine: …` line
-/// that opens it (after the lab's title, if it has one), and a `What to observe:` section.
-/// Returns the report, for what the lab itself claims in it.
+/// ([`crate::lab::write_heading`], [`crate::lab::write_observations`]): the opening, a title
+/// that starts with the lab's name, `Machine: …` and a blank line, and a `What to observe:`
+/// section. Returns the report, for what the lab itself claims in it.
 pub fn readable_report(bin: &str, args: &[&str]) -> String {
     let text = run_ok(bin, args);
+    let name = std::path::Path::new(bin)
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let opening: Vec<&str> = text.lines().take(3).collect();
     assert!(
-        text.lines()
-            .take(2)
-            .any(|line| line.starts_with("Machine: ")),
-        "{args:?}: no Machine line at the top:\n{text}"
+        matches!(&opening[..], [title, machine, ""]
+            if title.starts_with(&format!("{name}: ")) && machine.starts_with("Machine: ")),
+        "{args:?}: the report does not open with `{name}: …`, `Machine: …` and a blank line:\n{text}"
     );
     assert!(
         text.contains("What to observe:"),
@@ -613,7 +617,7 @@ mod tests {
     #[test]
     fn the_fork_lock_fails_a_test_that_leaves_a_child_behind() {
         let lock = fork_lock();
-        let child = Command::new("/bin/true").spawn().unwrap();
+        let mut child = Command::new("/bin/true").spawn().unwrap();
         let pid = Pid::from_raw(child.id() as i32);
         // Not waited for: a zombie once it exits, and still ours.
         let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(lock)));
@@ -623,7 +627,7 @@ mod tests {
         // The failed check poisoned the lock; it is taken again all the same, and passes
         // once the child is reaped.
         let _lock = fork_lock();
-        waitpid(pid, None).unwrap();
+        child.wait().unwrap();
     }
 
     #[test]

@@ -111,7 +111,11 @@ impl Outcome for Results {
     /// The readable report: heading, a table, and what to observe in this run's numbers.
     fn render(&self, machine: &Machine) -> String {
         let mut out = String::new();
-        write_heading(&mut out, "async-tasks", machine);
+        write_heading(
+            &mut out,
+            "async-tasks: blocking a runtime's worker",
+            machine,
+        );
         let _ = writeln!(
             out,
             "The blocking mistake: a ticker sleeps 1 ms at a time on a runtime with one worker \

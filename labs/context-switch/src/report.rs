@@ -3,7 +3,7 @@
 //! modules `lib.rs` lists.
 
 use crate::{LAB, Placement, Results, Variant, summary};
-use kit::lab::{Outcome, Progress, write_observations};
+use kit::lab::{Outcome, Progress, write_heading, write_observations};
 use kit::table::{Table, nanos, times};
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
@@ -56,7 +56,11 @@ impl Outcome for Results {
     /// The readable report.
     fn render(&self, machine: &Machine) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "Machine: {}", machine.summary());
+        write_heading(
+            &mut out,
+            "context-switch: a round trip between two threads, and between two processes",
+            machine,
+        );
         let _ = writeln!(
             out,
             "Ping-pong: one side sends a counter, the other sends it back plus one; {} round \

@@ -2,7 +2,7 @@
 //! report (see `kit::lab`). What the book shows is in `lib.rs`.
 
 use crate::*;
-use kit::lab::{Outcome, Progress, write_observations};
+use kit::lab::{Outcome, Progress, write_heading, write_observations};
 use kit::table::{Table, nanos, times};
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
@@ -76,7 +76,11 @@ impl Outcome for Results {
     /// The readable report: header, table, and what to observe in this run's numbers.
     fn render(&self, machine: &Machine) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "Machine: {}", machine.summary());
+        write_heading(
+            &mut out,
+            "cpu-bound: one thread, W threads, W processes",
+            machine,
+        );
         let _ = writeln!(
             out,
             "Sum of i² for i in 0..{}, split over {} on {} cores \

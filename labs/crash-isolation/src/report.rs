@@ -6,7 +6,7 @@ use crate::{
     crash_child_process, crash_in_main, crash_in_thread, describe_status, panic_in_thread,
     signal_number,
 };
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::Table;
 use kit::{Machine, Noun, Record, Report, Unit};
 use nix::sys::wait::WaitStatus;
@@ -148,11 +148,12 @@ fn report_of(results: &Results) -> Report {
 
 fn render_text(results: &Results, machine: &Machine) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "crash-isolation: what a crash takes down with it");
-    let _ = writeln!(out, "Machine: {}", machine.summary());
-
+    write_heading(
+        &mut out,
+        "crash-isolation: what a crash takes down with it",
+        machine,
+    );
     let panic = &results.panic;
-    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "1. In this process, thread 'worker' panics while holding a Mutex."

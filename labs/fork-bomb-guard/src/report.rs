@@ -4,7 +4,7 @@
 use crate::cgroup::PidsCgroup;
 use crate::harness::{self, Config, Stop};
 use crate::{Demo, WORKER_ENV};
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::Table;
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write as _;
@@ -155,7 +155,11 @@ impl Outcome for Demos {
     fn render(&self, machine: &Machine) -> String {
         let config = &self.config;
         let mut out = String::new();
-        let _ = writeln!(out, "{LAB}: {}", machine.summary());
+        write_heading(
+            &mut out,
+            "fork-bomb-guard: programs that start copies of themselves, capped",
+            machine,
+        );
         let _ = writeln!(
             out,
             "Each demo runs in its own process group and may start at most {} processes (one \

@@ -16,7 +16,7 @@
 use fork_bomb_guard::cgroup::{self, PidsCgroup};
 use fork_bomb_guard::harness::members_of_group;
 use kit::Report;
-use kit::testing::{fork_lock, live_descendants};
+use kit::testing::{fork_lock, live_descendants, readable_report};
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill};
@@ -690,4 +690,11 @@ kit::cli_contract! {
     // there when the signal comes.
     busy_run: LONG_TREE.into_iter().chain(["--cap", "12"]).collect::<Vec<_>>(),
     busy_ready: |below| below.len() >= 12,
+}
+
+#[test]
+fn the_readable_report_opens_with_the_machine_and_says_what_to_observe() {
+    let _lock = fork_lock();
+    let text = readable_report(BIN, &["--demo", "fork-loop"]);
+    assert!(text.contains("process group"), "{text}");
 }

@@ -7,7 +7,7 @@ use crate::{
     spawn_and_lock, vfork_while_counting,
 };
 use clap::ValueEnum;
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::Table;
 use kit::{Machine, Noun, Record, Report, Unit};
 use nix::sys::wait::WaitStatus;
@@ -169,12 +169,11 @@ fn outcome(run: &ForkRun) -> String {
 
 fn render_lock(timeout_ms: u64, runs: &[ForkRun], machine: &Machine) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "fork-in-threads: fork while another thread holds a lock"
+    write_heading(
+        &mut out,
+        "fork-in-threads: fork while another thread holds a lock",
+        machine,
     );
-    let _ = writeln!(out, "Machine: {}", machine.summary());
-    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "A helper thread takes GLOBAL (a std Mutex) and holds it while main starts a child;"
@@ -258,11 +257,11 @@ fn render_lock(timeout_ms: u64, runs: &[ForkRun], machine: &Machine) -> String {
 
 fn render_allocator(run: &AllocatorRun, machine: &Machine) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "fork-in-threads: fork while other threads allocate (--demo allocator)"
+    write_heading(
+        &mut out,
+        "fork-in-threads: fork while other threads allocate (--demo allocator)",
+        machine,
     );
-    let _ = writeln!(out, "Machine: {}", machine.summary());
     let _ = writeln!(
         out,
         "C library: {}",
@@ -351,12 +350,11 @@ fn render_allocator(run: &AllocatorRun, machine: &Machine) -> String {
 
 fn render_vfork(run: &VforkRun, saw_progress: bool, machine: &Machine) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "fork-in-threads: CLONE_VFORK suspends only the calling thread (--demo vfork)"
+    write_heading(
+        &mut out,
+        "fork-in-threads: CLONE_VFORK suspends only the calling thread (--demo vfork)",
+        machine,
     );
-    let _ = writeln!(out, "Machine: {}", machine.summary());
-    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "A counting thread increments a counter in a tight loop. The main thread creates a"

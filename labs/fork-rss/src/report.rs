@@ -4,7 +4,7 @@
 
 use crate::cow::{self, Child};
 use crate::*;
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::{Table, bytes, nanos, times};
 use kit::{Machine, Record, Report, Unit};
 use nix::unistd::Pid;
@@ -101,7 +101,11 @@ impl Outcome for Results {
     /// The readable report: what was measured, the table, and what to observe.
     fn render(&self, machine: &Machine) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "Machine: {}", machine.summary());
+        write_heading(
+            &mut out,
+            "fork-rss: creating a process from a bigger and bigger parent",
+            machine,
+        );
         let pages = match self.pages {
             Pages::Normal => "ordinary pages, huge pages refused",
             Pages::Huge => "transparent huge pages where possible",

@@ -13,7 +13,9 @@ use fork_rss::{
     Ballast, Kind, Pages, SizeResult, measure_in_fresh_process, measure_size, memory_cap_mib,
     record_id, sizes, vm_rss_bytes,
 };
-use kit::testing::{assert_mentions, fork_lock, lab_report, live_children, record_ids, run_ok};
+use kit::testing::{
+    assert_mentions, fork_lock, lab_report, live_children, readable_report, record_ids, run_ok,
+};
 use nix::sched::sched_getaffinity;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
@@ -241,8 +243,6 @@ fn json_has_a_record_per_kind_and_size_and_leaves_nothing_behind() {
 #[test]
 fn the_readable_report_says_what_to_observe() {
     let _lock = fork_lock();
-    let text = run_ok(EXE, QUICK);
-    assert!(text.starts_with("Machine: "), "{text}");
-    assert!(text.contains("What to observe:"), "{text}");
+    let text = readable_report(EXE, QUICK);
     assert!(text.contains("64 MiB"), "{text}");
 }

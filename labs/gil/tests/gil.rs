@@ -14,7 +14,7 @@ use gil::{
 use kit::procfs::comm_of;
 use kit::testing::{
     Pid, assert_clean_interrupts, assert_unwritable_timeline_refused, fork_lock, json_report,
-    lab_report, live_children, median, run_lab, run_ok, timeline_document,
+    lab_report, live_children, median, readable_report, run_lab, timeline_document,
 };
 use kit::timeline::{LaneKind, Timeline};
 use std::process::Command;
@@ -75,7 +75,7 @@ fn a_missing_interpreter_is_unavailable_not_an_error() {
 #[test]
 fn cli_without_python_says_so_and_exits_0() {
     let _lock = fork_lock();
-    let text = run_ok(BIN, WITHOUT_PYTHON);
+    let text = readable_report(BIN, WITHOUT_PYTHON);
     assert!(
         text.contains("Python part skipped: /nonexistent/python3 was not found."),
         "{text}"

@@ -2,7 +2,7 @@
 //! report (see `kit::lab`). What the book shows is in `lib.rs`.
 
 use crate::{BENCH_DELAY, BENCH_REQUESTS, Fetched, Mode};
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::{Table, nanos, times};
 use kit::timeline::Timeline;
 use kit::{Machine, Noun, Record, Report, Summary, Unit};
@@ -151,9 +151,14 @@ impl Outcome for Fetches {
             find(Mode::Async),
         );
         let faster = |a: &Fetched, b: &Fetched| times(a.wall.as_secs_f64() / b.wall.as_secs_f64());
-        format!(
-            "Machine: {machine}\n\
-             I/O-bound work: fetching K = {requests} resources from a loopback server that \
+        let mut out = String::new();
+        write_heading(
+            &mut out,
+            "io-bound: fetching K slow resources four ways",
+            machine,
+        );
+        out + &format!(
+            "I/O-bound work: fetching K = {requests} resources from a loopback server that \
              waits {delay} before each answer.\n\
              The least possible: one after another K × delay = {all}; all at once one delay = \
              {delay}.\n\n\
@@ -169,7 +174,6 @@ impl Outcome for Fetches {
              - Async tasks finished {tasks_x} faster than one after another, all {requests} \
              waiting on one OS thread; beyond one delay they needed {tasks_extra}: building \
              the runtime, spawning the tasks, connecting.\n",
-            machine = machine.summary(),
             delay = ns(delay),
             all = ns(Mode::Sequential.ideal(requests, delay)),
             seq_ratio = seq.ratio_to_all_delays(delay),

@@ -3,7 +3,7 @@
 //! and its modules (`transport.rs`, `ring.rs`, `latency.rs`, `throughput.rs`).
 
 use crate::*;
-use kit::lab::{Outcome, Progress, write_observations};
+use kit::lab::{Outcome, Progress, write_heading, write_observations};
 use kit::table::{Table, bytes, nanos, times};
 use kit::{Machine, Record, Report, Unit};
 use std::fmt::Write as _;
@@ -114,7 +114,11 @@ impl Outcome for Results {
     fn render(&self, machine: &Machine) -> String {
         let s = &self.settings;
         let mut out = String::new();
-        let _ = writeln!(out, "Machine: {}", machine.summary());
+        write_heading(
+            &mut out,
+            "ipc: latency and throughput of four transports",
+            machine,
+        );
         let _ = writeln!(
             out,
             "Latency: {} round trips of a {} message (median per round trip [fastest-slowest \

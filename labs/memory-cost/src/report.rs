@@ -217,7 +217,7 @@ impl Outcome for Results {
         let mut out = String::new();
         write_heading(
             &mut out,
-            "What an idle thread, an idle process and an idle task cost in memory",
+            "memory-cost: what an idle thread, an idle process and an idle task cost in memory",
             machine,
         );
         let _ = writeln!(

@@ -4,7 +4,7 @@
 use crate::{Mode, Outcome};
 use clap::ValueEnum;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use kit::lab::{self, Progress};
+use kit::lab::{self, Progress, write_heading};
 use kit::table::Table;
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
@@ -98,7 +98,7 @@ impl lab::Outcome for Counts {
     /// The readable report: one row per mode, and what to observe.
     fn render(&self, machine: &Machine) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "race: {}", machine.summary());
+        write_heading(&mut out, "race: a shared counter, racy and fixed", machine);
         let expected = u64::from(self.workers) * self.increments;
         let _ = writeln!(
             out,

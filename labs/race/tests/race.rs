@@ -9,7 +9,9 @@
 
 #![cfg(target_os = "linux")]
 
-use kit::testing::{fork_lock, json_report, lab_report, live_children, median, record_ids};
+use kit::testing::{
+    fork_lock, json_report, lab_report, live_children, median, readable_report, record_ids,
+};
 use race::{Mode, Outcome};
 
 const WORKERS: u32 = 4;
@@ -136,4 +138,11 @@ fn one_mode_runs_only_that_mode() {
         ]
     );
     assert_eq!(report.records[1].median, 400.0);
+}
+
+#[test]
+fn the_readable_report_opens_with_the_machine_and_says_what_to_observe() {
+    let _lock = fork_lock();
+    let text = readable_report(BIN, &["--increments", "100"]);
+    assert!(text.contains("updates expected"), "{text}");
 }

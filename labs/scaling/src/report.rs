@@ -155,7 +155,7 @@ impl Outcome for Results {
     /// and what to observe in this run's numbers.
     fn render(&self, machine: &Machine) -> String {
         let mut out = String::new();
-        write_heading(&mut out, "Scaling: CPU-bound work over W workers", machine);
+        write_heading(&mut out, "scaling: CPU-bound work over W workers", machine);
         let plan = self.config.plan();
         let _ = writeln!(
             out,

@@ -2,7 +2,7 @@
 //! report (see `kit::lab`). What the book shows is in `lib.rs`.
 
 use crate::{Counted, Mode, PROCESS_SHARDED, THREAD_SHARDED};
-use kit::lab::{Outcome, Progress};
+use kit::lab::{Outcome, Progress, write_heading};
 use kit::table::{Table, nanos, times};
 use kit::{Machine, Noun, Record, Report, Summary, Unit};
 
@@ -169,9 +169,10 @@ impl Outcome for Counts {
             Some(s) => format!("the children saw between {} and {}", s.low, s.high),
             None => "no child reported".to_owned(),
         };
-        format!(
-            "Machine: {machine}\n\
-             Sharing state: {workers} workers each add one to a counter {increments} times \
+        let mut out = String::new();
+        write_heading(&mut out, "shared-state: one counter, five ways", machine);
+        out + &format!(
+            "Sharing state: {workers} workers each add one to a counter {increments} times \
              (expected total {expected}).\n\n\
              {table}\n\
              What to observe:\n\
@@ -182,7 +183,6 @@ impl Outcome for Counts {
              shared atomic was {proc_atomic_vs_mutex} the pthread mutex.\n\
              - Processes with a shared AtomicU64 were {proc_vs_thread} threads with one \
              (forking and reaping included).\n",
-            machine = machine.summary(),
             parent = vec.count,
             atomic_vs_mutex = compare(find(Mode::ThreadAtomic), find(Mode::ThreadMutex)),
             proc_atomic_vs_mutex = compare(find(Mode::ProcessAtomic), find(Mode::ProcessMutex)),

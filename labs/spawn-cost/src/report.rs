@@ -3,7 +3,7 @@
 //! `lib.rs`.
 
 use crate::*;
-use kit::lab::{Outcome, Progress, write_observations};
+use kit::lab::{Outcome, Progress, write_heading, write_observations};
 use kit::table::{Table, nanos, times};
 use kit::{Machine, Record, Report, Unit};
 use std::fmt::Write;
@@ -58,7 +58,11 @@ impl Outcome for Results {
     /// The readable report: header, tables, and what to observe in this run's numbers.
     fn render(&self, machine: &Machine) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "Machine: {}", machine.summary());
+        write_heading(
+            &mut out,
+            "spawn-cost: what creating a task, a thread or a process costs",
+            machine,
+        );
         let _ = writeln!(
             out,
             "Creating something that runs, then waiting until it has ended (median of {} \

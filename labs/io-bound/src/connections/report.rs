@@ -3,7 +3,7 @@
 
 use super::Model;
 use super::client::Served;
-use kit::lab::Outcome;
+use kit::lab::{Outcome, write_heading};
 use kit::table::{Table, bytes, nanos};
 use kit::{Machine, Noun, Record, Report, Summary, Unit};
 use std::time::Duration;
@@ -253,7 +253,13 @@ impl Outcome for Connections {
     }
 
     fn render(&self, machine: &Machine) -> String {
-        format!("Machine: {}\n{}", machine.summary(), self.body())
+        let mut out = String::new();
+        write_heading(
+            &mut out,
+            "io-bound: N clients at once, four servers",
+            machine,
+        );
+        out + &self.body()
     }
 
     /// A missing or wrong answer fails the lab (exit status 1), after the table.
