@@ -64,8 +64,9 @@ impl Outcome for Report {
     }
 }
 
-/// Writes the opening of a readable report: `title` on its own line, `Machine: …` (what the
-/// numbers below were measured on), and a blank line.
+/// Writes the opening of every readable report: `title` on its own line (`<lab>: what it
+/// shows`), `Machine: …` (what the numbers below were measured on), and a blank line.
+/// [`crate::testing::readable_report`] checks that opening in each lab's tests.
 pub fn write_heading(out: &mut String, title: &str, machine: &Machine) {
     let _ = writeln!(out, "{title}");
     let _ = writeln!(out, "Machine: {}", machine.summary());
