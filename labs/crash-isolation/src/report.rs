@@ -283,11 +283,8 @@ fn render_text(results: &Results, machine: &Machine) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "What to observe: the panic cost only its own thread. join returned Err, and the poisoned"
-    );
-    let _ = writeln!(
-        out,
-        "lock still held the half-done update ({} of 5 entries). The child whose thread panicked",
+        "What to observe: the panic cost only its own thread. join returned Err, and the poisoned\n\
+         lock still held the half-done update ({} of 5 entries). The child whose thread panicked",
         panic.recovered.len()
     );
     let _ = writeln!(
@@ -319,10 +316,10 @@ fn render_text(results: &Results, machine: &Machine) -> String {
         );
         let _ = writeln!(
             out,
-            "the child {}. The Rust runtime caught the panic and chose that status,",
+            "the child {}. The Rust runtime caught the panic and chose that status,\n\
+             and exiting ends every thread of the process.",
             describe_status(&main_panic.status)
         );
-        let _ = writeln!(out, "and exiting ends every thread of the process.");
     }
     out
 }

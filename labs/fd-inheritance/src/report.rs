@@ -275,13 +275,10 @@ fn render_text(
     );
     let _ = writeln!(
         out,
-        "The server's {} workers share one socket they inherited; {} of them answered this time",
+        "The server's {} workers share one socket they inherited; {} of them answered this time\n\
+         (which one the kernel wakes is up to it), and {} of {} exited cleanly when their stdin closed.",
         server.workers.len(),
-        busy
-    );
-    let _ = writeln!(
-        out,
-        "(which one the kernel wakes is up to it), and {} of {} exited cleanly when their stdin closed.",
+        busy,
         clean_exits(server),
         server.workers.len()
     );

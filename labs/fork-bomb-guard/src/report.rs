@@ -4,7 +4,7 @@
 use crate::cgroup::PidsCgroup;
 use crate::harness::{self, Config, Stop};
 use crate::{Demo, WORKER_ENV};
-use kit::lab::{Outcome, Progress, write_heading};
+use kit::lab::{Outcome, Progress, write_heading, write_observations};
 use kit::table::Table;
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write as _;
@@ -237,10 +237,7 @@ impl Outcome for Demos {
             config.pids_max
         );
         let _ = writeln!(out);
-        let _ = writeln!(out, "What to observe:");
-        for line in self.observations() {
-            let _ = writeln!(out, "  {line}");
-        }
+        write_observations(&mut out, self.observations());
         out
     }
 }

@@ -176,15 +176,11 @@ fn render_lock(timeout_ms: u64, runs: &[ForkRun], machine: &Machine) -> String {
     );
     let _ = writeln!(
         out,
-        "A helper thread takes GLOBAL (a std Mutex) and holds it while main starts a child;"
-    );
-    let _ = writeln!(
-        out,
-        "the child then takes GLOBAL too. A forked child still waiting after {} ms is declared",
+        "A helper thread takes GLOBAL (a std Mutex) and holds it while main starts a child;\n\
+         the child then takes GLOBAL too. A forked child still waiting after {} ms is declared\n\
+         hung, killed with SIGKILL and reaped.\n",
         timeout_ms
     );
-    let _ = writeln!(out, "hung, killed with SIGKILL and reaped.");
-    let _ = writeln!(out);
     let mut table = Table::new([
         "child started by",
         "lock held then",
@@ -225,15 +221,9 @@ fn render_lock(timeout_ms: u64, runs: &[ForkRun], machine: &Machine) -> String {
         let wchan = held.hung_wchan.as_deref().unwrap_or("(not readable)");
         let _ = writeln!(
             out,
-            "What to observe: the child forked while the lock was held reached the lock (its byte"
-        );
-        let _ = writeln!(
-            out,
-            "arrived) and then waited in state {state}, in the kernel's {wchan}, until it was killed:"
-        );
-        let _ = writeln!(
-            out,
-            "the child hung on a lock that no thread in it will ever release."
+            "What to observe: the child forked while the lock was held reached the lock (its byte\n\
+             arrived) and then waited in state {state}, in the kernel's {wchan}, until it was killed:\n\
+             the child hung on a lock that no thread in it will ever release."
         );
     } else {
         let _ = writeln!(
@@ -279,28 +269,14 @@ fn render_allocator(run: &AllocatorRun, machine: &Machine) -> String {
     );
     let _ = writeln!(
         out,
-        "one after another. Each child allocates a Vec and a String, frees a block that"
-    );
-    let _ = writeln!(
-        out,
-        "one of those threads allocated, and exits 0 with _exit. A child that has not"
-    );
-    let _ = writeln!(
-        out,
-        "exited {} s after its fork is killed with SIGKILL and reaped.",
+        "one after another. Each child allocates a Vec and a String, frees a block that\n\
+         one of those threads allocated, and exits 0 with _exit. A child that has not\n\
+         exited {} s after its fork is killed with SIGKILL and reaped.\n\n\
+         These children call malloc after fork in a multithreaded process. POSIX does not\n\
+         allow that (malloc is not async-signal-safe); they do it to show what glibc does,\n\
+         not as a pattern to copy.\n",
         CONTRAST_LIMIT.as_secs()
     );
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "These children call malloc after fork in a multithreaded process. POSIX does not"
-    );
-    let _ = writeln!(
-        out,
-        "allow that (malloc is not async-signal-safe); they do it to show what glibc does,"
-    );
-    let _ = writeln!(out, "not as a pattern to copy.");
-    let _ = writeln!(out);
     let mut table = Table::new(["children forked", "exited 0", "hung and killed"]);
     table.row([
         run.forks.to_string(),
@@ -310,31 +286,18 @@ fn render_allocator(run: &AllocatorRun, machine: &Machine) -> String {
     let _ = write!(out, "{table}");
     let _ = writeln!(
         out,
-        "Meanwhile the other threads made {} allocations (each freed at once).",
+        "Meanwhile the other threads made {} allocations (each freed at once).\n",
         run.allocations_meanwhile
     );
-    let _ = writeln!(out);
     match &run.failure {
         None => {
             let _ = writeln!(
                 out,
-                "What to observe: no child hung in malloc or free. glibc's fork takes every"
-            );
-            let _ = writeln!(
-                out,
-                "malloc arena lock before the clone (__malloc_fork_lock_parent) and"
-            );
-            let _ = writeln!(
-                out,
-                "re-initialises them in the child (__malloc_fork_unlock_child), so the child"
-            );
-            let _ = writeln!(
-                out,
-                "never inherits an allocator lock held by a thread it does not have. A lock"
-            );
-            let _ = writeln!(
-                out,
-                "nobody prepared for fork, a std Mutex as in --demo lock, does hang it."
+                "What to observe: no child hung in malloc or free. glibc's fork takes every\n\
+                 malloc arena lock before the clone (__malloc_fork_lock_parent) and\n\
+                 re-initialises them in the child (__malloc_fork_unlock_child), so the child\n\
+                 never inherits an allocator lock held by a thread it does not have. A lock\n\
+                 nobody prepared for fork, a std Mutex as in --demo lock, does hang it."
             );
         }
         Some(failure) => {
@@ -357,22 +320,12 @@ fn render_vfork(run: &VforkRun, saw_progress: bool, machine: &Machine) -> String
     );
     let _ = writeln!(
         out,
-        "A counting thread increments a counter in a tight loop. The main thread creates a"
-    );
-    let _ = writeln!(
-        out,
-        "child with clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn does. The child"
-    );
-    let _ = writeln!(
-        out,
-        "shares the parent's memory; it only loads the counter and reads the clock until"
-    );
-    let _ = writeln!(
-        out,
-        "the counter has moved by {VFORK_ADVANCE} (exit {VFORK_SAW_PROGRESS}) or {} s have passed (exit {VFORK_DEADLINE_PASSED}).",
+        "A counting thread increments a counter in a tight loop. The main thread creates a\n\
+         child with clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn does. The child\n\
+         shares the parent's memory; it only loads the counter and reads the clock until\n\
+         the counter has moved by {VFORK_ADVANCE} (exit {VFORK_SAW_PROGRESS}) or {} s have passed (exit {VFORK_DEADLINE_PASSED}).\n",
         CONTRAST_LIMIT.as_secs()
     );
-    let _ = writeln!(out);
     let mut table = Table::new([
         "counter when the child started",
         "when it stopped",
@@ -406,13 +359,10 @@ fn render_vfork(run: &VforkRun, saw_progress: bool, machine: &Machine) -> String
     if saw_progress {
         let _ = writeln!(
             out,
-            "What to observe: the counter kept moving while the child ran, so the parent was"
+            "What to observe: the counter kept moving while the child ran, so the parent was\n\
+             not suspended as a whole: only the thread that called clone was, and it ran\n\
+             again only after the child had exited."
         );
-        let _ = writeln!(
-            out,
-            "not suspended as a whole: only the thread that called clone was, and it ran"
-        );
-        let _ = writeln!(out, "again only after the child had exited.");
         if run.caller_state == Some('D') {
             let _ = writeln!(
                 out,
@@ -421,11 +371,8 @@ fn render_vfork(run: &VforkRun, saw_progress: bool, machine: &Machine) -> String
         }
         let _ = writeln!(
             out,
-            "The other threads run on in the memory the child borrows: that is why a vfork"
-        );
-        let _ = writeln!(
-            out,
-            "child must not touch shared state, and why posix_spawn blocks all signals in it."
+            "The other threads run on in the memory the child borrows: that is why a vfork\n\
+             child must not touch shared state, and why posix_spawn blocks all signals in it."
         );
     } else {
         let _ = writeln!(

@@ -21,6 +21,7 @@ use crate::page_size;
 use anyhow::{Context, ensure};
 use kit::Children;
 use kit::anon::TouchedMemory;
+use kit::lab::write_observations;
 use kit::table::Table;
 use nix::fcntl::OFlag;
 use nix::sched::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
@@ -327,10 +328,7 @@ pub fn render(running: &CowRun, reaped: &CowRun) -> String {
     );
     row("waitpid for the child", &|r| ended(r.status));
     let _ = writeln!(out, "{table}");
-    let _ = writeln!(out, "What to observe:");
-    for line in observations(running, reaped) {
-        let _ = writeln!(out, "- {line}");
-    }
+    write_observations(&mut out, observations(running, reaped));
     out
 }
 

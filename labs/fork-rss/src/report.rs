@@ -4,7 +4,7 @@
 
 use crate::cow::{self, Child};
 use crate::*;
-use kit::lab::{Outcome, Progress, write_heading};
+use kit::lab::{Outcome, Progress, write_heading, write_observations};
 use kit::table::{Table, bytes, nanos, times};
 use kit::{Machine, Record, Report, Unit};
 use nix::unistd::Pid;
@@ -128,10 +128,7 @@ impl Outcome for Results {
             table.row(row);
         }
         let _ = writeln!(out, "{table}");
-        let _ = writeln!(out, "What to observe:");
-        for line in self.observations() {
-            let _ = writeln!(out, "- {line}");
-        }
+        write_observations(&mut out, self.observations());
         out
     }
 }

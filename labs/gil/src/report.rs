@@ -225,9 +225,8 @@ fn render_text(run: &GilRun, machine: &Machine) -> String {
     );
     let _ = writeln!(
         out,
-        "Python times are one run each; Rust times the median of {ROUNDS} runs."
+        "Python times are one run each; Rust times the median of {ROUNDS} runs.\n"
     );
-    let _ = writeln!(out);
 
     let mut table = Table::new(["run", "workers", "time", "speed-up", "sum agrees"]);
     if let PythonOutcome::Ran(py) = python {

@@ -97,15 +97,11 @@ fn render_text(run: &JoinRun, machine: &Machine) -> String {
     );
     let _ = writeln!(
         out,
-        "Each demo is a process whose main spawns {} workers; each works {} ms, then prints",
+        "Each demo is a process whose main spawns {} workers; each works {} ms, then prints\n\
+         \"worker N: done\". Then main ends in one of three ways.\n",
         run.workers,
         run.work.as_millis()
     );
-    let _ = writeln!(
-        out,
-        "\"worker N: done\". Then main ends in one of three ways."
-    );
-    let _ = writeln!(out);
     let mut table = Table::new(["main …", "lines expected", "printed", "lost"]);
     for demo in demos {
         table.row([
@@ -145,30 +141,18 @@ fn render_text(run: &JoinRun, machine: &Machine) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "What to observe: main returned without joining and {} of {} worker lines were lost;",
+        "What to observe: main returned without joining and {} of {} worker lines were lost;\n\
+         joining printed {} of {}, the scope {} of {}. Unjoined threads are not stopped politely:\n\
+         the process exits under them, and whatever they had not finished is lost.\n\
+         The zombie had already exited: state {} means only its exit status was left, waiting in\n\
+         the process table for waitpid. Once reaped, the entry was gone.",
         unjoined.missing.len(),
-        unjoined.workers
-    );
-    let _ = writeln!(
-        out,
-        "joining printed {} of {}, the scope {} of {}. Unjoined threads are not stopped politely:",
+        unjoined.workers,
         joined.finished.len(),
         joined.workers,
         scoped.finished.len(),
-        scoped.workers
-    );
-    let _ = writeln!(
-        out,
-        "the process exits under them, and whatever they had not finished is lost."
-    );
-    let _ = writeln!(
-        out,
-        "The zombie had already exited: state {} means only its exit status was left, waiting in",
+        scoped.workers,
         zombie.state_before_wait
-    );
-    let _ = writeln!(
-        out,
-        "the process table for waitpid. Once reaped, the entry was gone."
     );
     out
 }

@@ -4,7 +4,7 @@
 use crate::{Mode, Outcome};
 use clap::ValueEnum;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use kit::lab::{self, Progress, write_heading};
+use kit::lab::{self, Progress, write_heading, write_observations};
 use kit::table::Table;
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
@@ -120,9 +120,7 @@ impl lab::Outcome for Counts {
             let _ = writeln!(out, "  {:<22} {}", o.mode.name(), o.mode.how());
         }
         let _ = writeln!(out);
-        for line in self.observations() {
-            let _ = writeln!(out, "{line}");
-        }
+        write_observations(&mut out, self.observations());
         out
     }
 }
@@ -131,7 +129,7 @@ impl Counts {
     /// "What to observe", computed from this run's numbers.
     pub fn observations(&self) -> Vec<String> {
         let outcomes = &self.outcomes;
-        let mut lines = vec!["What to observe:".to_owned()];
+        let mut lines = Vec::new();
         for o in outcomes.iter().filter(|o| o.mode.is_racy()) {
             let why = match o.mode {
                 Mode::ThreadsRacy => {
@@ -140,7 +138,7 @@ impl Counts {
                 _ => "processes sharing an atomic race just like threads, with no data race",
             };
             lines.push(format!(
-                "  {} lost {} of {} updates ({:.1}%): {why}.",
+                "{} lost {} of {} updates ({:.1}%): {why}.",
                 o.mode.name(),
                 o.lost(),
                 o.expected,
@@ -156,14 +154,14 @@ impl Counts {
                 .collect();
             if wrong.is_empty() {
                 lines.push(format!(
-                    "  The {} counted exactly {}: fetch_add is one indivisible step, a Mutex is \
+                    "The {} counted exactly {}: fetch_add is one indivisible step, a Mutex is \
                      held across both steps, per-worker counters share nothing until the end.",
                     if fixed.len() == 1 { "fix" } else { "fixes" },
                     first.expected
                 ));
             } else {
                 lines.push(format!(
-                    "  Unexpected: {} lost updates; please report this run.",
+                    "Unexpected: {} lost updates; please report this run.",
                     wrong.join(", ")
                 ));
             }

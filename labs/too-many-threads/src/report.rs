@@ -213,15 +213,11 @@ fn render_text(run: &TooManyRun, machine: &Machine) -> String {
     );
     let _ = writeln!(
         out,
-        "Each task mixes a number {} times: a little CPU work, much less than creating a thread.",
-        crate::TASK_ROUNDS
-    );
-    let _ = writeln!(
-        out,
-        "The per-task modes keep at most {} threads or processes alive at once; the pool has {workers}.",
+        "Each task mixes a number {} times: a little CPU work, much less than creating a thread.\n\
+         The per-task modes keep at most {} threads or processes alive at once; the pool has {workers}.\n",
+        crate::TASK_ROUNDS,
         run.max_live
     );
-    let _ = writeln!(out);
     let mut table = Table::new([
         "mode",
         "tasks",
