@@ -129,9 +129,10 @@ impl Gate {
 pub fn park_threads(count: usize, stack: Option<usize>) -> anyhow::Result<Sample> {
     let gate = Arc::new(Gate::default());
     // One slot per thread for the address of its stack, allocated before any thread starts,
-    // so that the threads allocate nothing of their own: glibc gives a thread's first malloc
-    // an arena of its own (mallopt(3), M_ARENA_MAX). std's start-up code in the new thread
-    // still allocates, so the first threads get arenas anyway; the page shows the effect.
+    // so that the threads allocate nothing of their own. The first threads get malloc arenas
+    // anyway (mallopt(3), M_ARENA_MAX): a thread's first malloc or free sets up its tcache,
+    // which takes an arena (glibc's malloc/malloc.c, tcache_init), and std's start-up code in
+    // the new thread frees the box its spawner handed it. The page shows the effect.
     let addresses: Arc<Vec<AtomicUsize>> = Arc::new((0..count).map(|_| 0.into()).collect());
     let mut threads: Vec<JoinHandle<()>> = Vec::with_capacity(count);
     let started = (0..count).try_for_each(|i| {

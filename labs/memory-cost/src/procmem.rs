@@ -8,7 +8,8 @@
 //! - `Pss` (`/proc/PID/smaps_rollup`): the proportional set size. proc.rst: "The
 //!   "proportional set size" (PSS) of a process is the count of pages it has in memory,
 //!   where each page is divided by the number of processes sharing it." Summed over a group
-//!   of processes, shared pages are counted once: the one size that adds up.
+//!   of processes, a page that only they map is counted once (one that other programs map
+//!   too, such as libc's code, counts for the group's share): the one size that adds up.
 //! - USS, the unique set size: `Private_Clean` + `Private_Dirty` of `smaps_rollup`, the pages
 //!   mapped by this process only, which its exit would free.
 //! - `VmPTE` (`/proc/PID/status`): the memory of the process's page tables.

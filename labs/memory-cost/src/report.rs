@@ -292,8 +292,9 @@ impl Results {
             let rss = per(Kind::Threads, Metric::Rss);
             lines.push(format!(
                 "One more idle thread added {} of resident memory (VmRSS) but {} of address \
-                 space (VmSize): its stack reserves {}, of which {} is resident, with a {} \
-                 guard below it. The reserved stack is {} the resident cost of a thread.",
+                 space (VmSize, the first threads' malloc arenas included): its stack reserves \
+                 {}, of which {} is resident, with a {} guard below it. The reserved stack is \
+                 {} the resident cost of a thread.",
                 bytes(rss),
                 bytes(per(Kind::Threads, Metric::VmSize)),
                 bytes(stacks.reserved.median),
@@ -327,8 +328,9 @@ impl Results {
         if let Some(largest) = self.of(Kind::Processes).max_by_key(|s| s.count) {
             lines.push(format!(
                 "For {} processes the summed VmRSS is {} but the summed PSS only {}: RSS \
-                 counts each shared page (the binary, the libraries, the pages not yet \
-                 copied) once per process, PSS divides it among them.",
+                 counts each shared page (the heap and stack pages not yet copied, and the \
+                 code pages a child has touched) once per process, PSS divides it among \
+                 them.",
                 largest.count,
                 bytes(largest.footprint.rss as f64),
                 bytes(largest.footprint.pss as f64),
@@ -337,12 +339,12 @@ impl Results {
         let cow = &self.cow;
         let grew = cow.after_write.total() as f64 - cow.after_fork.total() as f64;
         lines.push(format!(
-            "Right after the fork, parent + child PSS was {} against the parent's VmRSS of {} \
+            "Right after the fork, parent + child PSS was {} against the parent's PSS of {} \
              before it ({}): shared, not copied. After the child wrote its {} heap the sum \
              was {}, {} more: {} of the heap, copied page by page.",
             bytes(cow.after_fork.total() as f64),
-            bytes(cow.parent_rss_before_fork as f64),
-            times(cow.after_fork.total() as f64 / cow.parent_rss_before_fork as f64),
+            bytes(cow.before_fork.parent as f64),
+            times(cow.after_fork.total() as f64 / cow.before_fork.parent as f64),
             bytes(cow.heap as f64),
             bytes(cow.after_write.total() as f64),
             bytes(grew),

@@ -1,8 +1,8 @@
 //! What the memory-cost page claims, checked from the lab's `--json`: an idle thread's
 //! resident cost is far below the stack it reserves; an idle task's is below a thread's, in
-//! the same run, and every task was alive when measured; after `fork`, parent + child PSS is about
-//! the parent's RSS until the child writes, and then grows by about what it wrote; nothing
-//! is left behind, also after a signal mid-run. No timing is asserted.
+//! the same run, and every task was alive when measured; after `fork`, parent + child PSS is
+//! about the parent's PSS before it until the child writes, and then grows by about what it
+//! wrote; nothing is left behind, also after a signal mid-run. No timing is asserted.
 //!
 //! Every test that starts a process holds the fork lock, so that another test's
 //! `live_children` never sees it.
@@ -132,19 +132,19 @@ fn an_idle_task_costs_less_resident_memory_than_an_idle_thread_in_the_same_run()
 }
 
 #[test]
-fn pss_after_fork_is_the_parent_s_rss_until_the_child_writes() {
+fn pss_after_fork_is_the_parent_s_pss_until_the_child_writes() {
     let _lock = fork_lock();
     let report = json_report(EXE, QUICK);
     let heap = value(&report, "memory-cost/cow/heap");
     assert_eq!(heap, 64.0 * MIB);
-    let rss_before = value(&report, "memory-cost/cow/parent-rss/before-fork");
+    let pss_before = value(&report, "memory-cost/cow/pss/before-fork/parent");
     let after_fork = value(&report, "memory-cost/cow/pss/after-fork/total");
     let after_write = value(&report, "memory-cost/cow/pss/after-write/total");
-    // Shared, not copied: the sum is the parent's RSS, less the part of its library pages
-    // that other processes share too (a few MiB), plus the few pages the child copied.
+    // Shared, not copied: the sum is what the parent's PSS was (PSS divides a page among
+    // every process that maps it, inside the group or not), plus the few pages copied since.
     assert!(
-        (after_fork - rss_before).abs() < 0.1 * heap,
-        "after fork {after_fork}, parent RSS before {rss_before}"
+        (after_fork - pss_before).abs() < 0.1 * heap,
+        "after fork {after_fork}, parent PSS before {pss_before}"
     );
     let parent_after_fork = value(&report, "memory-cost/cow/pss/after-fork/parent");
     let child_after_fork = value(&report, "memory-cost/cow/pss/after-fork/child");
