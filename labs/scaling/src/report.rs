@@ -282,11 +282,28 @@ impl Results {
             self.fitted_serial_fraction(Kind::Threads),
             self.fitted_serial_fraction(Kind::Processes),
         ) {
+            // With one point (W = 2 on two cores), s = 2/S - 1: a 1 % change in S moves s by
+            // about 2/S points, so the fit alone cannot rank threads and processes.
+            let points = self
+                .counts
+                .iter()
+                .filter(|&&w| (2..=self.cores).contains(&w))
+                .count();
+            let one_point = if points == 1 {
+                format!(
+                    " The fit rests on one point, W = {full}: a change of 1% in that speed-up \
+                     moves s by about a point, so a point or two either way, or between \
+                     threads and processes, is noise."
+                )
+            } else {
+                String::new()
+            };
             lines.push(format!(
                 "Fitted to the measured speed-ups, s is {:.1}% for threads and {:.1}% for \
-                 processes, against {}% configured: what the fit finds beyond the configured \
-                 part is the cost of starting and collecting the workers, and uneven \
-                 progress (the run waits for its slowest worker).",
+                 processes, against {}% configured. What does not shrink with W pushes it \
+                 above the configured part: starting and collecting the workers (one after \
+                 another, a cost that grows with W) and uneven progress (the run waits for \
+                 its slowest worker). Noise moves it either way.{one_point}",
                 100.0 * t,
                 100.0 * p,
                 self.config.serial_percent
