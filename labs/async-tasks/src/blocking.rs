@@ -6,13 +6,19 @@
 //!
 //! The runtime is `Builder::new_multi_thread().worker_threads(1)`: the shape `#[tokio::main]`
 //! gives a program (a multi-thread runtime), shrunk to one worker so that the stall is
-//! certain. With several workers an idle one, parked in the driver, would fire the ticker's
-//! timer and run the ticker itself (or steal it from the busy worker's queue), and the stall
-//! would come only once every worker ran such a loop. Not `new_current_thread`: there the
-//! thread that calls `block_on` is the worker, and spawned tasks run only while some thread is
-//! inside `block_on` (tokio's docs of `Runtime::block_on`: "Any spawned tasks will be
-//! suspended after `block_on` returns"); on a multi-thread runtime the ticker keeps running on
-//! its worker while the lab's main thread watches from outside.
+//! certain. With several workers an idle one, parked in the driver, fires the ticker's timer
+//! and runs the woken ticker itself (or steals it from the busy worker's run queue), so the
+//! stall almost always vanishes. It can still come if the busy worker fired the ticker's timer
+//! itself, which puts the woken ticker in its own LIFO slot, and then took the loop from the
+//! global queue first (`schedule_local` and `next_task` in tokio's
+//! `runtime/scheduler/multi_thread/worker.rs`): "other worker threads cannot steal the task in
+//! the lifo slot" (tokio's docs, module `tokio::runtime`). [`Round::workers`] records the
+//! count, and the lab checks "no tick during the loop" only for one worker.
+//!
+//! Not `new_current_thread`: there the thread that calls `block_on` is the worker, and spawned
+//! tasks run only while some thread is inside `block_on` (tokio's docs of `Runtime::block_on`:
+//! "Any spawned tasks will be suspended after `block_on` returns"); on a multi-thread runtime
+//! the ticker keeps running on its worker while the lab's main thread watches from outside.
 //!
 //! Why the stall is certain, not likely: tokio's tasks are scheduled cooperatively (module
 //! docs of `tokio::task`, "a task is allowed to run until it _yields_"). A worker runs one task
@@ -24,8 +30,9 @@
 //! `event_interval` tasks in its maintenance (`park` and `maintenance` in tokio's
 //! `runtime/scheduler/multi_thread/worker.rs`), so the ticker's sleep cannot even end while
 //! the loop runs. `spawn_blocking` runs the closure on "a dedicated thread pool for blocking
-//! tasks" (same docs, "Blocking and Yielding"), threads the runtime creates on demand that poll
-//! no tasks, so the worker stays free for the ticker and the timer.
+//! tasks" (same docs, "Blocking and Yielding"), threads the runtime creates on demand. The
+//! pool thread that runs the closure polls no task while it runs it, so the worker stays free
+//! for the ticker and the timer.
 //!
 //! What the tests assert is structure, not time: [`cpu_loop`] reads the ticker's count at its
 //! start and at its end. On the worker the ticker completes no tick in between, exactly; on
@@ -69,11 +76,14 @@ impl Mode {
         }
     }
 
-    /// Where the loop ran, in words.
-    pub fn how(self) -> &'static str {
-        match self {
-            Mode::OnWorker => "the loop as a task on the one worker (tokio::spawn)",
-            Mode::SpawnBlocking => "the loop on the blocking pool (spawn_blocking)",
+    /// Where the loop ran, in words, on a runtime of `workers` worker threads.
+    pub fn how(self, workers: usize) -> String {
+        match (self, workers) {
+            (Mode::OnWorker, 1) => "the loop as a task on the one worker (tokio::spawn)".to_owned(),
+            (Mode::OnWorker, n) => {
+                format!("the loop as a task on one of {n} workers (tokio::spawn)")
+            }
+            (Mode::SpawnBlocking, _) => "the loop on the blocking pool (spawn_blocking)".to_owned(),
         }
     }
 
@@ -160,10 +170,13 @@ pub fn loop_on_blocking_pool(
 }
 // ANCHOR_END: fix
 
-/// One round: the ticker and one CPU loop on a fresh one-worker runtime.
+/// One round: the ticker and one CPU loop on a fresh runtime, of one worker as the lab ships.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Round {
     pub mode: Mode,
+    /// The runtime's worker threads (tokio's `RuntimeMetrics::num_workers`): 1 unless a
+    /// reader changed `worker_threads` in [`round`], as the page's "What to try next" suggests.
+    pub workers: usize,
     pub cpu: LoopRun,
     /// The ticker's worst lateness over its whole run, which spans the loop.
     pub worst_lateness: Duration,
@@ -194,6 +207,7 @@ pub fn round(mode: Mode, length: Duration) -> anyhow::Result<Round> {
     let ticks = ticks.load(Ordering::SeqCst);
     Ok(Round {
         mode,
+        workers: runtime.metrics().num_workers(),
         cpu,
         worst_lateness,
         ticks,

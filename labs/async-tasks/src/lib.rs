@@ -5,8 +5,9 @@
 //! to run until it _yields_"): a task gives its worker thread back only when a poll returns
 //! `Pending`, at an `.await` that is not ready. A CPU loop with no `.await` keeps the worker
 //! for its whole length, and every other task on that worker waits, here a ticker that wants
-//! to wake every millisecond. The fix, `tokio::task::spawn_blocking`, runs the loop on the
-//! runtime's blocking pool, threads that run no tasks, so the worker stays free.
+//! to wake every millisecond. The fix, `tokio::task::spawn_blocking`, runs the loop on a
+//! thread of the runtime's blocking pool, which polls no task while it runs the loop, so the
+//! worker stays free.
 //!
 //! What a task costs to create, beside a thread and a process, is not measured here: it is
 //! the `task` kind of the spawn-cost lab, timed by the method of its other kinds (one method

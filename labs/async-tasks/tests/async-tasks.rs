@@ -3,6 +3,8 @@
 //! - the blocking mistake: while a CPU loop runs as a task on the runtime's one worker, the
 //!   ticker completes no tick at all (the loop reads the tick count at its start and end); with
 //!   the loop on the blocking pool it completes at least one;
+//! - the lab's own check expects that stall only on one worker, so the page's experiment with
+//!   two workers runs to its end;
 //! - the command-line contract, and nothing left behind.
 //!
 //! The loop is the lab's default length, long enough that the ticker on a free worker gets
@@ -10,7 +12,9 @@
 
 #![cfg(target_os = "linux")]
 
-use async_tasks::blocking::{self, Mode};
+use async_tasks::blocking::{self, LoopRun, Mode, Round};
+use async_tasks::report::{Results, Settings};
+use kit::lab::Outcome;
 use kit::testing::{assert_mentions, fork_lock, lab_report, readable_report, record_ids};
 use std::time::Duration;
 
@@ -42,6 +46,35 @@ fn the_same_loop_through_spawn_blocking_lets_the_ticker_tick() {
         "{round:?}"
     );
     assert!(round.cpu.ticks_during() >= 1, "{round:?}");
+}
+
+/// The page's "What to try next" has the reader change `worker_threads(1)` to 2: the lab's
+/// check must then accept ticks during the loop, since an idle worker runs the ticker, and
+/// still refuse them on the one worker.
+#[test]
+fn the_check_expects_a_stall_only_on_one_worker() {
+    let round = |workers, ticks_during| Round {
+        mode: Mode::OnWorker,
+        workers,
+        cpu: LoopRun {
+            ticks_at_start: blocking::TICKS_BEFORE,
+            ticks_at_end: blocking::TICKS_BEFORE + ticks_during,
+            length: STALL,
+        },
+        worst_lateness: Duration::ZERO,
+        ticks: blocking::TICKS_BEFORE + ticks_during + 1,
+    };
+    let results = |workers, ticks_during| Results {
+        settings: Settings {
+            stall: STALL,
+            stall_rounds: 1,
+        },
+        rounds: vec![round(workers, ticks_during)],
+    };
+    assert!(results(1, 0).check().is_ok());
+    assert!(results(1, 3).check().is_err());
+    assert!(results(2, 3).check().is_ok());
+    assert!(results(2, 0).check().is_ok());
 }
 
 kit::cli_contract! {
