@@ -166,8 +166,10 @@ impl ProcessSharedCounter {
         Ok(Self { region })
     }
 
-    /// Adds one under the lock. Used by forked children: lock and unlock are futex system
-    /// calls on memory we own; they take no lock of the C library.
+    /// Adds one under the lock. Used by forked children: lock and unlock are atomic operations
+    /// on the shared mapping, with a futex system call only when the lock is taken or has
+    /// waiters (glibc's `__lll_lock` and `__lll_unlock`, `sysdeps/nptl/lowlevellock.h`); they
+    /// take no lock of the C library.
     pub fn increment(&self) -> nix::Result<()> {
         let counter = self.region.as_ptr();
         // SAFETY: the mutex was initialised in `new` and is destroyed only in `drop`, after
@@ -217,9 +219,10 @@ pub fn processes_with_shared_mutex(workers: u32, increments: u64) -> anyhow::Res
     let counter = ProcessSharedCounter::new()?;
     let mut children = Children::new();
     for _ in 0..workers {
-        // SAFETY: the child only locks and unlocks the process-shared mutex (futex calls on
-        // the shared mapping, created before the fork and held by no thread at fork time) and
-        // adds to the count: no allocation, no lock of the C library.
+        // SAFETY: the child only locks and unlocks the process-shared mutex and adds to the
+        // count: no allocation, no lock of the C library. The mutex lives in the shared
+        // mapping, so the child shares it rather than copying it (an earlier child may hold
+        // it, and will release it); no thread of this process holds it at the fork.
         unsafe {
             children.spawn(|| {
                 for _ in 0..increments {
