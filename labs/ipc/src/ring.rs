@@ -6,8 +6,9 @@
 //! `written` and the consumer alone stores `read`; each only loads the other's. Bytes in
 //! `read..written` are the consumer's to copy out; the rest of the buffer is the producer's to
 //! fill. Publishing a counter with `Release` and loading the other side's with `Acquire` makes
-//! the bytes copied before a store visible to the side that loads it (the `std::sync::atomic`
-//! docs, "Memory model for atomic accesses").
+//! the bytes copied before a store visible to the side that loads it (the
+//! `std::sync::atomic::Ordering` docs, `Release`: "all previous writes become visible to all
+//! threads that perform an `Acquire` (or stronger) load of this value").
 //!
 //! Nothing here enters the kernel to wait: a side with nothing to do spins a little, then
 //! gives its CPU away with sched_yield(2) and looks again. That keeps it simple and fast when
