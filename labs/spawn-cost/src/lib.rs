@@ -28,6 +28,7 @@
 
 use anyhow::{Context, bail, ensure};
 use clap::ValueEnum;
+use kit::anon::TouchedMemory;
 use kit::{Children, Summary};
 use nix::errno::Errno;
 use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, posix_spawn};
@@ -37,6 +38,7 @@ use nix::sys::wait::WaitStatus;
 use nix::unistd::{Pid, getppid};
 use std::ffi::{CStr, CString, OsStr, c_char, c_int, c_void};
 use std::hint::black_box;
+use std::num::NonZeroUsize;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -336,7 +338,7 @@ fn expect_exit_0((pid, status): (Pid, WaitStatus)) -> anyhow::Result<()> {
 /// Runs `kind` for `rounds` rounds, after a few warm-up rounds that are not recorded, and
 /// returns the wall time of each round: create, run nothing, wait for the end.
 pub fn measure(kind: Kind, rounds: usize, parent_mib: usize) -> anyhow::Result<Vec<Duration>> {
-    let ballast = touched_memory(parent_mib);
+    let ballast = touched_memory(parent_mib)?;
     if kind == Kind::Task {
         // A task's round is awaited inside a task, which `time_rounds`'s closure cannot do:
         // task.rs runs the same warm-up and timing loop there, and checks that every round ran.
@@ -371,11 +373,16 @@ pub fn measure(kind: Kind, rounds: usize, parent_mib: usize) -> anyhow::Result<V
 // ANCHOR_END: measure
 
 // ANCHOR: ballast
-/// `mib` MiB of heap with every page written, so every page is resident and has its own
-/// page-table entry: the memory a bigger parent would have, for `fork` to copy entries of.
-/// (`vec![0; n]` would not do: zeroed allocations come from untouched pages.)
-pub fn touched_memory(mib: usize) -> Vec<u8> {
-    vec![1u8; mib << 20]
+/// `mib` MiB of private anonymous memory with every page written ([`TouchedMemory`], in the
+/// kit), so every page is resident and has a page-table entry of its own: the memory a bigger
+/// parent would have, for `fork` to copy entries of. In ordinary pages (`MADV_NOHUGEPAGE`,
+/// madvise(2)) whatever the system's setting: where transparent huge pages are `always`, one
+/// entry would map what 512 ordinary pages cover on x86-64, and `fork` would copy far fewer.
+/// `None` for 0 MiB, the small lab of the first table.
+pub fn touched_memory(mib: usize) -> anyhow::Result<Option<TouchedMemory>> {
+    NonZeroUsize::new(mib << 20)
+        .map(|len| TouchedMemory::new(len, false, 1))
+        .transpose()
 }
 // ANCHOR_END: ballast
 

@@ -58,7 +58,8 @@ pub async fn spawn_task_once(ran: &Arc<AtomicUsize>) {
 
 /// [`WARM_UP_ROUNDS`] unrecorded rounds of [`spawn_task_once`], then `rounds` rounds timed
 /// one by one, all inside one task on a multi-thread runtime with the default number of
-/// workers (one per core), the shape a `#[tokio::main]` program gets.
+/// workers (one per core), the flavour a `#[tokio::main]` program gets, but without its I/O
+/// and time drivers (`enable_all`), which the rounds do not use.
 pub fn measure_tasks(rounds: usize) -> anyhow::Result<TaskRounds> {
     let runtime = tokio::runtime::Builder::new_multi_thread().build()?;
     let ran = Arc::new(AtomicUsize::new(0));

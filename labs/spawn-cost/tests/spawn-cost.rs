@@ -1,6 +1,6 @@
 //! What the spawn-cost page claims: every kind runs and yields one sample per round, every
 //! task body ran in every round, every child is reaped with the exact status it exited
-//! with, and the CLI behaves.
+//! with, a bigger parent's memory is resident in ordinary pages, and the CLI behaves.
 
 #![cfg(target_os = "linux")]
 
@@ -147,11 +147,62 @@ fn touched_memory_is_resident() {
     // The lock keeps the other tests (which allocate and free) from running meanwhile.
     let _lock = fork_lock();
     let before = resident_kib();
-    let ballast = touched_memory(32);
+    let ballast = touched_memory(32).unwrap().unwrap();
     let after = resident_kib();
     assert_eq!(ballast.len(), 32 << 20);
     // Every page was written, so (nearly) all 32 MiB are now resident.
     assert!(after - before >= 30 * 1024, "{before} KiB -> {after} KiB");
+    assert!(touched_memory(0).unwrap().is_none());
+}
+
+#[test]
+fn touched_memory_refuses_huge_pages() {
+    // What fork copies must not depend on the machine's transparent-huge-page setting: the
+    // ballast's mapping carries the no-huge-page advice (`nh` in VmFlags, proc(5)) and holds
+    // no anonymous huge page (AnonHugePages), even where the setting is `always`. The lock
+    // keeps this mapping from coming and going while another test reads VmRSS.
+    let _lock = fork_lock();
+    let ballast = touched_memory(8).unwrap().unwrap();
+    let address = ballast.as_ptr() as usize;
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mapping = smaps_entry(&smaps, address).expect("the ballast is in /proc/self/smaps");
+    let field = |name: &str| {
+        mapping
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .unwrap_or_else(|| panic!("no {name} in {mapping}"))
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(field("AnonHugePages"), "0 kB", "{mapping}");
+    // A kernel built without transparent huge pages refuses the advice, and has none to give.
+    if Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+        let flags = field("VmFlags");
+        assert!(
+            flags.split_whitespace().any(|flag| flag == "nh"),
+            "{mapping}"
+        );
+    }
+}
+
+/// The entry of /proc/self/smaps (proc(5)) whose range holds `address`: its header line
+/// (`start-end perms …`) and the `Name: value` fields under it.
+fn smaps_entry(smaps: &str, address: usize) -> Option<String> {
+    let mut lines = smaps.lines().peekable();
+    while let Some(header) = lines.next() {
+        let fields: Vec<&str> =
+            std::iter::from_fn(|| lines.next_if(|line| mapped_range(line).is_none())).collect();
+        if mapped_range(header).is_some_and(|range| range.contains(&address)) {
+            return Some(format!("{header}\n{}", fields.join("\n")));
+        }
+    }
+    None
+}
+
+/// The address range of a header line of /proc/self/smaps; `None` for a field line.
+fn mapped_range(line: &str) -> Option<std::ops::Range<usize>> {
+    let (start, end) = line.split_whitespace().next()?.split_once('-')?;
+    Some(usize::from_str_radix(start, 16).ok()?..usize::from_str_radix(end, 16).ok()?)
 }
 
 fn resident_kib() -> i64 {
