@@ -5,8 +5,9 @@
 //! Without this, the default action kills the lab alone. Its children die only if they asked
 //! for `PR_SET_PDEATHSIG` (and then nobody reaps them: they stay zombies until init does),
 //! and a child that did not ask (a `std::process::Command`, a Python interpreter) runs on.
-//! Only the terminal's Ctrl-C reaches the whole process group; `kill PID`, `timeout` and an
-//! IDE's stop button signal the lab alone.
+//! The terminal's Ctrl-C reaches the whole process group, and so does `timeout` without
+//! `--foreground` (it makes a group of its own and signals all of it: `cleanup` in coreutils'
+//! `src/timeout.c`); `kill PID` and an IDE's stop button signal the lab alone.
 //!
 //! [`install`] sets one handler for the three signals. The handler does all the work itself,
 //! with raw system calls only (signal-safety(7)): it lists `/proc` with `getdents64`, reads

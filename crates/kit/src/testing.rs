@@ -222,7 +222,7 @@ const HANG: Duration = Duration::from_secs(120);
 
 /// Starts the lab with `args`, waits until it has a child (and until `ready` accepts its
 /// descendants, e.g. "a python3 is among them"), sends `signal` to the lab alone (not its
-/// process group, as `kill PID`, `timeout` or an IDE's stop button do), and checks the
+/// process group, as `kill PID` or an IDE's stop button do), and checks the
 /// promise of [`crate::interrupt`]:
 ///
 /// - the lab exits with status 128 + the signal (130 for SIGINT, 143 for SIGTERM);
@@ -307,8 +307,9 @@ pub fn assert_clean_interrupt(
     );
 }
 
-/// The signals that stop a lab in practice: SIGTERM (`kill PID`, `timeout`, an IDE's stop
-/// button) and SIGINT (Ctrl-C, or `kill -INT PID` to the lab alone).
+/// The signals that stop a lab in practice: SIGTERM (`kill PID` or an IDE's stop button to
+/// the lab alone, `timeout` to its whole process group) and SIGINT (Ctrl-C to the group, or
+/// `kill -INT PID` to the lab alone).
 pub const STOP_SIGNALS: [Signal; 2] = [Signal::SIGTERM, Signal::SIGINT];
 
 /// [`assert_clean_interrupt`] once for each of [`STOP_SIGNALS`], with the same `args` and
