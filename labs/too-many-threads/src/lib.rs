@@ -227,7 +227,10 @@ pub fn spawn_until_refused(stack_size: usize, max: usize) -> SpawnLimit {
 pub const LIMIT_DEMO_STACK: usize = 64 << 20;
 
 /// Address space the demo child may add to what it already uses: eight and a half stacks.
-/// The half keeps a margin, so that when a stack no longer fits, small allocations still do.
+/// The new threads' malloc arenas share it: each reserves `HEAP_MAX_SIZE`, as much as one of
+/// these stacks on 64-bit (`new_heap`, glibc's malloc/arena.c), so at most eight threads fit,
+/// fewer for each arena mapped before the next stack. The half keeps a margin, so that when a
+/// stack no longer fits, small allocations still do.
 pub const LIMIT_DEMO_ALLOWANCE: u64 = 8 * LIMIT_DEMO_STACK as u64 + LIMIT_DEMO_STACK as u64 / 2;
 
 // ANCHOR: lower_limit
