@@ -3,7 +3,8 @@
 //! A fresh anonymous mapping (mmap(2)) costs nothing until it is written: the first write to
 //! a page is what makes the kernel give it a frame and a page-table entry. The labs that
 //! measure what a process's memory costs `fork` (fork-rss's bigger parent, memory-cost's
-//! copy-on-write heap, the one page whose frame fork-rss follows) all need memory in that
+//! copy-on-write heap, the one page whose frame fork-rss follows, spawn-cost's ballast) all
+//! need memory in that
 //! state, and all map it the same way, here.
 //!
 //! Unlike [`crate::SharedRegion`] (`MAP_SHARED`), this mapping is `MAP_PRIVATE`: after a

@@ -28,7 +28,8 @@ use std::process::{Command, Stdio};
 /// `Command::new(program)` whose child is killed (`SIGKILL`) when the spawning thread ends,
 /// and refuses to start if the lab has already gone. Use it for every program a lab starts
 /// that may outlive a moment, unless the program asks for the death signal itself after
-/// `exec` or the lab needs std's `posix_spawn` path (the book's appendix, "How the labs keep
+/// `exec`, ends by itself when the lab goes (fd-inheritance's pre-fork workers, at end of
+/// file on stdin), or the lab needs std's `posix_spawn` path (the book's appendix, "How the labs keep
 /// their children", lists which children do which, and what kills the rest: the lab's
 /// signal handler, [`crate::interrupt`]).
 ///

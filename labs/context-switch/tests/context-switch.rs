@@ -2,8 +2,8 @@
 //! was asked for, with the counter at exactly two per round trip on both sides; pinning pins
 //! (and is undone); pong processes are reaped; the CLI behaves. No timing is asserted.
 //!
-//! Every test that forks or starts the binary holds the fork lock, so that another test's
-//! `live_children` never sees its children.
+//! Every test that forks or starts the binary holds the fork lock, so that no other test's
+//! leftover check (the lock's drop) counts its children.
 
 #![cfg(target_os = "linux")]
 

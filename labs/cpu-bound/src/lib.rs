@@ -99,7 +99,7 @@ pub fn sequential(n: u64) -> u64 {
 // ANCHOR_END: sequential
 
 // ANCHOR: threads
-/// Each of `workers` scoped threads sums its own range; the scope joins them all.
+/// Each of `workers` scoped threads sums its own range; each is joined through its handle.
 pub fn threads(n: u64, workers: usize) -> u64 {
     std::thread::scope(|scope| {
         let handles: Vec<_> = split(n, workers)

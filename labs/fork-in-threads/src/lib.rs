@@ -549,8 +549,8 @@ fn monotonic_ns() -> u64 {
 /// vfork(2): "The calling thread is suspended until the child terminates ... or it makes a
 /// call to execve(2)". The kernel parks it in `wait_for_vfork_done` (kernel/fork.c), a
 /// killable sleep (state `D`), and `mm_release` wakes it when the child exits or execs.
-/// glibc's `posix_spawn` uses exactly these flags, `.flags = CLONE_VM | CLONE_VFORK`
-/// (sysdeps/unix/sysv/linux/spawni.c), and blocks all signals around the clone so that no
+/// glibc's `posix_spawn` uses these flags, `CLONE_VM | CLONE_VFORK` (plus
+/// `CLONE_CLEAR_SIGHAND` since glibc 2.38; sysdeps/unix/sysv/linux/spawni.c), and blocks all signals around the clone so that no
 /// signal handler runs in the child on the parent's memory; this function does the same
 /// (except glibc's internal signals, which `pthread_sigmask` cannot block and nothing here
 /// sends).

@@ -21,7 +21,7 @@ use crate::page_size;
 use anyhow::{Context, ensure};
 use kit::Children;
 use kit::anon::TouchedMemory;
-use kit::lab::write_observations;
+use kit::lab::{write_heading, write_observations};
 use kit::table::Table;
 use nix::fcntl::OFlag;
 use nix::sched::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
@@ -300,8 +300,13 @@ fn sharing(entry: PageEntry) -> &'static str {
 }
 
 /// The `--demo cow-reuse` report: both runs side by side, then what they show.
-pub fn render(running: &CowRun, reaped: &CowRun) -> String {
+pub fn render(running: &CowRun, reaped: &CowRun, machine: &kit::Machine) -> String {
     let mut out = String::new();
+    write_heading(
+        &mut out,
+        "fork-rss: copy-on-write frame by frame (--demo cow-reuse)",
+        machine,
+    );
     let _ = writeln!(
         out,
         "Copy-on-write, frame by frame. One page of private anonymous memory holds {BEFORE} \

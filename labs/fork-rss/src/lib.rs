@@ -3,7 +3,9 @@
 //! thread.
 //!
 //! `fork` gives the child a copy-on-write view of the parent's memory: no data is copied, but
-//! the page tables are, one entry per resident page, and the child's exit frees them again.
+//! the page-table entries of the parent's written private memory are, one per resident page
+//! of it (mappings a fault can refill, such as the program's code, are skipped:
+//! `vma_needs_copy` in mm/memory.c), and the child's exit frees them again.
 //! fork(2), NOTES: "the only penalty that it incurs is the time and memory required to
 //! duplicate the parent's page tables". So fork + exit + wait should grow with the parent's
 //! resident memory, while

@@ -14,8 +14,9 @@ mod lab {
     /// For each parent size (0, 64, 256, 1024 MiB: each 4x the last, up to --max-mib) a fresh copy
     /// of this lab writes to every page of that much memory, checks that VmRSS grew by as much,
     /// then times --rounds rounds of: fork + _exit + waitpid; Command::new("/bin/true").spawn() +
-    /// wait (posix_spawn under the hood); and thread::spawn + join. fork copies the parent's page
-    /// tables, one entry per resident page; the other two copy none.
+    /// wait (posix_spawn under the hood); and thread::spawn + join. fork copies the page-table
+    /// entries of the parent's written private memory, one per resident page of it; the other
+    /// two copy none.
     ///
     /// The largest size is lowered to half of MemAvailable (/proc/meminfo) if that is less, so a
     /// small machine is never pushed out of memory.

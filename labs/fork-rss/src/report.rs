@@ -70,7 +70,10 @@ pub fn measuring_copy(
 pub fn cow_reuse() -> anyhow::Result<()> {
     let running = cow::write_after_fork(Child::Running)?;
     let reaped = cow::write_after_fork(Child::Reaped)?;
-    print!("{}", cow::render(&running, &reaped));
+    print!(
+        "{}",
+        cow::render(&running, &reaped, &kit::Machine::detect())
+    );
     Ok(())
 }
 
@@ -152,8 +155,8 @@ impl Results {
             };
             lines.push(format!(
                 "fork + _exit + waitpid took {} with {} MiB resident, {} its {} with {} MiB: \
-                 about {} more per extra MiB ({} per {} page). fork copies the page tables, \
-                 {entry}, and the child's exit frees them again.",
+                 about {} more per extra MiB ({} per {} page). fork copies the entries that \
+                 map the touched memory, {entry}, and the child's exit frees them again.",
                 nanos(big),
                 last.mib,
                 times(big / small),

@@ -59,7 +59,7 @@ fn python_sums_equal_the_rust_sums() {
     if !py.free_threaded_build {
         assert!(py.gil_enabled, "a default build always has the GIL");
     }
-    // The interpreter and its pool workers are all gone.
+    // The fork lock's drop checks that the interpreter and its pool workers are all gone.
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! for small and large messages; every echo comes back unchanged; every child is reaped; the
 //! CLI behaves. No timing is asserted.
 //!
-//! Every test that forks or starts the binary holds the fork lock, so that another test's
-//! `live_children` never sees its children.
+//! Every test that forks or starts the binary holds the fork lock, so that no other test's
+//! leftover check (the lock's drop) counts its children.
 
 #![cfg(target_os = "linux")]
 

@@ -4,8 +4,8 @@
 //! about the parent's PSS before it until the child writes, and then grows by about what it
 //! wrote; nothing is left behind, also after a signal mid-run. No timing is asserted.
 //!
-//! Every test that starts a process holds the fork lock, so that another test's
-//! `live_children` never sees it.
+//! Every test that starts a process holds the fork lock, so that no other test's leftover
+//! check (the lock's drop) counts it.
 
 #![cfg(target_os = "linux")]
 

@@ -3,8 +3,8 @@
 //! idle cores, two workers finish sooner than one; the records the page draws exist; the CLI
 //! behaves. The fit itself is unit-tested beside it (src/law.rs) on exact Amdahl data.
 //!
-//! Every test that starts a process holds the fork lock, so that another test's
-//! `live_children` never sees it.
+//! Every test that starts a process holds the fork lock, so that no other test's leftover
+//! check (the lock's drop) counts it.
 
 #![cfg(target_os = "linux")]
 

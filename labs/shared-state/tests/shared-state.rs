@@ -3,7 +3,7 @@
 //! into its own copy; no child outlives its mode.
 //!
 //! Every test holds the fork lock: the process modes fork, and the CLI tests start children
-//! that another test's `live_children` would otherwise see.
+//! that another test's leftover check (the lock's drop) would otherwise count.
 
 #![cfg(target_os = "linux")]
 
