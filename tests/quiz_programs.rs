@@ -3,18 +3,25 @@
 //! answer names. The book's listings and labs are compiled and tested where they live; the
 //! quiz programs live in TOML, so this test compiles them the same way a reader would.
 //!
-//! Each program becomes a binary of one scratch package in `target/quiz-programs/src/`
-//! (removed when the test ends, also when it fails), with the workspace's own `nix` and
-//! `libc` dependencies and its `Cargo.lock`, so that `nix::…` in a quiz means the version the
-//! labs use. The programs that should compile are built together and each is run a few
-//! times (some print in an order the scheduler chooses, and their answer lists every
-//! accepted order); each program that should not compile is built alone, and the line of
-//! its first error, from cargo's JSON messages, must be the answer's. The build directory,
-//! `target/quiz-programs-build/`, stays between runs, so a rerun compiles only the programs.
+//! Each program becomes a binary of one scratch package in `quiz-programs/` under cargo's
+//! `CARGO_TARGET_TMPDIR` (removed when the test ends, also when it fails), with the
+//! workspace's own `nix` and `libc` dependencies and its `Cargo.lock`, so that `nix::…` in a
+//! quiz means the version the labs use. The programs that should compile are built together
+//! and each is run a few times (some print in an order the scheduler chooses, and their
+//! answer lists every accepted order): each run must exit 0 within its time limit, print an
+//! accepted output and leave no process behind (the test is a child subreaper, so a child a
+//! program forgot is re-parented to it and seen). Each program that should not compile is
+//! built alone, and the line of its first error, from cargo's JSON messages, must be the
+//! answer's. The build directory, `quiz-programs-build/` beside it, stays between runs, so a
+//! rerun compiles only the programs.
 
 use book::process::{Limits, run};
 use book::quiz::{QuestionKind, load, quiz_files};
 use book::repo_root;
+use kit::testing::{fork_lock, live_descendants};
+use nix::sys::prctl;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::waitpid;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -63,9 +70,14 @@ impl Drop for Scratch {
     }
 }
 
+/// Where the scratch package and its build go: cargo's temporary folder for this test crate.
+fn tmp() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
 /// Writes the package: a binary per program, the workspace's `nix` and `libc`.
 fn scratch(root: &Path, programs: &[Program]) -> Scratch {
-    let dir = root.join("target/quiz-programs");
+    let dir = tmp().join("quiz-programs");
     let _ = std::fs::remove_dir_all(&dir);
     let scratch = Scratch(dir);
     let bin = scratch.0.join("src/bin");
@@ -91,7 +103,7 @@ fn scratch(root: &Path, programs: &[Program]) -> Scratch {
 }
 
 /// `cargo build` of the named binaries in the scratch package, with cargo's JSON messages.
-fn build(root: &Path, scratch: &Scratch, bins: &[&str]) -> book::process::Ran {
+fn build(scratch: &Scratch, bins: &[&str]) -> book::process::Ran {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -101,7 +113,7 @@ fn build(root: &Path, scratch: &Scratch, bins: &[&str]) -> book::process::Ran {
         .arg("--manifest-path")
         .arg(scratch.0.join("Cargo.toml"))
         .arg("--target-dir")
-        .arg(root.join("target/quiz-programs-build"));
+        .arg(tmp().join("quiz-programs-build"));
     for bin in bins {
         command.args(["--bin", bin]);
     }
@@ -146,17 +158,21 @@ fn every_quiz_program_compiles_or_fails_where_its_answer_says_and_prints_its_ans
     );
     let scratch = scratch(&root, &programs);
     let mut failures = Vec::new();
+    // The lock's drop checks, at the end, that nothing is left; as a subreaper this process
+    // also inherits any grandchild a quiz program left running, so the check sees it.
+    let _lock = fork_lock();
+    prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
 
     let compiling: Vec<&Program> = programs.iter().filter(|p| p.accepted.is_some()).collect();
     let names: Vec<&str> = compiling.iter().map(|p| p.name.as_str()).collect();
-    let built = build(&root, &scratch, &names);
+    let built = build(&scratch, &names);
     assert!(
         built.status.success(),
         "the quiz programs that should compile do not:\n{}{}",
         rendered(&built.stdout),
         built.stderr
     );
-    let bin_dir = root.join("target/quiz-programs-build/debug");
+    let bin_dir = tmp().join("quiz-programs-build/debug");
     for p in &compiling {
         let accepted = p.accepted.as_ref().unwrap();
         // Three runs: a program whose order the scheduler picks must print an accepted one
@@ -168,7 +184,23 @@ fn every_quiz_program_compiles_or_fails_where_its_answer_says_and_prints_its_ans
                 poll: Duration::from_millis(10),
             };
             let ran = run(&mut Command::new(bin_dir.join(&p.name)), limits, || {}).unwrap();
+            let left = live_descendants();
+            for &pid in &left {
+                let _ = kill(pid, Signal::SIGKILL);
+                let _ = waitpid(pid, None);
+            }
             let printed = ran.stdout.trim_end();
+            if ran.timed_out || !ran.status.success() || !left.is_empty() {
+                failures.push(format!(
+                    "{}: {}{}, left {} process(es) behind; stderr: {}",
+                    p.name,
+                    if ran.timed_out { "timed out, " } else { "" },
+                    ran.status,
+                    left.len(),
+                    ran.stderr.trim_end()
+                ));
+                break;
+            }
             if !accepted.iter().any(|a| a.trim_end() == printed) {
                 failures.push(format!(
                     "{}: printed {printed:?} ({}), but the answer accepts {accepted:?}",
@@ -180,7 +212,7 @@ fn every_quiz_program_compiles_or_fails_where_its_answer_says_and_prints_its_ans
     }
 
     for p in programs.iter().filter(|p| p.accepted.is_none()) {
-        let built = build(&root, &scratch, &[p.name.as_str()]);
+        let built = build(&scratch, &[p.name.as_str()]);
         let lines = error_lines(&built.stdout);
         if built.status.success() {
             failures.push(format!(
@@ -197,5 +229,6 @@ fn every_quiz_program_compiles_or_fails_where_its_answer_says_and_prints_its_ans
             ));
         }
     }
+    prctl::set_child_subreaper(false).expect("PR_SET_CHILD_SUBREAPER");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
