@@ -297,7 +297,8 @@ pub fn processes_racy(workers: u32, increments: u64) -> anyhow::Result<u64> {
             counter.get().store(seen + 1, Ordering::Relaxed);
         }
     };
-    // SAFETY: `work` does atomic loads and stores and calls sched_yield: async-signal-safe.
+    // SAFETY: `work` does atomic loads and stores and calls sched_yield, a plain system call
+    // that takes no lock of the C library.
     unsafe { on_processes(workers, work) }?;
     Ok(counter.get().load(Ordering::Relaxed))
 }
