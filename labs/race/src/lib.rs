@@ -257,8 +257,9 @@ pub fn threads_per_worker(workers: u32, increments: u64) -> u64 {
 ///
 /// # Safety
 ///
-/// `work` runs in a forked child of a possibly multithreaded process: it may only do what
-/// is async-signal-safe (signal-safety(7)): arithmetic, atomics, raw memory, system calls.
+/// `work` runs in a forked child of a possibly multithreaded process: it may only do what is
+/// safe there, arithmetic, atomics, raw memory, async-signal-safe calls (signal-safety(7))
+/// and plain system calls that take no lock of the C library.
 unsafe fn on_processes(workers: u32, work: impl Fn(usize)) -> anyhow::Result<()> {
     let start = SharedRegion::<AtomicBool>::new()?;
     let mut children = Children::new();
@@ -271,7 +272,7 @@ unsafe fn on_processes(workers: u32, work: impl Fn(usize)) -> anyhow::Result<()>
             0
         };
         // SAFETY: `body` spins on an atomic, calls sched_yield (a plain system call) and
-        // `work`, which our caller promises is async-signal-safe.
+        // `work`, which our caller promises is safe after fork (see # Safety).
         unsafe { children.spawn(body) }?;
     }
     start.get().store(true, Ordering::Release);
