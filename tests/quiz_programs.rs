@@ -104,10 +104,16 @@ fn scratch(root: &Path, programs: &[Program]) -> Scratch {
 
 /// `cargo build` of the named binaries in the scratch package, with cargo's JSON messages.
 fn build(scratch: &Scratch, bins: &[&str]) -> book::process::Ran {
+    cargo(scratch, "build", bins, &[])
+}
+
+/// `cargo <subcommand>` of the named binaries in the scratch package, with cargo's JSON
+/// messages; `lints` go to the compiler (after `--`).
+fn cargo(scratch: &Scratch, subcommand: &str, bins: &[&str], lints: &[&str]) -> book::process::Ran {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .arg("build")
+        .arg(subcommand)
         .arg("--offline")
         .arg("--message-format=json")
         .arg("--manifest-path")
@@ -116,6 +122,9 @@ fn build(scratch: &Scratch, bins: &[&str]) -> book::process::Ran {
         .arg(tmp().join("quiz-programs-build"));
     for bin in bins {
         command.args(["--bin", bin]);
+    }
+    if !lints.is_empty() {
+        command.arg("--").args(lints);
     }
     let limits = Limits {
         // The first build compiles nix; later ones only the programs.
@@ -171,6 +180,19 @@ fn every_quiz_program_compiles_or_fails_where_its_answer_says_and_prints_its_ans
         "the quiz programs that should compile do not:\n{}{}",
         rendered(&built.stdout),
         built.stderr
+    );
+    // The book's rule for code holds in quizzes too: every `unsafe` block says why it is sound.
+    let linted = cargo(
+        &scratch,
+        "clippy",
+        &names,
+        &["-D", "clippy::undocumented_unsafe_blocks"],
+    );
+    assert!(
+        linted.status.success(),
+        "a quiz program has an `unsafe` block without a `// SAFETY:` comment:\n{}{}",
+        rendered(&linted.stdout),
+        linted.stderr
     );
     let bin_dir = tmp().join("quiz-programs-build/debug");
     for p in &compiling {
