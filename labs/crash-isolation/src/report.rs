@@ -273,13 +273,24 @@ fn render_text(results: &Results, machine: &Machine) -> String {
     }
 
     let panicked = &results.threads[0];
-    let signals: Vec<&str> = results.threads[1..]
+    let signals: Vec<&str> = results.threads[1..].iter().filter_map(signal_of).collect();
+    // The witness proves the point only if its wait outlasts the crash: with a short
+    // --witness-ms it can print before the crasher raises its signal (start_witness).
+    let early: Vec<&str> = results.threads[1..]
         .iter()
-        .filter_map(|run| match run.status {
-            WaitStatus::Signaled(_, signal, _) => Some(signal.as_str()),
-            _ => None,
-        })
+        .filter(|run| run.witness_survived())
+        .filter_map(signal_of)
         .collect();
+    let witness_after_signal = if early.is_empty() {
+        "its witness did nothing wrong and never printed.".to_owned()
+    } else {
+        format!(
+            "its witness did nothing wrong, but it waited only {} ms and printed before {}\n\
+             landed. Give it longer (the default is 300 ms) to see it die with its child.",
+            results.witness_ms,
+            early.join(" and ")
+        )
+    };
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -298,12 +309,12 @@ fn render_text(results: &Results, machine: &Machine) -> String {
         },
         signals.join(" and ")
     );
+    let _ = writeln!(out, "{witness_after_signal}");
     let _ = writeln!(
         out,
-        "its witness did nothing wrong and never printed. The parent read all {} signals from",
+        "The parent read all {} signals from waitpid and carried on.",
         results.threads.len() - 1 + results.processes.len()
     );
-    let _ = writeln!(out, "waitpid and carried on.");
     if let Some(main_panic) = results.mains.iter().find(|run| run.how == Crash::Panic) {
         let _ = writeln!(
             out,
@@ -322,6 +333,14 @@ fn render_text(results: &Results, machine: &Machine) -> String {
         );
     }
     out
+}
+
+/// The signal that killed the child, if one did.
+fn signal_of(run: &ThreadCrash) -> Option<&'static str> {
+    match run.status {
+        WaitStatus::Signaled(_, signal, _) => Some(signal.as_str()),
+        _ => None,
+    }
 }
 
 /// Whether the witness printed its marker, in the words of the tables.
