@@ -15,7 +15,7 @@ mod lab {
     ///
     /// The fixed modes (fetch_add, a Mutex, per-worker counters summed at the end) are exact.
     /// Workers start together and yield inside the read-modify-write, so the race shows on any
-    /// machine, even with a single core.
+    /// machine, even with a single core, once each worker makes more than a few increments.
     #[derive(clap::Args, Debug)]
     // -h prints the package description; --help this whole comment.
     #[command(about)]
