@@ -83,12 +83,12 @@ impl Outcome for Results {
         );
         let _ = writeln!(
             out,
-            "Sum of i² for i in 0..{}, split over {} on {} cores \
-             (median of {} rounds per mode):\n",
+            "Sum of i² for i in 0..{}, split over {} on {} \
+             (median of {} per mode):\n",
             self.n,
             plural(self.workers, "worker"),
-            self.cores,
-            self.rounds
+            plural(self.cores, "core"),
+            plural(self.rounds, "round")
         );
         let mut table = Table::new(["mode", "median", "min", "max", "speed-up", "efficiency"]);
         for &(mode, s) in &self.summaries {
@@ -105,10 +105,10 @@ impl Outcome for Results {
         let _ = writeln!(
             out,
             "Speed-up is sequential ÷ mode; efficiency is speed-up ÷ {}×, the ideal with \
-             {} on {} cores.\n",
+             {} on {}.\n",
             self.ideal(),
             plural(self.workers, "worker"),
-            self.cores
+            plural(self.cores, "core")
         );
         write_observations(&mut out, self.observations());
         out
@@ -142,32 +142,47 @@ impl Results {
                 times(1.0 / threads)
             )
         };
+        // Against threads as a ratio of times, which is what the table shows: processes took
+        // threads ÷ processes (speed-ups) as long as threads.
+        let (processes_vs_sequential, took) = if processes >= 0.5 {
+            (
+                format!("Processes ran {} as fast as sequential", times(processes)),
+                "took ",
+            )
+        } else {
+            (
+                format!(
+                    "Processes took {} as long as sequential",
+                    times(1.0 / processes)
+                ),
+                "",
+            )
+        };
         let processes_line = match processes / threads {
             r if r < 0.9 => format!(
-                "Processes ran {} as fast as sequential, {:.0}% slower than threads: each \
-                 worker costs a fork and a wait, dearer than a thread's start and join; the \
-                 larger N, the less that matters.",
-                times(processes),
-                100.0 * (1.0 - r)
+                "{processes_vs_sequential} and {took}{} as long as threads: each worker costs a fork \
+                 and a wait, dearer than a thread's start and join; the larger N, the less \
+                 that matters.",
+                times(1.0 / r)
             ),
             r if r > 1.1 => format!(
-                "Processes ran {} as fast as sequential, {:.0}% faster than threads: noise \
-                 at this size; run more --rounds before reading anything into it.",
-                times(processes),
-                100.0 * (r - 1.0)
+                "{processes_vs_sequential}, and threads took {} as long as processes: noise at \
+                 this size; run more --rounds before reading anything into it.",
+                times(r)
             ),
             _ => format!(
-                "Processes ran {} as fast as sequential, within 10% of threads: each child \
-                 sees a copy-on-write copy of the lab and sends back 8 bytes, so separate \
-                 memory costs next to nothing here.",
-                times(processes)
+                "{processes_vs_sequential}, within 10% of threads: each child sees a \
+                 copy-on-write copy of the lab and sends back 8 bytes, so separate memory \
+                 costs next to nothing here."
             ),
         };
         let workers_line = match self.workers.cmp(&self.cores) {
             std::cmp::Ordering::Greater => format!(
-                "{} workers share {} cores, so they take turns: the speed-up cannot pass {}× \
+                "{} workers share {}, so they take turns: the speed-up cannot pass {}× \
                  however many workers you add.",
-                self.workers, self.cores, self.cores
+                self.workers,
+                plural(self.cores, "core"),
+                self.cores
             ),
             std::cmp::Ordering::Less => format!(
                 "{} {} {} of the {} cores idle; `--workers {}` uses them all.",
