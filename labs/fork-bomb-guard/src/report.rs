@@ -111,8 +111,9 @@ impl Outcome for Demos {
             count(
                 "tokens",
                 format!(
-                    "tokens the {name} demo took from its budget: processes started, including \
-                     any killed before they could announce themselves"
+                    "tokens the {name} demo took from its budget: one per process it tried to \
+                     start, the first included, counting starts the kernel refused and children \
+                     killed before they could announce themselves"
                 ),
                 PROCESSES,
                 f64::from(o.tokens_used),
