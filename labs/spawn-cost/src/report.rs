@@ -66,8 +66,8 @@ impl Outcome for Results {
         let _ = writeln!(
             out,
             "Creating something that runs, then waiting until it has ended (median of {} \
-             rounds per kind, each kind in a fresh copy of this lab):",
-            self.settings.rounds
+             per kind, each kind in a fresh copy of this lab):",
+            rounds(self.settings.rounds)
         );
         for kind in Kind::ALL {
             let _ = writeln!(out, "  {:<13}  {}", kind.name(), kind.how());
@@ -88,8 +88,8 @@ impl Outcome for Results {
             let _ = writeln!(
                 out,
                 "The same from a bigger parent: the measuring copy first writes to N MiB of \
-                 heap (median of {} rounds):\n",
-                self.settings.parent_rounds
+                 heap (median of {}):\n",
+                rounds(self.settings.parent_rounds)
             );
             let header = std::iter::once("parent".to_owned())
                 .chain(PARENT_KINDS.iter().map(|k| k.name().to_owned()));
@@ -201,4 +201,13 @@ fn check_parent_sizes(sizes: &[usize]) -> anyhow::Result<()> {
          ({available_mib} MiB, MemAvailable in /proc/meminfo): pass smaller sizes"
     );
     Ok(())
+}
+
+/// `1 round`, `500 rounds`.
+fn rounds(count: usize) -> String {
+    if count == 1 {
+        "1 round".to_owned()
+    } else {
+        format!("{count} rounds")
+    }
 }
