@@ -83,7 +83,8 @@ pub fn threads_with_mutex(workers: u32, increments: u64) -> u64 {
 // ANCHOR_END: thread_mutex
 
 // ANCHOR: thread_atomic
-/// Threads share one `AtomicU64`: each increment is a single indivisible instruction.
+/// Threads share one `AtomicU64`: each increment is one indivisible read-modify-write
+/// (`fetch_add`).
 pub fn threads_with_atomic(workers: u32, increments: u64) -> u64 {
     let counter = AtomicU64::new(0);
     thread::scope(|scope| {

@@ -126,7 +126,8 @@ impl Outcome for Counts {
             .count();
         anyhow::ensure!(
             miscounted == 0,
-            "{miscounted} modes lost or invented increments"
+            "{miscounted} {} lost or invented increments",
+            if miscounted == 1 { "mode" } else { "modes" }
         );
         Ok(())
     }
@@ -162,27 +163,56 @@ impl Outcome for Counts {
         };
         let vec = find(Mode::ProcessVec);
         let lens = Summary::of(&vec.child_lens.iter().map(|&n| n as f64).collect::<Vec<_>>());
+        let items = |n: f64| {
+            if n == 1.0 {
+                "1 item".to_owned()
+            } else {
+                format!("{n} items")
+            }
+        };
         let children_saw = match lens {
             Some(s) if s.low == s.high => {
-                format!("each of the {} children saw {}", s.samples, s.low)
+                if s.samples == 1 {
+                    format!("the one child saw {} in its own", items(s.low))
+                } else {
+                    format!(
+                        "each of the {} children saw {} in its own",
+                        s.samples,
+                        items(s.low)
+                    )
+                }
             }
-            Some(s) => format!("the children saw between {} and {}", s.low, s.high),
-            None => "no child reported".to_owned(),
+            Some(s) => format!(
+                "the children saw between {} and {} in their own",
+                s.low,
+                items(s.high)
+            ),
+            None => "no child reported what it saw".to_owned(),
         };
         let mut out = String::new();
         write_heading(&mut out, "shared-state: one counter, five ways", machine);
         out + &format!(
-            "Sharing state: {workers} workers each add one to a counter {increments} times \
+            "Sharing state: {} one to a counter {} \
              (expected total {expected}).\n\n\
              {table}\n\
              What to observe:\n\
              {exact}\n\
-             - The parent's Vec has {parent} items, yet {children_saw} items in its own: after \
+             - The parent's Vec has {parent} items, yet {children_saw}: after \
              fork(2) each child pushes into its own copy-on-write copy.\n\
              - With threads, AtomicU64 was {atomic_vs_mutex} Mutex<u64>; with processes, the \
              shared atomic was {proc_atomic_vs_mutex} the pthread mutex.\n\
              - Processes with a shared AtomicU64 were {proc_vs_thread} threads with one \
              (forking and reaping included).\n",
+            if workers == 1 {
+                "1 worker adds".to_owned()
+            } else {
+                format!("{workers} workers each add")
+            },
+            if increments == 1 {
+                "once".to_owned()
+            } else {
+                format!("{increments} times")
+            },
             parent = vec.count,
             atomic_vs_mutex = compare(find(Mode::ThreadAtomic), find(Mode::ThreadMutex)),
             proc_atomic_vs_mutex = compare(find(Mode::ProcessAtomic), find(Mode::ProcessMutex)),
