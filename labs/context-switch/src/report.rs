@@ -43,7 +43,7 @@ impl Outcome for Results {
             report.push(Record::count(
                 format!("{}/ping-switches", m.variant.id()),
                 format!(
-                    "context switches of the pinging thread per round trip, {}",
+                    "context switches of the pinging thread per round trip, {}, {where_}",
                     m.variant.kind()
                 ),
                 Unit::Count(Noun::Switches),
@@ -131,8 +131,9 @@ impl Results {
             self.median("pipe-threads", AcrossCpus),
         ) {
             let why = if across > same {
-                "waking a thread that sleeps on another CPU needs an interrupt to that CPU, \
-                 which may first have to leave an idle state"
+                "waking a thread that sleeps on another CPU takes an interrupt to that CPU \
+                 unless its idle loop is polling, and that CPU may first have to leave an \
+                 idle state"
             } else {
                 "each side runs on its own CPU, so neither waits to be switched in"
             };
