@@ -220,8 +220,9 @@ fn read_byte(reader: &PipeReader, limit: Duration) -> anyhow::Result<Option<u8>>
 
 // ANCHOR: fork_exec
 /// The safe pattern: while the helper holds the lock, start a *program* (this lab again,
-/// `--lock-fresh`). `Command` forks, and the child execs at once, calling nothing that
-/// could need a lock. The new program has a fresh copy of everything, its lock included.
+/// `--lock-fresh`). `Command` starts a child that execs at once, calling nothing that could
+/// need a lock (with glibc it uses `posix_spawn`, whose child borrows the parent's memory
+/// until the exec instead of copying it). The new program has fresh memory, its lock included.
 pub fn spawn_and_lock(exe: &Path) -> anyhow::Result<ForkRun> {
     let helper = Helper::start(true)?;
     let mut children = Children::new();

@@ -18,8 +18,9 @@ mod lab {
     /// declares it hung, kills it (SIGKILL) and reaps it.
     ///
     /// Contrasts: the same fork with the lock free (the child takes it and exits 0), and the safe
-    /// pattern, fork then exec at once (std::process::Command): the new program has a fresh lock of
-    /// its own and takes it while the parent's is still held.
+    /// pattern, a child that execs at once (std::process::Command, which with glibc uses
+    /// posix_spawn: the child borrows the parent's memory until the exec instead of copying it):
+    /// the new program has a fresh lock of its own and takes it while the parent's is still held.
     ///
     /// --demo allocator: while other threads allocate and free in a tight loop, fork many children
     /// that allocate and exit 0. On glibc none hangs: its fork takes every malloc lock before the

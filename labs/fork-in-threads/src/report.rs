@@ -24,7 +24,8 @@ pub enum Demo {
 
 /// What one demo saw.
 pub enum DemoRun {
-    /// The lock held at the fork, the lock free, and fork+exec (`NAMES` order).
+    /// The lock held at the fork, the lock free, and a program started with `Command`
+    /// (`NAMES` order).
     Lock {
         timeout_ms: u64,
         runs: [ForkRun; 3],
@@ -191,7 +192,7 @@ fn render_lock(timeout_ms: u64, runs: &[ForkRun], machine: &Machine) -> String {
     for run in runs {
         table.row([
             if run.exec {
-                "Command (fork+exec)"
+                "Command (exec at once)"
             } else {
                 "fork"
             }
@@ -239,7 +240,7 @@ fn render_lock(timeout_ms: u64, runs: &[ForkRun], machine: &Machine) -> String {
     );
     let _ = writeln!(
         out,
-        "lock was still held, the new program {}: exec replaced the copied memory, lock and all.",
+        "lock was still held, the new program {}: exec gave it fresh memory, with a fresh lock.",
         outcome(&runs[2])
     );
     out
