@@ -97,9 +97,14 @@ fn render_text(run: &JoinRun, machine: &Machine) -> String {
     );
     let _ = writeln!(
         out,
-        "Each demo is a process whose main spawns {} workers; each works {} ms, then prints\n\
+        "Each demo is a process whose main spawns {} {}; each works {} ms, then prints\n\
          \"worker N: done\". Then main ends in one of three ways.\n",
         run.workers,
+        if run.workers == 1 {
+            "worker"
+        } else {
+            "workers"
+        },
         run.work.as_millis()
     );
     let mut table = Table::new(["main …", "lines expected", "printed", "lost"]);
@@ -138,16 +143,29 @@ fn render_text(run: &JoinRun, machine: &Machine) -> String {
     }
 
     let (joined, scoped) = (&demos[1], &demos[2]);
+    let lost = match (unjoined.missing.len(), unjoined.workers) {
+        (0, _) => {
+            "none of the worker lines was lost this time (the workers finished first)".to_owned()
+        }
+        (1, 1) => "its one worker line was lost".to_owned(),
+        (1, workers) => format!("1 of {workers} worker lines was lost"),
+        (missing, workers) => format!("{missing} of {workers} worker lines were lost"),
+    };
+    // wait(2), NOTES: a zombie keeps its PID, termination status and resource usage.
+    let reaped = if zombie.proc_entry_after_wait {
+        format!("Unexpected: /proc/{pid} still existed after waitpid; please report this run.")
+    } else {
+        "Once reaped, the entry was gone.".to_owned()
+    };
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "What to observe: main returned without joining and {} of {} worker lines were lost;\n\
+        "What to observe: main returned without joining and {lost};\n\
          joining printed {} of {}, the scope {} of {}. Unjoined threads are not stopped politely:\n\
          the process exits under them, and whatever they had not finished is lost.\n\
-         The zombie had already exited: state {} means only its exit status was left, waiting in\n\
-         the process table for waitpid. Once reaped, the entry was gone.",
-        unjoined.missing.len(),
-        unjoined.workers,
+         The zombie had already exited: state {} means only its entry was left (its PID, exit\n\
+         status and resource usage), waiting in the process table for waitpid.\n\
+         {reaped}",
         joined.finished.len(),
         joined.workers,
         scoped.finished.len(),
