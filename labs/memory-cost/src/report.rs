@@ -351,8 +351,9 @@ impl Results {
             times(grew / cow.heap as f64),
         ));
         lines.push(
-            "Not in any of these: each task's kernel stack and task_struct, which /proc/PID \
-             does not show (see KernelStack in /proc/meminfo, machine-wide)."
+            "Not in any of these: each thread's and each process's kernel stack and \
+             task_struct, which /proc/PID does not show (see KernelStack in /proc/meminfo, \
+             machine-wide). A tokio task has neither."
                 .to_owned(),
         );
         for (kind, count, why) in &self.dropped {
