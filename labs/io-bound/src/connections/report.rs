@@ -110,7 +110,8 @@ impl Connections {
         if let Some((a, b)) = self.ends(Model::Threads) {
             observe.push(format!(
                 "A thread per connection grew from {} threads at N = {} to {} at N = {}, one \
-                 blocked in recv(2) per connection, and its memory by {} per connection.",
+                 per connection, asleep in recv(2) until its request came and then in its \
+                 hold, and its memory by {} per connection.",
                 a.threads,
                 a.connections,
                 b.threads,
@@ -131,13 +132,22 @@ impl Connections {
         }
         if let Some((a, b)) = self.ends(Model::Pool) {
             observe.push(format!(
-                "The fixed pool answers only {} requests at a time: its p99 went from {} at \
-                 N = {} to {} at N = {}, the queue behind its busy threads.",
-                self.pool_threads,
+                "The fixed pool answers only {} at a time: its p99 went from {} at \
+                 N = {} to {} at N = {}, the queue behind its busy {}.",
+                if self.pool_threads == 1 {
+                    "1 request".to_owned()
+                } else {
+                    format!("{} requests", self.pool_threads)
+                },
                 ns(a.percentile(99.0)),
                 a.connections,
                 ns(b.percentile(99.0)),
-                b.connections
+                b.connections,
+                if self.pool_threads == 1 {
+                    "thread"
+                } else {
+                    "threads"
+                }
             ));
         }
         if let Some((a, b)) = self.ends(Model::Processes) {
