@@ -89,15 +89,16 @@ impl Results {
                 nanos(length),
                 match stalled_ticks {
                     0 => "no tick".to_owned(),
-                    n => format!("{n} ticks"),
+                    n => ticks(n),
                 }
             ),
             n if fewest > 0 => format!(
                 "With the loop on one of {n} workers, the ticker's worst wake-up came {} late \
-                 and it completed at least {fewest} ticks during the loop: an idle worker fired \
+                 and it completed at least {} during the loop: an idle worker fired \
                  its timer and ran it. A ticker waiting in the busy worker's LIFO slot, which no \
                  other worker can steal from, would still have stalled.",
                 nanos(stalled),
+                ticks(fewest),
             ),
             n => format!(
                 "With the loop on one of {n} workers, the ticker's worst wake-up came {} late, \
@@ -107,15 +108,25 @@ impl Results {
                 nanos(stalled),
             ),
         };
-        vec![
-            on_worker,
+        // On a busy machine the free worker need not get a CPU during the loop (see check).
+        let spawn_blocking = if fixed_ticks == 0 {
+            format!(
+                "Through spawn_blocking the worst wake-up came {} late, and in some round the \
+                 ticker completed no tick during the loop: the loop ran on the blocking pool, \
+                 but the free worker got no CPU during it (a busy machine; a longer --stall-ms \
+                 gives it more time).",
+                nanos(fixed)
+            )
+        } else {
             format!(
                 "Through spawn_blocking the worst wake-up came {} late and the ticker \
-                 completed at least {fixed_ticks} ticks during the loop: the loop ran on the \
-                 blocking pool, the worker stayed free.",
-                nanos(fixed)
-            ),
-        ]
+                 completed at least {} during the loop: the loop ran on the blocking pool, \
+                 the worker stayed free.",
+                nanos(fixed),
+                ticks(fixed_ticks)
+            )
+        };
+        vec![on_worker, spawn_blocking]
     }
 }
 
@@ -151,10 +162,13 @@ impl Outcome for Results {
         let _ = writeln!(
             out,
             "The blocking mistake: a ticker sleeps 1 ms at a time on {} while a CPU loop of {} \
-             runs (median of {} rounds each):\n",
+             runs (median of {} each):\n",
             self.runtime_words(),
             nanos(self.loop_length().median),
-            self.settings.stall_rounds
+            match self.settings.stall_rounds {
+                1 => "1 round".to_owned(),
+                n => format!("{n} rounds"),
+            }
         );
         let mut table = Table::new(["where the loop ran", "worst lateness", "ticks during loop"]);
         for mode in Mode::ALL {
@@ -188,5 +202,14 @@ impl Outcome for Results {
             "the ticker ticked during a loop on its only worker: {stalled}"
         );
         Ok(())
+    }
+}
+
+/// `1 tick`, `5 ticks`.
+fn ticks(count: usize) -> String {
+    if count == 1 {
+        "1 tick".to_owned()
+    } else {
+        format!("{count} ticks")
     }
 }
