@@ -255,7 +255,7 @@ pub fn time_rounds(kind: Kind, rounds: usize) -> anyhow::Result<Summary> {
 }
 
 // ANCHOR: measure_size
-/// Touches `mib` MiB, checks how much of it became resident, then measures every kind.
+/// Touches `mib` MiB, measures how much of it became resident, then times every kind.
 /// Fork comes first: the thread rounds leave thread stacks mapped (glibc caches them for
 /// reuse), and more mappings would make every later fork a little slower.
 pub fn measure_size(mib: usize, pages: Pages, rounds: usize) -> anyhow::Result<SizeResult> {

@@ -12,7 +12,7 @@ mod lab {
     /// fork gets slower as the parent's resident memory grows; posix_spawn and threads do not.
     ///
     /// For each parent size (0, 64, 256, 1024 MiB: each 4x the last, up to --max-mib) a fresh copy
-    /// of this lab writes to every page of that much memory, checks that VmRSS grew by as much,
+    /// of this lab writes to every page of that much memory, reports how much VmRSS grew,
     /// then times --rounds rounds of: fork + _exit + waitpid; Command::new("/bin/true").spawn() +
     /// wait (posix_spawn under the hood); and thread::spawn + join. fork copies the page-table
     /// entries of the parent's written private memory, one per resident page of it; the other
