@@ -88,6 +88,15 @@ pub fn times(ratio: f64) -> String {
     format!("{ratio:.decimals$}×")
 }
 
+/// A count and its noun, singular for one: `1 round`, `500 rounds`. Only for nouns whose
+/// plural adds an `s` (every noun the labs count: rounds, cores, workers, ticks, times).
+pub fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// A byte count in binary units: `512 B`, `64.0 KiB`, `1.50 GiB`.
 pub fn bytes(b: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -107,6 +116,13 @@ pub fn bytes(b: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_of_one_is_singular() {
+        assert_eq!(count(1, "round"), "1 round");
+        assert_eq!(count(0, "round"), "0 rounds");
+        assert_eq!(count(500, "round"), "500 rounds");
+    }
 
     #[test]
     fn formats_quantities() {

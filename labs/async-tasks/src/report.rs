@@ -3,7 +3,7 @@
 
 use crate::blocking::{self, Mode, Round};
 use kit::lab::{Outcome, Progress, write_heading, write_observations};
-use kit::table::{Table, nanos, times};
+use kit::table::{Table, count, nanos, times};
 use kit::{Machine, Record, Report, Summary};
 use std::fmt::Write;
 use std::time::Duration;
@@ -89,7 +89,7 @@ impl Results {
                 nanos(length),
                 match stalled_ticks {
                     0 => "no tick".to_owned(),
-                    n => ticks(n),
+                    n => count(n, "tick"),
                 }
             ),
             n if fewest > 0 => format!(
@@ -98,7 +98,7 @@ impl Results {
                  its timer and ran it. A ticker waiting in the busy worker's LIFO slot, which no \
                  other worker can steal from, would still have stalled.",
                 nanos(stalled),
-                ticks(fewest),
+                count(fewest, "tick"),
             ),
             n => format!(
                 "With the loop on one of {n} workers, the ticker's worst wake-up came {} late, \
@@ -123,7 +123,7 @@ impl Results {
                  completed at least {} during the loop: the loop ran on the blocking pool, \
                  the worker stayed free.",
                 nanos(fixed),
-                ticks(fixed_ticks)
+                count(fixed_ticks, "tick")
             )
         };
         vec![on_worker, spawn_blocking]
@@ -202,14 +202,5 @@ impl Outcome for Results {
             "the ticker ticked during a loop on its only worker: {stalled}"
         );
         Ok(())
-    }
-}
-
-/// `1 tick`, `5 ticks`.
-fn ticks(count: usize) -> String {
-    if count == 1 {
-        "1 tick".to_owned()
-    } else {
-        format!("{count} ticks")
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::*;
 use kit::lab::{Outcome, Progress, write_heading, write_observations};
-use kit::table::{Table, nanos, times};
+use kit::table::{Table, count, nanos, times};
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write;
 
@@ -86,9 +86,9 @@ impl Outcome for Results {
             "Sum of i² for i in 0..{}, split over {} on {} \
              (median of {} per mode):\n",
             self.n,
-            plural(self.workers, "worker"),
-            plural(self.cores, "core"),
-            plural(self.rounds, "round")
+            count(self.workers, "worker"),
+            count(self.cores, "core"),
+            count(self.rounds, "round")
         );
         let mut table = Table::new(["mode", "median", "min", "max", "speed-up", "efficiency"]);
         for &(mode, s) in &self.summaries {
@@ -107,8 +107,8 @@ impl Outcome for Results {
             "Speed-up is sequential ÷ mode; efficiency is speed-up ÷ {}×, the ideal with \
              {} on {}.\n",
             self.ideal(),
-            plural(self.workers, "worker"),
-            plural(self.cores, "core")
+            count(self.workers, "worker"),
+            count(self.cores, "core")
         );
         write_observations(&mut out, self.observations());
         out
@@ -181,12 +181,12 @@ impl Results {
                 "{} workers share {}, so they take turns: the speed-up cannot pass {}× \
                  however many workers you add.",
                 self.workers,
-                plural(self.cores, "core"),
+                count(self.cores, "core"),
                 self.cores
             ),
             std::cmp::Ordering::Less => format!(
                 "{} {} {} of the {} cores idle; `--workers {}` uses them all.",
-                plural(self.workers, "worker"),
+                count(self.workers, "worker"),
                 if self.workers == 1 { "leaves" } else { "leave" },
                 self.cores - self.workers,
                 self.cores,
@@ -203,14 +203,5 @@ impl Results {
             processes_line,
             workers_line,
         ]
-    }
-}
-
-/// `1 worker`, `2 workers`.
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }

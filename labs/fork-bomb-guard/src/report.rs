@@ -5,7 +5,7 @@ use crate::cgroup::PidsCgroup;
 use crate::harness::{self, Config, Stop};
 use crate::{Demo, WORKER_ENV};
 use kit::lab::{Outcome, Progress, write_heading, write_observations};
-use kit::table::Table;
+use kit::table::{Table, count};
 use kit::{Machine, Noun, Record, Report, Unit};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -202,13 +202,13 @@ impl Outcome for Demos {
                 let _ = writeln!(
                     out,
                     "cgroup {}: pids.max {}; alive at once {} (pids.current {}, pids.peak {}); \
-                     fork() refused with EAGAIN {} times (pids.events max {}); {}.\n",
+                     fork() refused with EAGAIN {} (pids.events max {}); {}.\n",
                     c.dir.display(),
                     c.pids_max,
                     show(c.settled),
                     show(c.current),
                     show(c.peak),
-                    o.fork_failed,
+                    count(o.fork_failed as usize, "time"),
                     show(c.events_max),
                     if c.removed { "removed" } else { "NOT removed" }
                 );

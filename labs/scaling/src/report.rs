@@ -5,7 +5,7 @@
 use crate::*;
 use anyhow::ensure;
 use kit::lab::{Outcome, Progress, write_heading, write_observations};
-use kit::table::{Table, nanos};
+use kit::table::{Table, count, nanos};
 use kit::{Machine, Noun, Record, Report, Summary, Unit};
 use std::fmt::Write;
 
@@ -159,14 +159,14 @@ impl Outcome for Results {
         let plan = self.config.plan();
         let _ = writeln!(
             out,
-            "Sum of i² over {} numbers, {}% of them serial (s = {:.3}), on {} cores; \
-             W = {}; median of {} rounds.\n",
+            "Sum of i² over {} numbers, {}% of them serial (s = {:.3}), on {}; \
+             W = {}; median of {}.\n",
             self.config.work,
             self.config.serial_percent,
             self.serial_fraction(),
-            self.cores,
+            count(self.cores, "core"),
             list(&self.counts),
-            self.config.rounds
+            count(self.config.rounds, "round")
         );
         let _ = writeln!(out, "Fixed work (Amdahl): {} numbers per run", plan.total());
         let mut table = Table::new([
@@ -330,11 +330,11 @@ impl Results {
             lines.push(format!(
                 "{verdict}: from W = {full} to W = {top}, threads went from {before:.2}× to \
                  {after:.2}× while Amdahl's law, which counts processors, not workers, would \
-                 say {:.2}×. The workers take turns on {} cores: their involuntary context \
+                 say {:.2}×. The workers take turns on {}: their involuntary context \
                  switches per run went from {:.0} to {:.0} (threads) and {:.0} to {:.0} \
                  (processes).",
                 amdahl(s, top as f64),
-                self.cores,
+                count(self.cores, "core"),
                 at(Kind::Threads, full),
                 at(Kind::Threads, top),
                 at(Kind::Processes, full),

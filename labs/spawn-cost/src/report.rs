@@ -4,7 +4,7 @@
 
 use crate::*;
 use kit::lab::{Outcome, Progress, write_heading, write_observations};
-use kit::table::{Table, nanos, times};
+use kit::table::{Table, count, nanos, times};
 use kit::{Machine, Record, Report, Unit};
 use std::fmt::Write;
 
@@ -67,7 +67,7 @@ impl Outcome for Results {
             out,
             "Creating something that runs, then waiting until it has ended (median of {} \
              per kind, each kind in a fresh copy of this lab):",
-            rounds(self.settings.rounds)
+            count(self.settings.rounds, "round")
         );
         for kind in Kind::ALL {
             let _ = writeln!(out, "  {:<13}  {}", kind.name(), kind.how());
@@ -89,7 +89,7 @@ impl Outcome for Results {
                 out,
                 "The same from a bigger parent: the measuring copy first writes to N MiB of \
                  heap (median of {}):\n",
-                rounds(self.settings.parent_rounds)
+                count(self.settings.parent_rounds, "round")
             );
             let header = std::iter::once("parent".to_owned())
                 .chain(PARENT_KINDS.iter().map(|k| k.name().to_owned()));
@@ -201,13 +201,4 @@ fn check_parent_sizes(sizes: &[usize]) -> anyhow::Result<()> {
          ({available_mib} MiB, MemAvailable in /proc/meminfo): pass smaller sizes"
     );
     Ok(())
-}
-
-/// `1 round`, `500 rounds`.
-fn rounds(count: usize) -> String {
-    if count == 1 {
-        "1 round".to_owned()
-    } else {
-        format!("{count} rounds")
-    }
 }
