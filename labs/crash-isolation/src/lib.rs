@@ -188,8 +188,9 @@ pub const WITNESS_MARKER: &str = "witness: still alive after the crash";
 
 // ANCHOR: thread_crash_main
 /// The re-executed child's `main`: a witness thread starts, then a crasher thread crashes.
-/// The witness waits `witness_wait` after the crash begins and then prints
-/// [`WITNESS_MARKER`]: if the crash ended only the crasher, the marker appears.
+/// The witness, once running, lets the crasher go, waits `witness_wait` and then prints
+/// [`WITNESS_MARKER`]: if the crash ended only the crasher, the marker appears. (With a wait
+/// too short for the crash to land first, it can appear anyway; the report then says so.)
 pub fn thread_crash_main(how: Crash, witness_wait: Duration) -> anyhow::Result<()> {
     no_core_dumps().context("could not turn off core dumps")?;
     let (witness, crash_now) = start_witness(witness_wait)?;

@@ -32,8 +32,8 @@ mod lab {
     // -h prints the package description; --help this whole comment.
     #[command(about)]
     struct Args {
-        /// How long the witness thread waits after the crash begins before printing its line,
-        /// in milliseconds.
+        /// How long the witness thread waits, once it has let the crasher go, before printing its
+        /// line, in milliseconds (with a very short wait it can print before the crash lands)
         #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=60_000))]
         witness_ms: u64,
         /// Internal: be the child in which one thread crashes (the lab re-executes itself).
