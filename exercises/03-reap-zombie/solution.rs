@@ -13,7 +13,8 @@ pub fn run_helper(program: &str, args: &[&str]) -> io::Result<u32> {
     let mut child = Command::new(program).args(args).spawn()?;
     let pid = child.id();
     // Even when the status does not matter, someone must collect it: that is what reaps
-    // the child. (Read `pid` first: a reaped child's pid may be given to a new process.)
+    // the child. (The pid we return is only for the log: after the wait, the kernel may
+    // give it to a new process.)
     child.wait()?;
     Ok(pid)
 }
