@@ -9,12 +9,12 @@ use std::thread;
 // ANCHOR: pool_size
 /// How many threads to run `tasks` CPU-bound tasks on.
 pub fn pool_size(tasks: usize) -> usize {
-    // As many threads as the machine can run at once: its cores, or fewer if this process
-    // may only use some of them (taskset, cgroup quotas). If that cannot be found out, one
-    // thread is always right, if slow.
-    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    // As many threads as the machine can run at once: its logical CPUs, or fewer if this
+    // process may only use some of them (taskset, cgroup quotas). If that cannot be found
+    // out, one thread is always right, if slow.
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
     // No idle threads for a handful of tasks, and never an empty pool.
-    cores.min(tasks).max(1)
+    cpus.min(tasks).max(1)
 }
 // ANCHOR_END: pool_size
 

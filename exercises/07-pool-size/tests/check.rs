@@ -4,18 +4,18 @@ use pool_size::{pool_size, run_pool};
 use std::thread;
 
 /// How many threads this process can run at once.
-fn cores() -> usize {
+fn cpus() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 #[test]
-fn many_tasks_get_one_thread_per_core() {
-    let cores = cores();
-    for tasks in [cores * 4, 10_000] {
+fn many_tasks_get_one_thread_per_cpu() {
+    let cpus = cpus();
+    for tasks in [cpus * 4, 10_000] {
         assert!(
-            pool_size(tasks) == cores,
-            "pool_size({tasks}) is {}, on a machine that runs {cores} threads at once: the \
-             extra threads only wait for a core, each with a stack of its own",
+            pool_size(tasks) == cpus,
+            "pool_size({tasks}) is {}, on a machine that runs {cpus} threads at once: the \
+             extra threads only wait for a CPU, each with a stack of its own",
             pool_size(tasks)
         );
     }
@@ -25,7 +25,7 @@ fn many_tasks_get_one_thread_per_core() {
 fn few_tasks_get_no_idle_threads() {
     assert_eq!(pool_size(1), 1, "one task needs one thread");
     assert!(
-        (1..=cores()).contains(&pool_size(0)),
+        (1..=cpus()).contains(&pool_size(0)),
         "an empty pool would run nothing; pool_size(0) is {}",
         pool_size(0)
     );
