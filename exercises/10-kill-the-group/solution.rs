@@ -1,7 +1,8 @@
 //! Exercise 10: stop a whole process tree. The solution.
 //!
-//! The shell leads a process group of its own, which its helpers join when it starts them:
-//! one `killpg` reaches all of them, grandchildren included, and nothing else.
+//! The shell leads a process group of its own, which its helpers inherit when it starts them:
+//! one `killpg` reaches all of them, grandchildren included, unless one left the group with
+//! `setsid` or `setpgid`, and nothing else.
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
@@ -27,7 +28,9 @@ pub fn stop(mut child: Child) -> io::Result<ExitStatus> {
     // reused, so the signal cannot reach a stranger's group.
     let group = Pid::from_raw(child.id() as i32);
     match killpg(group, Signal::SIGKILL) {
-        // ESRCH: every process of the group has exited already.
+        // ESRCH would mean the group is empty. That cannot happen before we reap the shell,
+        // which stays in the group even as a zombie; accept it anyway, since there is
+        // nothing left to stop.
         Ok(()) | Err(Errno::ESRCH) => {}
         Err(error) => return Err(error.into()),
     }

@@ -28,7 +28,7 @@ fn fate_of(pid: u32) -> Fate {
             .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
             .unwrap_or(0)
     };
-    // Signal N is bit N - 1 of the masks (proc(5)).
+    // Signal N is bit N - 1 of the masks (fs/proc/array.c, render_sigset_t).
     let deadly = [9, 15, 2, 1]
         .iter()
         .map(|n| 1u64 << (n - 1))
