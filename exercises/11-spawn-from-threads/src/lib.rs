@@ -27,8 +27,9 @@ pub fn run(program: &str, args: &[&str]) -> io::Result<i32> {
         .collect::<Result<_, _>>()?;
     // TODO: after fork, the child of a multithreaded program has one thread, and a copy of
     // every lock as it was, held or not. Until it execs, it may only call async-signal-safe
-    // functions (signal-safety(7)); `log` takes a lock, and formatting allocates. Use
-    // `std::process::Command`, which creates the child safely, and log from the parent.
+    // functions (signal-safety(7)); `log` takes a lock, `format!` allocates, and even
+    // `nix::unistd::execvp` allocates its argument array. Use `std::process::Command`, which
+    // prepares everything before the child exists, and log from the parent.
     //
     // SAFETY: not really: the child below does more than async-signal-safe calls.
     match unsafe { fork() }? {

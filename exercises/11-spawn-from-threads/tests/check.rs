@@ -1,7 +1,7 @@
 //! Exercise 11 is solved when `run` works while another thread holds the log's lock.
 
 use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::unistd::{Pid, gettid};
 use spawn_from_threads::{LOG, run};
 use std::sync::mpsc;
 use std::thread;
@@ -38,6 +38,13 @@ fn stuck_child() -> Option<i32> {
     })
 }
 
+/// The state of one of this process's threads (`S` for asleep), or `None` once it has ended.
+fn thread_state(tid: Pid) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    let after_name = stat.rsplit_once(')')?.1;
+    after_name.split_whitespace().next().map(str::to_owned)
+}
+
 /// Kills whatever children are left when the test ends, even if it fails half-way: a child
 /// stuck on a lock would otherwise outlive the test, asleep forever.
 struct KillLeftChildren;
@@ -57,21 +64,37 @@ fn run_works_alone_and_while_another_thread_holds_the_log() {
     let _cleanup = KillLeftChildren;
     assert_eq!(run("sh", &["-c", "exit 7"]).expect("sh runs"), 7);
 
-    // Another thread of the program is logging: it holds the lock, and lets go only once a
-    // child process exists, so that the fork happens while the lock is held.
+    // Another thread of the program is logging: it holds the lock while `run` starts its
+    // child, so that a fork happens while the lock is held. It lets go once a child exists,
+    // or once the thread in `run` has ended or sleeps with no child: then it can only be
+    // waiting for this lock, in the parent, which is a correct place to log (before `spawn`,
+    // or after `wait`). Asleep is checked many times in a row, because a thread can sleep
+    // for a moment on an allocator's lock before it forks.
     let (locked_tx, locked) = mpsc::channel();
+    let (tid_tx, tid) = mpsc::channel();
     let logger = thread::spawn(move || {
         let _held = LOG.lock().unwrap_or_else(|p| p.into_inner());
         locked_tx.send(()).expect("the test is listening");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while children().is_empty() && Instant::now() < deadline {
+        let runner: Pid = tid.recv().expect("the thread in `run` says who it is");
+        // Only a safety net: the loop ends long before it, whatever `run` does.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut asleep_seen = 0;
+        while children().is_empty() && asleep_seen < 10 && Instant::now() < deadline {
+            match thread_state(runner).as_deref() {
+                Some("S") => asleep_seen += 1,
+                None => break,
+                Some(_) => asleep_seen = 0,
+            }
             thread::sleep(Duration::from_millis(2));
         }
     });
     locked.recv().expect("the logger takes the lock");
 
     let (done_tx, done) = mpsc::channel();
-    thread::spawn(move || done_tx.send(run("sh", &["-c", "exit 7"])));
+    thread::spawn(move || {
+        tid_tx.send(gettid()).expect("the logger is listening");
+        done_tx.send(run("sh", &["-c", "exit 7"]))
+    });
     // Wait for `run` to finish, or for its child to be seen stuck many times in a row.
     let mut stuck_seen = 0;
     let outcome = loop {
