@@ -1,11 +1,12 @@
 //! Exercise 12: split CPU-bound work without false sharing.
 //!
 //! `count_primes` splits the numbers between threads, and each thread counts the primes it
-//! finds in a slot of its own. Nothing is shared, and yet the threads slow each other down:
-//! the slots sit side by side in memory, several in one cache line, and a core must own a
-//! whole line to write any byte of it. The line bounces between the cores at every count.
-//! Give each slot a cache line of its own. Run `cargo book exercises` to check. Chapter:
-//! "CPU-bound work" (src/labs/cpu-bound.md).
+//! finds in a slot of its own. Nothing is shared, and yet the threads get in each other's
+//! way: the slots sit side by side in memory, several in one cache line, and a core must own
+//! a whole line to write any byte of it. Each count takes the line away from the other
+//! cores. (Here the counts are rare, so the cost is too small to time; in a tight loop it is
+//! not.) Give each slot a cache line of its own. Run `cargo book exercises` to check.
+//! Chapter: the interview answer "What is false sharing?" (src/interview/index.md, Q19).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;

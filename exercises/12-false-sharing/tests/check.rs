@@ -24,8 +24,9 @@ fn each_slot_has_a_cache_line_of_its_own() {
     }
     assert!(
         align_of::<Slot>() >= LINE,
-        "a Slot is aligned to {} bytes: it can start in the middle of a cache line, and share \
-         it with its neighbour's count",
+        "a Slot is aligned to {} bytes: align it to the line (`#[repr(align(64))]`, as \
+         `CachePadded` does), so that each slot starts a line of its own. Padding alone keeps \
+         the counts apart in a `Vec`, but a slot can then straddle two lines.",
         align_of::<Slot>()
     );
 }
