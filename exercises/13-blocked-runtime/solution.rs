@@ -4,6 +4,7 @@
 //! job awaits them there; the runtime's one thread is free to run the heartbeat meanwhile.
 //! Chapter: "Tasks: the third way" (src/differences/tasks.md).
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -16,20 +17,54 @@ pub const STEP: Duration = Duration::from_millis(10);
 /// sees one after its first step or two, so only a stalled heartbeat gets this far.
 pub const MAX_STEPS: u32 = 300;
 
-/// Runs the heartbeat and the job on a current-thread runtime (one thread runs every task) and
-/// returns how many times the heartbeat ticked while the job ran.
-pub fn ticks_during_job() -> u64 {
+/// What one run of the job shows.
+#[derive(Debug, Clone, Copy)]
+pub struct JobRun {
+    /// How many times the heartbeat ticked while the job ran.
+    pub ticks: u64,
+    /// How many of the job's blocking steps ran on the runtime's own thread, blocking it.
+    pub steps_on_runtime_thread: u32,
+}
+
+thread_local! {
+    /// Whether this thread is the runtime's: true on the thread in `run_job`'s `block_on`,
+    /// which is the only thread a current-thread runtime polls tasks on. Tokio's blocking
+    /// pool threads are other threads, so it is false there.
+    static RUNTIME_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// How many blocking steps this thread ran while it was the runtime's.
+    static STEPS_ON_RUNTIME_THREAD: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs the heartbeat and the job on a current-thread runtime (one thread runs every task).
+pub fn run_job() -> JobRun {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .expect("a current-thread runtime with a timer");
-    runtime.block_on(async {
+    RUNTIME_THREAD.set(true);
+    STEPS_ON_RUNTIME_THREAD.set(0);
+    let ticks = runtime.block_on(async {
         let ticks = Arc::new(AtomicU64::new(0));
         let heartbeat = tokio::spawn(heartbeat(Arc::clone(&ticks)));
         let seen = job(ticks).await;
         heartbeat.abort();
         seen
-    })
+    });
+    RUNTIME_THREAD.set(false);
+    JobRun {
+        ticks,
+        steps_on_runtime_thread: STEPS_ON_RUNTIME_THREAD.get(),
+    }
+}
+
+/// One step of the job's work: synchronous code that blocks the thread it runs on for `STEP`
+/// (think of a synchronous read, a lock or a chunk of computation). It notes whether it ran
+/// on the runtime's thread: while it runs there, no task can be polled, yield or no yield.
+pub fn blocking_step() {
+    if RUNTIME_THREAD.get() {
+        STEPS_ON_RUNTIME_THREAD.set(STEPS_ON_RUNTIME_THREAD.get() + 1);
+    }
+    std::thread::sleep(STEP);
 }
 
 /// Ticks forever. `tokio::time::sleep` returns `Pending` and lets the thread run other tasks
@@ -50,7 +85,7 @@ async fn job(ticks: Arc<AtomicU64>) -> u64 {
     let steps = tokio::task::spawn_blocking(move || {
         let start = ticks.load(Ordering::Relaxed);
         for _ in 0..MAX_STEPS {
-            std::thread::sleep(STEP);
+            blocking_step();
             if ticks.load(Ordering::Relaxed) > start {
                 break;
             }
