@@ -9,8 +9,9 @@
 //! quiz means the version the labs use. The programs that should compile are built together
 //! and each is run a few times (some print in an order the scheduler chooses, and their
 //! answer lists every accepted order): each run must exit 0 within its time limit, print an
-//! accepted output and leave no process behind (the test is a child subreaper, so a child a
-//! program forgot is re-parented to it and seen). Each program that should not compile is
+//! accepted output and leave no process behind (what stays in the program's process group is
+//! killed and reported by `book::process::run`; the test is also a child subreaper, so a
+//! child that left the group is re-parented to it and seen). Each program that should not compile is
 //! built alone, and the line of its first error, from cargo's JSON messages, must be the
 //! answer's. The build directory, `quiz-programs-build/` beside it, stays between runs, so a
 //! rerun compiles only the programs.
@@ -205,6 +206,9 @@ fn every_quiz_program_compiles_or_fails_where_its_answer_says_and_prints_its_ans
                 own_group: true,
                 poll: Duration::from_millis(10),
             };
+            // `run` kills what the program left in its process group once it ends (so a child
+            // holding its stdout cannot keep the run going) and says so; a child that left the
+            // group is re-parented to this subreaper and found here.
             let ran = run(&mut Command::new(bin_dir.join(&p.name)), limits, || {}).unwrap();
             let left = live_descendants();
             for &pid in &left {
@@ -212,13 +216,17 @@ fn every_quiz_program_compiles_or_fails_where_its_answer_says_and_prints_its_ans
                 let _ = waitpid(pid, None);
             }
             let printed = ran.stdout.trim_end();
-            if ran.timed_out || !ran.status.success() || !left.is_empty() {
+            if ran.timed_out || !ran.status.success() || ran.left_behind || !left.is_empty() {
                 failures.push(format!(
-                    "{}: {}{}, left {} process(es) behind; stderr: {}",
+                    "{}: {}{}{}; stderr: {}",
                     p.name,
                     if ran.timed_out { "timed out, " } else { "" },
                     ran.status,
-                    left.len(),
+                    if ran.left_behind || !left.is_empty() {
+                        ", and left processes behind"
+                    } else {
+                        ""
+                    },
                     ran.stderr.trim_end()
                 ));
                 break;

@@ -31,6 +31,10 @@ pub struct Ran {
     pub status: ExitStatus,
     /// Killed because it ran past [`Limits::timeout`].
     pub timed_out: bool,
+    /// With [`Limits::own_group`]: processes of the program's group were still there after it
+    /// ended (a child it never waited for), and were killed then. Without this, such a child
+    /// holding the program's stdout would keep the pipes open, and the run would not end.
+    pub left_behind: bool,
     /// How long it ran.
     pub elapsed: Duration,
     pub stdout: String,
@@ -78,9 +82,12 @@ pub fn run(command: &mut Command, limits: Limits, mut tick: impl FnMut()) -> any
         tick();
         std::thread::sleep(limits.poll);
     };
+    // The group outlives its leader while any member is alive: kill what the program left.
+    let left_behind = !timed_out && limits.own_group && kill_group(child.id());
     Ok(Ran {
         status,
         timed_out,
+        left_behind,
         elapsed: started.elapsed(),
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
