@@ -2,7 +2,7 @@
 //!
 //! Each thread's slot is aligned to a cache line, so no two threads ever write the same line.
 //! (Counting in a local variable and writing the slot once at the end avoids the traffic too;
-//! padding also protects data you cannot keep local.)
+//! alignment also protects data you cannot keep local.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;

@@ -65,7 +65,7 @@ fn a_task_that_panics_is_not_silently_lost() {
 
 /// How long a task waits for the others to start before it gives up. Started together, they
 /// all start within a moment; only tasks run one after another get anywhere near it.
-const PATIENCE: Duration = Duration::from_secs(5);
+const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Where the tasks of `meeting_tasks` wait for each other.
 #[derive(Default)]

@@ -8,7 +8,8 @@
 //! it while main forks (a `Barrier` fixes the order). The child tells the parent, through a
 //! pipe, that it has reached the lock, and tries to take it. The parent waits a little,
 //! finds the child still stuck, kills it and reaps it. The contrasts: the same fork with the
-//! lock free, and the safe pattern, fork then exec at once (`std::process::Command`).
+//! lock free, and the safe pattern, a child that execs at once (`std::process::Command`; with
+//! glibc, std uses `posix_spawn`).
 //!
 //! Two more demos check the mechanisms behind the rule:
 //!
@@ -113,8 +114,8 @@ impl Helper {
 /// What the parent saw of one child.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForkRun {
-    /// The child was a program started with `Command` (fork, then exec at once), rather than
-    /// a plain forked copy of this one.
+    /// The child was a program started with `Command` (a child that execs at once; with glibc,
+    /// std uses `posix_spawn`), rather than a plain forked copy of this one.
     pub exec: bool,
     /// Whether the helper held the lock at the moment of the fork (or of the spawn).
     pub held_at_fork: bool,

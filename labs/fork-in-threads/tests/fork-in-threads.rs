@@ -1,6 +1,6 @@
 //! What the fork-in-threads page claims: a child forked while another thread holds a lock
 //! reaches the lock and hangs there until it is killed; with the lock free it takes it and
-//! exits 0; a program started with Command (fork, then exec at once) takes its own fresh
+//! exits 0; a program started with Command (a child that execs at once) takes its own fresh
 //! lock while the parent's is held; every child is reaped.
 
 #![cfg(target_os = "linux")]

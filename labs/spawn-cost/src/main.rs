@@ -22,8 +22,8 @@ mod lab {
     /// round of each, and how many times as long as a thread each kind took.
     ///
     /// Then fork, fork+exec and posix_spawn are measured again from bigger parents, copies of the
-    /// lab that first write to --parent-mib MiB of heap: fork copies the parent's page tables,
-    /// posix_spawn does not.
+    /// lab that first write to --parent-mib MiB of private anonymous memory: fork copies the
+    /// parent's page tables, posix_spawn does not.
     #[derive(clap::Args, Debug)]
     #[command(name = "spawn-cost")]
     struct Args {
@@ -32,8 +32,8 @@ mod lab {
         #[arg(long, default_value_t = 500, value_parser = value_parser!(u32).range(1..=100_000))]
         rounds: u32,
 
-        /// Parent sizes for the fork / fork+exec / posix_spawn sweep: MiB of heap the measuring
-        /// copy writes to before it measures (comma-separated)
+        /// Parent sizes for the fork / fork+exec / posix_spawn sweep: MiB of private anonymous
+        /// memory the measuring copy writes to before it measures (comma-separated)
         #[arg(long, value_delimiter = ',', default_values_t = [16, 64, 256],
               value_parser = value_parser!(u32).range(1..=4096))]
         parent_mib: Vec<u32>,

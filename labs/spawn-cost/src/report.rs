@@ -88,7 +88,7 @@ impl Outcome for Results {
             let _ = writeln!(
                 out,
                 "The same from a bigger parent: the measuring copy first writes to N MiB of \
-                 heap (median of {}):\n",
+                 private anonymous memory (median of {}):\n",
                 count(self.settings.parent_rounds, "round")
             );
             let header = std::iter::once("parent".to_owned())
