@@ -611,6 +611,19 @@ fn the_cgroup_demo_skips_in_one_line_where_it_may_not_make_a_cgroup() {
     assert_cgroup_skipped(&mut command);
 }
 
+/// The cgroup demo with a tree that settles at pids.max and is then held for a minute: still
+/// all there when a signal comes.
+const HELD_CGROUP_DEMO: &[&str] = &[
+    "--demo",
+    "cgroup",
+    "--pids-max",
+    "6",
+    "--work-ms",
+    "60000",
+    "--timeout-ms",
+    "60000",
+];
+
 #[test]
 fn ctrl_c_or_sigterm_mid_run_removes_the_cgroup() {
     let _lock = fork_lock();
@@ -618,18 +631,7 @@ fn ctrl_c_or_sigterm_mid_run_removes_the_cgroup() {
         return; // the skip is tested above
     }
     for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
-        // The tree settles at pids.max and is then held for a minute: still all there when
-        // the signal comes.
-        let (mut harness, mut stderr, line) = start_harness(&[
-            "--demo",
-            "cgroup",
-            "--pids-max",
-            "6",
-            "--work-ms",
-            "60000",
-            "--timeout-ms",
-            "60000",
-        ]);
+        let (mut harness, mut stderr, line) = start_harness(HELD_CGROUP_DEMO);
         let (pgid, dir) = (pgid_in(&line), cgroup_dir_in(&line));
         wait_for_members(pgid, 6);
         let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
@@ -650,21 +652,9 @@ fn ctrl_c_or_sigterm_mid_run_removes_the_cgroup() {
         assert_nothing_left(pgid);
     }
     // The kit's own check of the same run, then: no cgroup of the (dead) lab left.
-    kit::testing::assert_clean_interrupt(
-        BIN,
-        &[
-            "--demo",
-            "cgroup",
-            "--pids-max",
-            "6",
-            "--work-ms",
-            "60000",
-            "--timeout-ms",
-            "60000",
-        ],
-        Signal::SIGINT,
-        |below| below.len() >= 6,
-    );
+    kit::testing::assert_clean_interrupt(BIN, HELD_CGROUP_DEMO, Signal::SIGINT, |below| {
+        below.len() >= 6
+    });
     assert_no_cgroup_of_a_dead_lab();
 }
 

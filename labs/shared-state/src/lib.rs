@@ -220,10 +220,11 @@ pub fn processes_with_shared_mutex(workers: u32, increments: u64) -> anyhow::Res
     let counter = ProcessSharedCounter::new()?;
     let mut children = Children::new();
     for _ in 0..workers {
-        // SAFETY: the child only locks and unlocks the process-shared mutex and adds to the
-        // count: no allocation, no lock of the C library. The mutex lives in the shared
-        // mapping, so the child shares it rather than copying it (an earlier child may hold
-        // it, and will release it); no thread of this process holds it at the fork.
+        // The mutex lives in the shared mapping, so a child shares it rather than copying it:
+        // an earlier child may hold it, and will release it; no thread of this process holds
+        // it at the fork.
+        // SAFETY: the child only locks and unlocks that process-shared mutex and adds to the
+        // count: no allocation, no lock of the C library.
         unsafe {
             children.spawn(|| {
                 for _ in 0..increments {
