@@ -276,11 +276,44 @@ mod tests {
         command.args(["-c", "echo out; echo err >&2; exit 3"]);
         let ran = run(&mut command, QUICK, || {}).expect("runs");
         assert_eq!(ran.status.code(), Some(3));
-        assert!(!ran.timed_out);
+        assert!(!ran.timed_out && !ran.left_behind);
         assert_eq!(
             (ran.stdout.as_str(), ran.stderr.as_str()),
             ("out\n", "err\n")
         );
+    }
+
+    /// A child the program never waited for keeps the program's stdout open: without the
+    /// group kill after the program ends, reading stdout to its end would wait for the child.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn what_a_program_leaves_in_its_group_is_killed_and_reported() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 600 & echo $!"]);
+        let ran = run(&mut command, QUICK, || {}).expect("runs");
+        assert!(ran.status.success() && !ran.timed_out);
+        assert!(ran.left_behind, "the sleep was not reported");
+        let sleep: i32 = ran.stdout.trim().parse().expect("the sleep's pid");
+        // SIGKILL is sent, not yet delivered, when `run` returns; once it lands the sleep is
+        // gone, or a zombie until its new parent reaps it. Wait a bounded while for that.
+        let running = || {
+            std::fs::read_to_string(format!("/proc/{sleep}/stat")).is_ok_and(|stat| {
+                !stat
+                    .rsplit(") ")
+                    .next()
+                    .is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let running = running();
+        if running {
+            // SAFETY: kill(2) with two integers touches no memory of ours.
+            unsafe { libc::kill(sleep, libc::SIGKILL) };
+        }
+        assert!(!running, "the sleep outlived the program's run");
     }
 
     #[test]
