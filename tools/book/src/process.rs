@@ -5,7 +5,9 @@
 //!
 //! With [`Limits::own_group`], the program runs in a process group of its own and a timeout
 //! kills the whole group with `killpg(2)`: cargo, the test binary it started and whatever
-//! that forked, not cargo alone. Process groups are Unix's; elsewhere `own_group` does
+//! that forked, not cargo alone. When the program ends, whatever it left in its group is
+//! killed too, and [`Ran::left_behind`] says so: a forgotten child holding the program's
+//! stdout would otherwise keep the run from ending. Process groups are Unix's; elsewhere `own_group` does
 //! nothing and a timeout kills the program alone. `killpg` is called through `libc`, not
 //! nix, so the book tool builds on any OS (nix does not build on Windows).
 
